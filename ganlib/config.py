@@ -1,0 +1,112 @@
+"""Quick/full mode, seeding and the one-line device report.
+
+The course runs every experiment in one of two modes, decided here and nowhere else:
+
+* **full** (the default) makes the book: real training budgets, the figures readers see.
+* **quick** makes CI fast: the same code on a tiny budget. The test harness turns it on by
+  setting the environment variable ``GANLIB_QUICK=1``.
+
+Notebooks write ``epochs = cfg.epochs  # full run: 13`` so a reader always sees the real number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+
+import numpy as np
+
+#: The environment variable that switches quick mode on ("1", "true", "yes").
+QUICK_ENV = "GANLIB_QUICK"
+
+
+def is_quick() -> bool:
+    """Return True when quick mode is on (``GANLIB_QUICK=1``); unset means full mode."""
+    value = os.environ.get(QUICK_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValueError(f"{QUICK_ENV} must be 1/true/yes or 0/false/no, got {value!r}")
+
+
+def mode() -> str:
+    """The current mode as a word: ``"quick"`` or ``"full"``."""
+    return "quick" if is_quick() else "full"
+
+
+@dataclasses.dataclass(frozen=True)
+class GaussianConfig:
+    """Hyperparameters of the 2-D Gaussian demo (chapters 2 and 3).
+
+    The networks, batch size and noise are the source text's; the optimizer settings and the
+    weight averaging are this course's choices, explained in chapter 3.
+    """
+
+    # Number of real points: one epoch is one pass over all of them.
+    n_points: int = 10_000
+    # Centre and standard deviation of the real 2-D Gaussian.
+    center: tuple = (5.0, 5.0)
+    std: float = 1.0
+    # Size of the generator's noise vector (uniform in [0, 1)).
+    latent_dim: int = 4
+    # Points per batch; each batch is one four-step learning round.
+    batch_size: int = 32
+    # Epochs of the full demo (the source's figure shows epochs 0-10 and 13).
+    epochs: int = 13
+    # Adam settings for both networks (beta_1 = 0.5 damps the oscillation of the two players).
+    learning_rate: float = 2e-3
+    beta_1: float = 0.5
+    # Exponential moving average of the generator's weights (0 turns it off).
+    ema_momentum: float = 0.99
+
+
+def gaussian_config(quick: bool | None = None) -> GaussianConfig:
+    """The demo's configuration for the current mode (quick mode: 2 epochs of 2,000 points)."""
+    quick = is_quick() if quick is None else quick
+    if quick:
+        return GaussianConfig(n_points=2_000, epochs=2)
+    return GaussianConfig()
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and the Keras backend so a run can be repeated."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    import keras
+
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    keras.utils.set_random_seed(int(seed))
+
+
+def device_report() -> str:
+    """One line naming the Keras backend, its version and the accelerator in use.
+
+    Example: ``"TensorFlow 2.21.0 backend · Keras 3.15.1 · GPU: none"``.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    gpus: list[str] = []
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        name, version = "TensorFlow", tf.__version__
+        gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    elif backend == "jax":
+        import jax
+
+        name, version = "JAX", jax.__version__
+        gpus = [str(d.device_kind) for d in jax.devices() if d.platform == "gpu"]
+    elif backend == "torch":
+        import torch
+
+        name, version = "PyTorch", torch.__version__
+        if torch.cuda.is_available():
+            gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    else:
+        name, version = backend, "?"
+    gpu = ", ".join(gpus) if gpus else "none"
+    return f"{name} {version} backend · Keras {keras.__version__} · GPU: {gpu}"

@@ -1,0 +1,197 @@
+"""Freezing the discriminator in Keras 3: the classic two-model round, done right.
+
+The classic recipe trains two models with ``train_on_batch``: the discriminator D, and a
+*combined* model G -> D whose loss only the generator should learn from. Keras 2 tutorials wrote::
+
+    D.compile(optimizer, loss)      # D "remembers" it is trainable
+    D.trainable = False
+    combined.compile(optimizer, loss)   # combined "remembers" D is frozen
+
+and relied on ``compile()`` taking a snapshot of the ``trainable`` flags. **Keras 3 takes no such
+snapshot.** A model reads the flags when it first builds its train function, on its first
+``train_on_batch``/``fit`` call (TensorFlow backend: then cached for good; JAX backend: read again
+at every call). After the idiom above D.trainable is still False when D first trains, so D
+*never* learns: Keras warns once ("The model does not have any trainable weights") and the
+generator wins a game against a discriminator that is not playing.
+
+The correct Keras 3 recipe (:class:`ClassicGAN`) sets ``D.trainable`` right before every call:
+True before D's own ``train_on_batch``, False before the combined model's. Each model's first call
+then happens in its right state (which TensorFlow caches) and every later call is right too (which
+JAX needs). :func:`freeze_audit` checks both recipes by watching which weights change in each step.
+
+Defined in chapter 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import keras
+
+from ganlib.data import _check_positive_int, check_points
+
+#: The four steps of one learning round, in order.
+STEPS = ("fn", "tn", "fp", "tn2")
+
+
+def _batch_check(name, x, model):
+    expected = tuple(model.input_shape[1:])
+    x = np.asarray(x, dtype="float32")
+    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
+        raise ValueError(f"{name} must have shape (n, {', '.join(map(str, expected))}), got {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it needs at least one row")
+    return x
+
+
+class ClassicGAN:
+    """The four-step round with two models and ``train_on_batch``, frozen the Keras 3 way.
+
+    Args:
+        generator, discriminator: the two networks (D ends in a sigmoid).
+        d_optimizer, g_optimizer: one optimizer each (D's, and the combined model's).
+        loss: the loss of both models; the source uses binary cross-entropy.
+
+    ``train_round(real, z_tn, z_fp, z_tn2)`` runs steps (a)-(d) of chapter 2 and returns the
+    losses and the four outcome counts; :class:`ganlib.training.GAN` is the same round fused.
+    Defined in chapter 2.
+    """
+
+    def __init__(self, generator, discriminator, d_optimizer, g_optimizer, loss="binary_crossentropy"):
+        self.generator = generator
+        self.discriminator = discriminator
+        self.discriminator.trainable = True
+        self.discriminator.compile(optimizer=d_optimizer, loss=loss)
+        z = keras.Input(shape=generator.input_shape[1:])
+        self.combined = keras.Model(z, discriminator(generator(z)), name="combined")
+        self.combined.compile(optimizer=g_optimizer, loss=loss)
+
+    def train_discriminator(self, x, label):
+        """Steps (a) and (c): D learns that every sample in ``x`` is ``label`` (1 real, 0 fake)."""
+        self.discriminator.trainable = True  # before *every* call: D must learn here
+        return float(self.discriminator.train_on_batch(x, np.full((len(x), 1), label, "float32")))
+
+    def train_generator(self, z):
+        """Steps (b) and (d): G learns to make D call its fakes real; D is frozen."""
+        self.discriminator.trainable = False  # before *every* call: only G may learn here
+        loss = self.combined.train_on_batch(z, np.ones((len(z), 1), "float32"))
+        self.discriminator.trainable = True
+        return float(loss)
+
+    def train_round(self, real, z_tn, z_fp, z_tn2):
+        """One four-step round; returns ``d_loss``, ``g_loss`` and the counts tp, fn, fp, tn."""
+        real = _batch_check("real", real, self.discriminator)
+        z_tn, z_fp, z_tn2 = (_batch_check(n, z, self.generator) for n, z in
+                             (("z_tn", z_tn), ("z_fp", z_fp), ("z_tn2", z_tn2)))
+        p_real = self.discriminator.predict_on_batch(real)
+        d_real = self.train_discriminator(real, 1.0)  # (a) FN step
+        g_1 = self.train_generator(z_tn)  # (b) TN step
+        fakes = self.generator.predict_on_batch(z_fp)
+        p_fake = self.discriminator.predict_on_batch(fakes)
+        d_fake = self.train_discriminator(fakes, 0.0)  # (c) FP step
+        g_2 = self.train_generator(z_tn2)  # (d) TN step again
+        tp, fp = int(np.sum(p_real >= 0.5)), int(np.sum(p_fake >= 0.5))
+        return {
+            "d_loss": (d_real + d_fake) / 2,
+            "g_loss": (g_1 + g_2) / 2,
+            "tp": tp,
+            "fn": len(real) - tp,
+            "fp": fp,
+            "tn": len(fakes) - fp,
+        }
+
+
+def _weights(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def _changed(before, after):
+    return any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def _audit_round(generator, discriminator, steps, real, noise):
+    """Run ``steps[name]()`` in order, recording whether each network's weights changed."""
+    report = {}
+    for name in STEPS:
+        g0, d0 = _weights(generator), _weights(discriminator)
+        steps[name]()
+        report[name] = {
+            "generator": _changed(g0, _weights(generator)),
+            "discriminator": _changed(d0, _weights(discriminator)),
+        }
+    return report
+
+
+def keras2_idiom_round(generator, discriminator, real, noise, learning_rate=1e-3):
+    """One round trained the Keras-2 way (compile D, freeze, compile combined); returns the audit.
+
+    Shown broken in chapter 2: in Keras 3 the discriminator's weights never change.
+    """
+    discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    discriminator.trainable = False
+    z = keras.Input(shape=generator.input_shape[1:])
+    combined = keras.Model(z, discriminator(generator(z)))
+    combined.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    ones, zeros = np.ones((len(real), 1)), np.zeros((len(real), 1))
+    steps = {
+        "fn": lambda: discriminator.train_on_batch(real, ones),
+        "tn": lambda: combined.train_on_batch(noise[0], ones),
+        "fp": lambda: discriminator.train_on_batch(generator.predict_on_batch(noise[1]), zeros),
+        "tn2": lambda: combined.train_on_batch(noise[2], ones),
+    }
+    return _audit_round(generator, discriminator, steps, real, noise)
+
+
+def ganlib_round(generator, discriminator, real, noise, learning_rate=1e-3):
+    """One round trained with :class:`ClassicGAN` (Keras 3 correct); returns the audit."""
+    gan = ClassicGAN(
+        generator,
+        discriminator,
+        keras.optimizers.Adam(learning_rate),
+        keras.optimizers.Adam(learning_rate),
+    )
+    steps = {
+        "fn": lambda: gan.train_discriminator(real, 1.0),
+        "tn": lambda: gan.train_generator(noise[0]),
+        "fp": lambda: gan.train_discriminator(generator.predict_on_batch(noise[1]), 0.0),
+        "tn2": lambda: gan.train_generator(noise[2]),
+    }
+    return _audit_round(generator, discriminator, steps, real, noise)
+
+
+def freeze_audit(batch_size=32, seed=0):
+    """Train one round with each recipe on fresh copies of the 2-D demo's networks.
+
+    Returns ``{"keras2_idiom": {...}, "ganlib": {...}}``, each mapping the steps ``fn``, ``tn``,
+    ``fp``, ``tn2`` to ``{"generator": bool, "discriminator": bool}``: did that network's weights
+    change in that step? Correct freezing means only D changes in fn/fp and only G in tn/tn2.
+    """
+    import warnings
+
+    from ganlib import data, models
+    from ganlib.config import set_seed
+
+    batch_size = _check_positive_int("batch_size", batch_size)
+    set_seed(seed)
+    real = check_points("real", data.gaussian_data(batch_size, seed=seed))
+    noise = [data.uniform_noise(batch_size, 4, seed=seed + i + 1) for i in range(3)]
+    result = {}
+    for name, round_fn in (("keras2_idiom", keras2_idiom_round), ("ganlib", ganlib_round)):
+        generator, discriminator = models.gaussian_generator(), models.gaussian_discriminator()
+        with warnings.catch_warnings():
+            # The Keras-2 idiom triggers "The model does not have any trainable weights": that
+            # is the bug being demonstrated, reported by the audit itself.
+            warnings.simplefilter("ignore", UserWarning)
+            result[name] = round_fn(generator, discriminator, real, noise)
+    return result
+
+
+def freeze_is_correct(audit):
+    """True when a round's audit shows D learning only in fn/fp and G only in tn/tn2."""
+    expected = {
+        "fn": {"generator": False, "discriminator": True},
+        "tn": {"generator": True, "discriminator": False},
+        "fp": {"generator": False, "discriminator": True},
+        "tn2": {"generator": True, "discriminator": False},
+    }
+    return audit == expected

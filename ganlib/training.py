@@ -1,0 +1,400 @@
+"""The four-step learning round, fused into one compiled ``train_step``.
+
+Chapter 2 explains the round with two separate models (see :mod:`ganlib.freeze`); this module is
+the same round as one ``keras.Model`` that works with ``fit()`` and callbacks on the TensorFlow and
+JAX backends. Each round, for one batch of real points:
+
+(a) **FN step** — the real batch goes to the discriminator, labelled real; only D learns.
+(b) **TN step** — fresh noise goes through the generator into D, the fakes labelled real;
+    only G learns (D is "frozen": its variables get no update).
+(c) **FP step** — fresh fakes go to D, labelled fake; only D learns.
+(d) **TN step again** — like (b), with fresh noise.
+
+Freezing here never reads any ``trainable`` flag: each step differentiates with respect to an
+explicit list of variables and applies the gradients with that network's own optimizer. That is
+the second of the two correct ways to freeze in Keras 3 (the first is in :mod:`ganlib.freeze`).
+
+The round is written once, as a pure function of the variables' values (``stateless_call`` and
+``stateless_apply``), so that the same code runs inside TensorFlow's ``tf.function`` and inside
+JAX's ``jit``; only the gradient call differs between the backends (:func:`value_and_grad`).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from ganlib.data import _check_positive_int
+
+#: Names of the four outcomes of the discriminator's decisions, in the order they are reported.
+OUTCOMES = ("tp", "fn", "fp", "tn")
+
+
+def value_and_grad(fn):
+    """Wrap ``fn(values, *args) -> (loss, aux)`` to also return d loss / d values.
+
+    The returned function gives ``((loss, aux), grads)``. This is the only backend-specific code
+    of the fused round: TensorFlow records a ``GradientTape``, JAX transforms the function.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.value_and_grad(fn, has_aux=True)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def wrapped(values, *args):
+            with tf.GradientTape() as tape:
+                tape.watch(values)
+                loss, aux = fn(values, *args)
+            return (loss, aux), tape.gradient(loss, values)
+
+        return wrapped
+    raise NotImplementedError(
+        f"ganlib's fused GAN supports the tensorflow and jax backends, not {backend!r}"
+    )
+
+
+class _Values:
+    """The variables of a round carried as values (JAX: the compiled step is a pure function).
+
+    Steps read values with ``get``, replace them with ``set`` and update trainable ones with
+    ``apply`` (the optimizer's ``stateless_apply``); the trainer receives ``values`` at the end.
+    """
+
+    def __init__(self, variables, values):
+        self._position = {id(v): i for i, v in enumerate(variables)}
+        self.values = list(values)
+
+    def get(self, variables):
+        return [self.values[self._position[id(v)]] for v in variables]
+
+    def set(self, variables, values):
+        for v, value in zip(variables, values, strict=True):
+            self.values[self._position[id(v)]] = value
+
+    def dump(self):
+        return list(self.values)
+
+    def load(self, values):
+        self.values = list(values)
+
+    def apply(self, optimizer, grads, variables):
+        new, new_opt = optimizer.stateless_apply(
+            self.get(optimizer.variables), grads, self.get(variables)
+        )
+        self.set(variables, new)
+        self.set(optimizer.variables, new_opt)
+
+
+class _Variables:
+    """The variables of a round updated in place (TensorFlow: the step is a ``tf.function``).
+
+    Same interface as :class:`_Values`; TensorFlow orders the reads and writes as written.
+    """
+
+    def get(self, variables):
+        return [v.value for v in variables]
+
+    def set(self, variables, values):
+        for v, value in zip(variables, values, strict=True):
+            v.assign(value)
+
+    def dump(self):
+        # The loop carries nothing: the variables themselves hold the state.
+        return ops.zeros(())
+
+    def load(self, values):
+        pass
+
+    def apply(self, optimizer, grads, variables):
+        optimizer.apply(grads, variables)
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained by the four-step round in one ``train_step``.
+
+    Args:
+        generator: maps noise of shape ``(latent_dim,)`` to a sample.
+        discriminator: maps a sample to the probability (sigmoid output) that it is real.
+        latent_dim: length of the noise vector; read from the generator's input when omitted.
+        noise: ``"uniform01"`` (uniform in [0, 1), the 2-D demo), ``"uniform"`` (in [-1, 1)) or
+            ``"normal"``.
+        ema_momentum: if > 0, keep an exponential moving average of the generator's weights in
+            ``ema_generator`` (0.99 means each step moves the average 1% of the way); sampling
+            with :meth:`generate` uses it. It does not change training.
+        rounds_per_step: how many rounds one ``train_step`` runs. With k > 1, each batch that
+            ``fit`` hands over is split into k equal round batches, looped over inside the
+            compiled step: for tiny networks the per-step overhead is the whole cost, and one
+            compiled call per epoch is many times faster. The batch size given to ``fit`` must
+            then be k times the round's batch size and divide the data (see
+            :func:`ganlib.training.pad_to_rounds`).
+        seed: seed of the noise drawn inside ``train_step``.
+
+    Train with ``fit(x)`` where ``x`` holds real samples, or a dict ``{"real": x, "noise": z}``
+    with ``z`` of shape ``(n, 3, latent_dim)``: the noise for steps (b), (c) and (d), which makes
+    a run repeatable step for step (used to compare with :class:`ganlib.freeze.ClassicGAN`).
+
+    The history holds ``d_loss`` (mean of D's losses in steps a and c), ``g_loss`` (mean of G's
+    losses in steps b and d) and the epoch's counts of D's decisions at threshold 0.5: ``tp`` (real
+    judged real), ``fn`` (real judged fake), ``fp`` (fake judged real), ``tn`` (fake judged fake).
+
+    Defined in chapter 2.
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=None,
+        noise="uniform01",
+        ema_momentum=0.0,
+        rounds_per_step=1,
+        seed=None,
+        name="gan",
+        **kwargs,
+    ):
+        super().__init__(name=name, **kwargs)
+        if not isinstance(generator, keras.Model):
+            raise ValueError(f"generator must be a keras.Model, got {type(generator).__name__}")
+        if not isinstance(discriminator, keras.Model):
+            raise ValueError(
+                f"discriminator must be a keras.Model, got {type(discriminator).__name__}"
+            )
+        if noise not in ("uniform01", "uniform", "normal"):
+            raise ValueError(f"noise must be 'uniform01', 'uniform' or 'normal', got {noise!r}")
+        if not 0.0 <= float(ema_momentum) < 1.0:
+            raise ValueError(f"ema_momentum must be in [0, 1), got {ema_momentum!r}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = _check_positive_int(
+            "latent_dim", latent_dim if latent_dim is not None else generator.input_shape[-1]
+        )
+        self.noise = noise
+        self.rounds_per_step = _check_positive_int("rounds_per_step", rounds_per_step)
+        self.ema_momentum = float(ema_momentum)
+        self.ema_generator = None
+        if self.ema_momentum > 0:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.outcome_trackers = [keras.metrics.Sum(name=name) for name in OUTCOMES]
+        # Both networks arrive built, so the GAN is too: Keras must not build it by calling it on
+        # real samples (its call() takes noise).
+        self.built = True
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
+        """Give each network its own optimizer; ``loss_fn`` defaults to binary cross-entropy."""
+        for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
+            if not isinstance(opt, keras.optimizers.Optimizer):
+                raise ValueError(f"{name} must be a keras optimizer, got {type(opt).__name__}")
+        if d_optimizer is g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
+        # The round never reads trainable flags, but Keras builds the optimizers from them.
+        self.generator.trainable = True
+        self.discriminator.trainable = True
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy()
+        d_ids = {id(v) for v in self.discriminator.trainable_variables}
+        # One optimizer object for Keras's bookkeeping (the JAX trainer carries its state); the
+        # round itself calls the two inner optimizers directly.
+        optimizer = keras.optimizers.MultiOptimizer(
+            lambda v: d_optimizer if id(v) in d_ids else g_optimizer
+        )
+        super().compile(optimizer=optimizer, **kwargs)
+        optimizer.build(self.trainable_variables)
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, *self.outcome_trackers]
+
+    def call(self, z, training=False):
+        """D(G(z)): the probability the discriminator gives the generator's samples."""
+        return self.discriminator(self.generator(z, training=training), training=training)
+
+    def sample_noise(self, n, seed=None):
+        """Draw ``n`` noise vectors of the kind this GAN was built for."""
+        shape = (n, self.latent_dim)
+        seed = self.seed_generator if seed is None else seed
+        if self.noise == "uniform01":
+            return keras.random.uniform(shape, 0.0, 1.0, seed=seed)
+        if self.noise == "uniform":
+            return keras.random.uniform(shape, -1.0, 1.0, seed=seed)
+        return keras.random.normal(shape, seed=seed)
+
+    def generate(self, n=None, z=None, seed=None, use_ema=True):
+        """Return generated samples as a NumPy array, from ``z`` or from ``n`` fresh noise vectors.
+
+        Uses the averaged generator when there is one and ``use_ema`` is True.
+        """
+        if z is None:
+            n = _check_positive_int("n", n)
+            z = self.sample_noise(n, seed=seed if seed is not None else 0)
+        elif len(z.shape) != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
+        model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        return keras.ops.convert_to_numpy(model.predict_on_batch(z))
+
+    # -- the round, as a pure function of the variables' values ---------------------------
+
+    def _d_step(self, s, x, label):
+        """D learns from a batch ``x`` all labelled ``label`` (1 real, 0 fake)."""
+        D, opt = self.discriminator, self.d_optimizer
+        d_ntv = s.get(D.non_trainable_variables)
+
+        def loss(d_tv):
+            p, new_ntv = D.stateless_call(d_tv, d_ntv, x, training=True)
+            return self.loss_fn(ops.full_like(p, label), p), (p, new_ntv)
+
+        d_tv = s.get(D.trainable_variables)
+        (value, (p, new_ntv)), grads = value_and_grad(loss)(d_tv)
+        s.apply(opt, grads, D.trainable_variables)
+        s.set(D.non_trainable_variables, new_ntv)
+        return value, p
+
+    def _g_step(self, s, z):
+        """G learns: its fakes go into the frozen D labelled real."""
+        G, D, opt = self.generator, self.discriminator, self.g_optimizer
+        g_ntv = s.get(G.non_trainable_variables)
+        d_tv, d_ntv = s.get(D.trainable_variables), s.get(D.non_trainable_variables)
+
+        def loss(g_tv):
+            fake, new_ntv = G.stateless_call(g_tv, g_ntv, z, training=True)
+            # D is frozen: called in inference mode, its variables are constants here.
+            p, _ = D.stateless_call(d_tv, d_ntv, fake, training=False)
+            return self.loss_fn(ops.ones_like(p), p), new_ntv
+
+        g_tv = s.get(G.trainable_variables)
+        (value, new_ntv), grads = value_and_grad(loss)(g_tv)
+        s.apply(opt, grads, G.trainable_variables)
+        s.set(G.non_trainable_variables, new_ntv)
+        return value
+
+    def _fakes(self, s, z):
+        G = self.generator
+        fake, new_ntv = G.stateless_call(
+            s.get(G.trainable_variables), s.get(G.non_trainable_variables), z, training=True
+        )
+        s.set(G.non_trainable_variables, new_ntv)
+        return fake
+
+    def _draw_noise(self, s, n):
+        """Three fresh noise batches (steps b, c, d), advancing the GAN's seed state in ``s``."""
+        seed_state = self.seed_generator.state
+        with keras.StatelessScope(state_mapping=[(seed_state, s.get([seed_state])[0])]) as scope:
+            noise = [self.sample_noise(n) for _ in range(3)]
+            new_seed = scope.get_current_value(seed_state)
+        s.set([seed_state], [new_seed])
+        return noise
+
+    def _round(self, s, real, noise=None):
+        """Run one four-step round on the variables in ``s`` and update the metrics."""
+        if noise is None:
+            z_tn, z_fp, z_tn2 = self._draw_noise(s, ops.shape(real)[0])
+        else:
+            z_tn, z_fp, z_tn2 = noise[:, 0], noise[:, 1], noise[:, 2]
+        d_loss_real, p_real = self._d_step(s, real, 1.0)  # (a) FN step
+        g_loss_1 = self._g_step(s, z_tn)  # (b) TN step
+        d_loss_fake, p_fake = self._d_step(s, self._fakes(s, z_fp), 0.0)  # (c) FP step
+        g_loss_2 = self._g_step(s, z_tn2)  # (d) TN step again
+
+        if self.ema_generator is not None:
+            m = self.ema_momentum
+            ema = self.ema_generator.weights
+            new = [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(self.generator.weights))]
+            s.set(ema, new)
+
+        judged_real = [ops.sum(ops.cast(p >= 0.5, "float32")) for p in (p_real, p_fake)]
+        n_real, n_fake = (ops.cast(ops.shape(p)[0], "float32") for p in (p_real, p_fake))
+        counts = {
+            "tp": judged_real[0],
+            "fn": n_real - judged_real[0],
+            "fp": judged_real[1],
+            "tn": n_fake - judged_real[1],
+        }
+        updates = [
+            (self.d_loss_tracker, (d_loss_real + d_loss_fake) / 2.0),
+            (self.g_loss_tracker, (g_loss_1 + g_loss_2) / 2.0),
+        ] + [(t, counts[t.name]) for t in self.outcome_trackers]
+        for metric, value in updates:
+            s.set(metric.variables, metric.stateless_update_state(s.get(metric.variables), value))
+
+    def _rounds(self, s, data):
+        """Run the rounds in one batch of ``fit`` (see ``rounds_per_step``); return the logs."""
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real, noise = (x["real"], x["noise"]) if isinstance(x, dict) else (x, None)
+        k = self.rounds_per_step
+        if k == 1:
+            self._round(s, real, noise)
+        else:
+            # Split the batch into k rounds and loop over them inside the compiled step.
+            def split(t):
+                return ops.reshape(t, (k, -1, *ops.shape(t)[1:]))
+
+            real = split(real)
+            noise = None if noise is None else split(noise)
+
+            def body(i, carry):
+                s.load(carry)
+                z = None if noise is None else ops.take(noise, i, axis=0)
+                self._round(s, ops.take(real, i, axis=0), z)
+                return s.dump()
+
+            s.load(ops.fori_loop(0, k, body, s.dump()))
+        return {m.name: m.stateless_result(s.get(m.variables)) for m in self.metrics}
+
+    def _state_variables(self):
+        self.generator.trainable = True
+        self.discriminator.trainable = True
+        return (
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.optimizer.variables,
+            self.metrics_variables,
+        )
+
+    def train_step(self, *args):
+        if keras.backend.backend() == "jax":
+            # JAX: train_step(state, data) -> (logs, state), where state holds the values of the
+            # trainable, non-trainable, optimizer and metric variables, in the trainer's order.
+            state, data = args
+            groups = self._state_variables()
+            flat = [v for group in groups for v in group]
+            s = _Values(flat, [value for group in state for value in group])
+            logs = self._rounds(s, data)
+            new_state, start = [], 0
+            for group in groups:
+                new_state.append(s.values[start : start + len(group)])
+                start += len(group)
+            return logs, tuple(new_state)
+        # TensorFlow: train_step(data) -> logs; the variables are updated in place.
+        (data,) = args
+        self._state_variables()
+        return self._rounds(_Variables(), data)
+
+
+def pad_to_rounds(x, batch_size, rng=None):
+    """Pad ``x`` so that it splits into whole round batches: ``ceil(n / batch_size)`` of them.
+
+    The missing points of the last batch are drawn at random (without replacement) from ``x``, so
+    one epoch still shows every point once and a few twice; e.g. 10,000 points with batch 32 give
+    313 rounds of 32 (16 points appear twice). Returns ``(x_padded, rounds)``.
+    """
+    import numpy as np
+
+    batch_size = _check_positive_int("batch_size", batch_size)
+    x = np.asarray(x)
+    if x.ndim < 1 or len(x) == 0:
+        raise ValueError("x is empty: it needs at least one sample")
+    rounds = -(-len(x) // batch_size)
+    missing = rounds * batch_size - len(x)
+    if missing:
+        rng = np.random.default_rng(0) if rng is None else rng
+        extra = rng.choice(len(x), size=missing, replace=missing > len(x))
+        x = np.concatenate([x, x[extra]])
+    return x, rounds
