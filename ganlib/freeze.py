@@ -195,3 +195,72 @@ def freeze_is_correct(audit):
         "tn2": {"generator": True, "discriminator": False},
     }
     return audit == expected
+
+
+def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3):
+    """Train the same networks from the same start on the same batches and noise, both ways.
+
+    One copy goes through :class:`ClassicGAN` (``train_on_batch``, trainable flags), the other
+    through the fused :class:`ganlib.training.GAN` (``fit``). Returns a dict with the largest
+    absolute weight difference of each network (``generator``, ``discriminator``), the outcome
+    counts of both, and the number of rounds. Defined in chapter 2.
+    """
+    from ganlib import data, models
+    from ganlib.config import set_seed
+    from ganlib.training import GAN
+
+    rounds = _check_positive_int("rounds", rounds)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    rounds_per_step = _check_positive_int("rounds_per_step", rounds_per_step)
+    if rounds % rounds_per_step:
+        raise ValueError(f"rounds ({rounds}) must be a multiple of rounds_per_step ({rounds_per_step})")
+    set_seed(seed)
+    n = rounds * batch_size
+    real = data.gaussian_data(n, seed=seed)
+    noise = data.uniform_noise(n * 3, 4, seed=seed + 1).reshape(n, 3, 4)
+
+    def adam():
+        return keras.optimizers.Adam(learning_rate, beta_1=0.5)
+
+    nets = {}
+    for way in ("classic", "fused"):
+        set_seed(seed)  # the same initial weights for both
+        nets[way] = (models.gaussian_generator(), models.gaussian_discriminator())
+
+    classic = ClassicGAN(*nets["classic"], adam(), adam())
+    counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}
+    for r in range(rounds):
+        batch = slice(r * batch_size, (r + 1) * batch_size)
+        logs = classic.train_round(real[batch], *(noise[batch, i] for i in range(3)))
+        for key in counts:
+            counts[key] += logs[key]
+
+    fused = GAN(*nets["fused"], rounds_per_step=rounds_per_step)
+    fused.compile(adam(), adam())
+    history = fused.fit({"real": real, "noise": noise}, batch_size=batch_size * rounds_per_step,
+                        epochs=1, shuffle=False, verbose=0)
+
+    def max_diff(a, b):
+        return float(max(np.max(np.abs(x - y)) for x, y in zip(a.get_weights(), b.get_weights())))
+
+    return {
+        "rounds": rounds,
+        "generator": max_diff(nets["classic"][0], nets["fused"][0]),
+        "discriminator": max_diff(nets["classic"][1], nets["fused"][1]),
+        "classic_counts": counts,
+        "fused_counts": {k: int(history.history[k][-1]) for k in counts},
+    }
+
+
+def format_audit(audit):
+    """A round's audit as a small text table: one row per step, "learns" or "-" per network."""
+    if set(audit) != set(STEPS):
+        raise ValueError(f"audit must map the steps {STEPS} to results, got keys {sorted(audit)}")
+    lines = [f"{'step':<5} {'generator':<10} {'discriminator':<13}"]
+    for step in STEPS:
+        row = audit[step]
+        lines.append(
+            f"{step:<5} {'learns' if row['generator'] else '-':<10} "
+            f"{'learns' if row['discriminator'] else '-':<13}"
+        )
+    return "\n".join(lines)

@@ -304,7 +304,10 @@ class GAN(keras.Model):
         g_loss_2 = self._g_step(s, z_tn2)  # (d) TN step again
 
         if self.ema_generator is not None:
-            m = self.ema_momentum
+            # The average starts short and grows: momentum min(m, (1 + t) / (10 + t)) after t
+            # rounds, so early weights, far from the answer, are soon forgotten.
+            t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32") / 2.0
+            m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
             ema = self.ema_generator.weights
             new = [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(self.generator.weights))]
             s.set(ema, new)
@@ -398,3 +401,30 @@ def pad_to_rounds(x, batch_size, rng=None):
         extra = rng.choice(len(x), size=missing, replace=missing > len(x))
         x = np.concatenate([x, x[extra]])
     return x, rounds
+
+
+def count_outcomes(discriminator, real, fake, threshold=0.5):
+    """Count the discriminator's four outcomes on a batch of real and a batch of fake samples.
+
+    A sample is judged real when D's output is at least ``threshold``. Returns a dict with
+    ``tp`` (real judged real), ``fn`` (real judged fake: D learns), ``fp`` (fake judged real:
+    D learns) and ``tn`` (fake judged fake: G learns). Defined in chapter 1.
+    """
+    import numpy as np
+
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+    counts = {}
+    for name, x in (("real", real), ("fake", fake)):
+        x = np.asarray(x, dtype="float32")
+        if x.ndim < 2 or x.shape[0] == 0:
+            raise ValueError(f"{name} must be a non-empty batch of samples, got shape {x.shape}")
+        p = np.asarray(discriminator.predict_on_batch(x)).reshape(-1)
+        counts[name] = int(np.sum(p >= threshold)), len(p)
+    (real_judged_real, n_real), (fake_judged_real, n_fake) = counts["real"], counts["fake"]
+    return {
+        "tp": real_judged_real,
+        "fn": n_real - real_judged_real,
+        "fp": fake_judged_real,
+        "tn": n_fake - fake_judged_real,
+    }

@@ -1,0 +1,44 @@
+# GANs in Keras: the two set-up commands are `make book` and `make test`; both build the
+# environment they need in .venv from the pinned versions in constraints.txt.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.ganlib-installed
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider
+
+.PHONY: help install test unit nbval book execute bench clean
+
+help:
+	@echo "make book     build the site into _build/html from the stored notebook outputs"
+	@echo "make test     unit tests, then every notebook under pytest --nbval in quick mode"
+	@echo "make execute  rerun every notebook in full mode and store (stamp) its outputs"
+	@echo "make bench    the speed benchmarks (each prints 'ratio: X' last)"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[cpu,book,test,jax]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: unit nbval
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+nbval: $(STAMP)
+	GANLIB_QUICK=1 $(PY) -m pytest $(NBVAL) notebooks
+
+book: $(STAMP)
+	rm -rf _build/html
+	$(VENV)/bin/jupyter-book build --all .
+
+execute: $(STAMP)
+	$(PY) notebooks/execute.py $(NOTEBOOKS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/gaussian_round.py
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,377 @@
+"""The minimax game of chapter 4, worked out on the real line.
+
+Goodfellow et al. (2014) write the GAN game as one value function that the discriminator D
+maximises and the generator G minimises:
+
+    V(D, G) = E_{x ~ p_data}[log D(x)] + E_{x ~ p_g}[log(1 - D(x))].
+
+For a fixed generator the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_g(x)), and
+substituting it gives max_D V = -log 4 + 2 JS(p_data || p_g). This module makes every piece of
+that argument a number for two 1-D Gaussians ``p = (mean, std)`` and ``q = (mean, std)``:
+densities, the optimal discriminator, the value function and the divergences are computed with
+NumPy by integrating on a fine, evenly spaced grid (natural logarithms throughout), and
+:func:`train_discriminator_1d` trains a small Keras discriminator to compare with D*.
+
+Densities are handled as logarithms wherever they are divided, so far-apart Gaussians (whose
+densities underflow to 0 between them) still give finite, correct answers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ganlib.data import _check_positive_int
+
+#: Samples drawn from each distribution to train the 1-D discriminator (full run).
+N_FULL = 20_000
+#: Samples drawn from each distribution in quick mode.
+N_QUICK = 4_000
+#: Epochs of the 1-D discriminator's training (full run).
+EPOCHS_FULL = 40
+#: Epochs in quick mode.
+EPOCHS_QUICK = 10
+#: Batch size of the 1-D discriminator's training.
+BATCH_SIZE = 128
+#: Adam's learning rate for the 1-D discriminator.
+LEARNING_RATE = 3e-3
+#: Default number of grid points for the numerical integrals.
+GRID_POINTS = 20_001
+#: value_function clips D to [EPSILON, 1 - EPSILON], as Keras's binary cross-entropy does.
+EPSILON = 1e-7
+#: The grid reaches this many standard deviations beyond each distribution's mean.
+GRID_WIDTH = 12.0
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking the arguments
+# --------------------------------------------------------------------------------------------
+
+
+def _check_number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _check_std(name: str, value) -> float:
+    value = _check_number(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+def _check_gaussian(name: str, pair) -> tuple[float, float]:
+    """Return ``pair`` as ``(mean, std)`` floats, or raise a ValueError naming ``name``."""
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+        raise ValueError(f"{name} must be a pair (mean, std) of numbers, got {pair!r}")
+    mean = _check_number(f"{name}'s mean", pair[0])
+    std = _check_std(f"{name}'s std", pair[1])
+    return mean, std
+
+
+def _check_x(x) -> tuple[np.ndarray, bool]:
+    """Return ``x`` as a float64 1-D array and whether it was a single number."""
+    try:
+        array = np.asarray(x, dtype="float64")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"x must be a number or a 1-D array of numbers, got {x!r}") from exc
+    if array.ndim > 1:
+        raise ValueError(f"x must be a number or a 1-D array of numbers, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("x contains NaN or infinite values")
+    return np.atleast_1d(array), array.ndim == 0
+
+
+def _like_input(values: np.ndarray, scalar: bool):
+    return float(values[0]) if scalar else values
+
+
+# --------------------------------------------------------------------------------------------
+# Densities and the optimal discriminator
+# --------------------------------------------------------------------------------------------
+
+
+def _log_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+    return -0.5 * ((x - mean) / std) ** 2 - math.log(std) - _LOG_SQRT_2PI
+
+
+def gaussian_pdf(x, mean: float = 0.0, std: float = 1.0):
+    """The density of the 1-D Gaussian with this mean and standard deviation at ``x``.
+
+    ``x`` is a number (the result is a float) or a 1-D array (the result is an array of the same
+    length). Defined in chapter 4.
+    """
+    x, scalar = _check_x(x)
+    mean = _check_number("mean", mean)
+    std = _check_std("std", std)
+    return _like_input(np.exp(_log_pdf(x, mean, std)), scalar)
+
+
+def _sigmoid(t: np.ndarray) -> np.ndarray:
+    """The logistic function, computed without overflow for any finite ``t``."""
+    out = np.empty_like(t)
+    positive = t >= 0
+    out[positive] = 1.0 / (1.0 + np.exp(-t[positive]))
+    e = np.exp(t[~positive])
+    out[~positive] = e / (1.0 + e)
+    return out
+
+
+def optimal_discriminator(x, p=(0.0, 1.0), q=(0.0, 1.0)):
+    """The best discriminator for fixed data ``p`` and generator ``q``: p(x) / (p(x) + q(x)).
+
+    ``p`` and ``q`` are 1-D Gaussians given as ``(mean, std)``; ``x`` is a number or a 1-D array.
+    The ratio is computed as the logistic function of log p(x) - log q(x), so it stays defined
+    where both densities underflow to zero. Defined in chapter 4.
+    """
+    x, scalar = _check_x(x)
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    return _like_input(_sigmoid(_log_pdf(x, *p) - _log_pdf(x, *q)), scalar)
+
+
+# --------------------------------------------------------------------------------------------
+# Integrals on a grid
+# --------------------------------------------------------------------------------------------
+
+
+def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> np.ndarray:
+    """The evenly spaced grid of ``n`` points on which this module integrates over x.
+
+    It runs from ``width`` standard deviations below the lower of the two distributions to
+    ``width`` above the higher one. A grid too coarse for the narrower Gaussian (a step larger
+    than a tenth of its standard deviation) raises a ValueError asking for a larger ``n``.
+    Defined in chapter 4.
+    """
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    n = _check_positive_int("n", n)
+    width = _check_std("width", width)
+    if n < 3:
+        raise ValueError(f"n must be at least 3 grid points, got {n}")
+    low = min(p[0] - width * p[1], q[0] - width * q[1])
+    high = max(p[0] + width * p[1], q[0] + width * q[1])
+    step = (high - low) / (n - 1)
+    if step > 0.1 * min(p[1], q[1]):
+        needed = math.ceil((high - low) / (0.1 * min(p[1], q[1]))) + 1
+        raise ValueError(
+            f"n={n} grid points are too few for these distributions: the step {step:.3g} must be "
+            f"at most a tenth of the smaller std; use n >= {needed}"
+        )
+    return np.linspace(low, high, n)
+
+
+def _integrate(values: np.ndarray, x: np.ndarray) -> float:
+    """The trapezoidal rule on an evenly spaced grid."""
+    step = x[1] - x[0]
+    return float(step * (values.sum() - 0.5 * (values[0] + values[-1])))
+
+
+def _weighted_log(density: np.ndarray, log_values: np.ndarray) -> np.ndarray:
+    """density * log_values, taking 0 * log 0 = 0 (densities below the smallest normal double
+    count as zero, so a value underflowing to 0 where the density is negligible does no harm)."""
+    out = np.zeros_like(density)
+    present = density > np.finfo(density.dtype).tiny
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[present] = density[present] * log_values[present]
+    return out
+
+
+def _discriminator_values(d, x: np.ndarray) -> np.ndarray:
+    if not callable(d):
+        raise ValueError(f"d must be a callable that maps an array of x to D(x), got {d!r}")
+    values = np.asarray(d(x), dtype="float64")
+    if values.shape == (len(x), 1):
+        values = values[:, 0]
+    if values.shape != x.shape:
+        raise ValueError(
+            f"d must return one value per point: shape ({len(x)},) or ({len(x)}, 1), "
+            f"got {values.shape}"
+        )
+    if not np.all((values >= 0) & (values <= 1)):
+        raise ValueError("d must return probabilities in [0, 1] (got values outside or NaN)")
+    return values
+
+
+def value_function(d, p, q, n: int = GRID_POINTS, epsilon: float = EPSILON) -> float:
+    """V(D, G) = E_p[log D(x)] + E_q[log(1 - D(x))], integrated numerically on ``n`` points.
+
+    ``d`` is any callable mapping a 1-D array of x to D(x) in [0, 1] (shape ``(m,)`` or
+    ``(m, 1)``), for example ``lambda x: optimal_discriminator(x, p, q)`` or
+    :func:`model_as_function` of a Keras model. ``p`` is the data's Gaussian, ``q`` the
+    generator's, both as ``(mean, std)``. Like Keras's binary cross-entropy, D is clipped to
+    [epsilon, 1 - epsilon] before the logarithm: a float32 sigmoid saturates to exactly 0 or 1
+    far out in the tails, which would otherwise make V = -inf. Pass ``epsilon=0`` for the exact
+    integral. Defined in chapter 4.
+    """
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    epsilon = _check_number("epsilon", epsilon)
+    if not 0 <= epsilon < 0.5:
+        raise ValueError(f"epsilon must be in [0, 0.5), got {epsilon!r}")
+    x = integration_grid(p, q, n)
+    values = np.clip(_discriminator_values(d, x), epsilon, 1.0 - epsilon)
+    p_x = np.exp(_log_pdf(x, *p))
+    q_x = np.exp(_log_pdf(x, *q))
+    with np.errstate(divide="ignore"):
+        integrand = _weighted_log(p_x, np.log(values)) + _weighted_log(q_x, np.log1p(-values))
+    return _integrate(integrand, x)
+
+
+def optimal_value(p, q, n: int = GRID_POINTS) -> float:
+    """C(G) = max_D V(D, G): the value function at the optimal discriminator D*.
+
+    Computed in log space, so it is finite even for far-apart Gaussians. Equal to
+    -log 4 + 2 JS(p || q). Defined in chapter 4.
+    """
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    x = integration_grid(p, q, n)
+    log_p, log_q = _log_pdf(x, *p), _log_pdf(x, *q)
+    log_sum = np.logaddexp(log_p, log_q)
+    integrand = _weighted_log(np.exp(log_p), log_p - log_sum)
+    integrand += _weighted_log(np.exp(log_q), log_q - log_sum)
+    return _integrate(integrand, x)
+
+
+def kl_divergence(p, q, n: int = GRID_POINTS) -> float:
+    """KL(p || q) = E_p[log p(x) - log q(x)] for two 1-D Gaussians, by numerical integration.
+
+    In nats. (The closed form log(s_q / s_p) + (s_p^2 + (m_p - m_q)^2) / (2 s_q^2) - 1/2 is what
+    the tests check it against.) Defined in chapter 4.
+    """
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    x = integration_grid(p, q, n)
+    log_p, log_q = _log_pdf(x, *p), _log_pdf(x, *q)
+    return _integrate(_weighted_log(np.exp(log_p), log_p - log_q), x)
+
+
+def js_divergence(p, q, n: int = GRID_POINTS) -> float:
+    """The Jensen-Shannon divergence JS(p || q) of two 1-D Gaussians, in nats.
+
+    JS(p || q) = KL(p || m) / 2 + KL(q || m) / 2 with m = (p + q) / 2, integrated numerically on
+    ``n`` grid points. It is 0 when p = q and approaches log 2 as the two stop overlapping.
+    Defined in chapter 4.
+    """
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    x = integration_grid(p, q, n)
+    log_p, log_q = _log_pdf(x, *p), _log_pdf(x, *q)
+    log_m = np.logaddexp(log_p, log_q) - math.log(2.0)
+    integrand = _weighted_log(np.exp(log_p), log_p - log_m)
+    integrand += _weighted_log(np.exp(log_q), log_q - log_m)
+    return 0.5 * _integrate(integrand, x)
+
+
+# --------------------------------------------------------------------------------------------
+# A trained discriminator to compare with D*
+# --------------------------------------------------------------------------------------------
+
+
+def discriminator_1d(hidden: int = 32, name: str = "discriminator_1d"):
+    """A small discriminator on the real line: Dense(hidden, relu) twice, then Dense(1, sigmoid).
+
+    Input shape ``(1,)``; the output is the probability that x came from the data.
+    Defined in chapter 4.
+    """
+    import keras
+    from keras import layers
+
+    hidden = _check_positive_int("hidden", hidden)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(1,)),
+            layers.Dense(hidden, activation="relu", name="hidden_1"),
+            layers.Dense(hidden, activation="relu", name="hidden_2"),
+            layers.Dense(1, activation="sigmoid", name="p_real"),
+        ],
+        name=name,
+    )
+
+
+def train_discriminator_1d(
+    p,
+    q,
+    n: int = N_FULL,
+    epochs: int = EPOCHS_FULL,
+    batch_size: int = BATCH_SIZE,
+    learning_rate: float = LEARNING_RATE,
+    seed: int = 0,
+):
+    """Train :func:`discriminator_1d` to tell samples of ``p`` (label 1) from ``q`` (label 0).
+
+    Draws ``n`` samples from each Gaussian, minimises binary cross-entropy with Adam through
+    ``model.fit`` and returns ``(model, history)``. Binary cross-entropy on a balanced set is
+    -V(D, G) / 2 estimated from samples, so the trained model approximates D*. The defaults are
+    the full run's budget; quick mode passes ``n=N_QUICK, epochs=EPOCHS_QUICK``.
+    Defined in chapter 4.
+    """
+    import keras
+
+    from ganlib.config import set_seed
+
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    n = _check_positive_int("n", n)
+    epochs = _check_positive_int("epochs", epochs)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    learning_rate = _check_std("learning_rate", learning_rate)
+    set_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([p[0] + p[1] * rng.standard_normal(n), q[0] + q[1] * rng.standard_normal(n)])
+    y = np.concatenate([np.ones(n), np.zeros(n)])
+    order = rng.permutation(2 * n)
+    x, y = x[order].astype("float32")[:, None], y[order].astype("float32")[:, None]
+    model = discriminator_1d()
+    # The learning rate decays along a cosine to 0, so the last epochs settle instead of jitter.
+    steps = epochs * math.ceil(2 * n / batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss=keras.losses.BinaryCrossentropy(),
+    )
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
+    return model, history
+
+
+def model_as_function(model, batch_size: int = 8192):
+    """Wrap a Keras model with input shape ``(1,)`` as a NumPy function: 1-D array -> 1-D array.
+
+    The result can be passed as ``d`` to :func:`value_function` and :func:`discriminator_error`.
+    Defined in chapter 4.
+    """
+    batch_size = _check_positive_int("batch_size", batch_size)
+
+    def d(x):
+        x, _ = _check_x(x)
+        out = model.predict(x.astype("float32")[:, None], batch_size=batch_size, verbose=0)
+        return np.asarray(out, dtype="float64").reshape(len(x))
+
+    return d
+
+
+def discriminator_error(d, p, q, min_density: float = 0.05, n: int = 2001) -> tuple[float, float]:
+    """Maximum and mean absolute difference between ``d`` and D* where p(x) + q(x) >= min_density.
+
+    Both are taken on ``n`` evenly spaced points (the grid is the same as the integrals', with a
+    width of 6 standard deviations). Where both densities are tiny there is no data, and any
+    discriminator is as good as any other there, so those x are left out. Defined in chapter 4.
+    """
+    p = _check_gaussian("p", p)
+    q = _check_gaussian("q", q)
+    min_density = _check_std("min_density", min_density)
+    n = _check_positive_int("n", n)
+    x = np.linspace(min(p[0] - 6 * p[1], q[0] - 6 * q[1]), max(p[0] + 6 * p[1], q[0] + 6 * q[1]), n)
+    region = np.exp(_log_pdf(x, *p)) + np.exp(_log_pdf(x, *q)) >= min_density
+    if not np.any(region):
+        raise ValueError(f"min_density={min_density} leaves no x where p(x) + q(x) reaches it")
+    x = x[region]
+    gap = np.abs(_discriminator_values(d, x) - optimal_discriminator(x, p, q))
+    return float(gap.max()), float(gap.mean())

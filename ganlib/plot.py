@@ -1,0 +1,91 @@
+"""Figures of the course: the epoch grid, loss curves and the four outcomes per epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import Ellipse
+
+from ganlib.data import check_points
+
+REAL_COLOR = "#1f77b4"
+FAKE_COLOR = "#d62728"
+
+
+def _ellipse(ax, center, radii, color, style):
+    ax.add_patch(
+        Ellipse(center, 2 * radii[0], 2 * radii[1], fill=False, edgecolor=color, lw=2, ls=style)
+    )
+
+
+def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4, lim=(0, 10)):
+    """The source's epoch grid: one panel per chosen epoch.
+
+    Each panel shows the real points (blue) with the circle of one standard deviation around the
+    true centre, and the generated points (red) with the ellipse of their own mean and standard
+    deviation. ``snapshots[e]`` holds the generated points after epoch ``e`` (0: before training).
+    Defined in chapter 3.
+    """
+    real = check_points("real", real)
+    if len(snapshots) == 0:
+        raise ValueError("snapshots is empty: it needs the points of at least one epoch")
+    if epochs is None:
+        epochs = list(range(len(snapshots)))
+    bad = [e for e in epochs if not 0 <= e < len(snapshots)]
+    if bad:
+        raise ValueError(f"epochs {bad} are not in snapshots (0 to {len(snapshots) - 1})")
+    nrows = -(-len(epochs) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3 * ncols, 3 * nrows), squeeze=False)
+    shown = real[:500]
+    for ax, epoch in zip(axes.flat, epochs):
+        fake = check_points(f"snapshots[{epoch}]", snapshots[epoch])[:500]
+        ax.scatter(shown[:, 0], shown[:, 1], s=4, c=REAL_COLOR, alpha=0.35, lw=0)
+        ax.scatter(fake[:, 0], fake[:, 1], s=4, c=FAKE_COLOR, alpha=0.35, lw=0)
+        _ellipse(ax, center, (std, std), REAL_COLOR, "-")
+        _ellipse(ax, fake.mean(axis=0), fake.std(axis=0), FAKE_COLOR, "--")
+        ax.set_xlim(*lim)
+        ax.set_ylim(*lim)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"epoch {epoch}", fontsize=10)
+    for ax in list(axes.flat)[len(epochs):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(history, ax=None):
+    """D's and G's mean loss per epoch, with ln 2 (D's loss when it can only guess) marked."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = np.arange(1, len(history["d_loss"]) + 1)
+    ax.plot(epochs, history["d_loss"], "o-", label="discriminator (Dawn)", color=REAL_COLOR)
+    ax.plot(epochs, history["g_loss"], "s-", label="generator (Glenn)", color=FAKE_COLOR)
+    ax.axhline(np.log(2), color="gray", ls=":", label="ln 2 ≈ 0.693")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("binary cross-entropy")
+    ax.legend()
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def outcome_counts(history, ax=None):
+    """Counts of D's four outcomes per epoch (threshold 0.5): TP, FN, FP, TN."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = np.arange(1, len(history["tp"]) + 1)
+    labels = {
+        "tp": "TP: real judged real",
+        "fn": "FN: real judged fake (D learns)",
+        "fp": "FP: fake judged real (D learns)",
+        "tn": "TN: fake judged fake (G learns)",
+    }
+    for key, style in zip(labels, ("o-", "o--", "s--", "s-")):
+        ax.plot(epochs, history[key], style, label=labels[key])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("decisions per epoch")
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure

@@ -1,0 +1,94 @@
+"""Run chapter notebooks in full mode and store their outputs, stamped (``make execute``).
+
+The book renders notebooks from their stored outputs; this script is the only way those outputs
+are made. It runs each notebook top to bottom in a fresh kernel with quick mode off, then writes
+into the notebook's metadata::
+
+    "ganlib": {"mode": "full", "code_sha256": ..., "executed": ..., "device": ..., "seconds": ...}
+
+``code_sha256`` is a hash of every code cell's source, so ``tests/test_notebooks.py`` can tell
+whether the stored outputs still belong to the code beside them. A notebook is replaced only after
+it ran to the end: a failure leaves the old file untouched.
+
+Usage: ``python notebooks/execute.py [notebooks/03_gaussian.ipynb ...]`` (default: all chapters).
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SKIP_TAGS = {"skip-execution", "nbval-skip"}
+
+
+def code_sha256(nb) -> str:
+    """Hash of the sources of all code cells, in order."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            digest.update(cell.source.encode("utf-8"))
+            digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def chapters():
+    return sorted(glob.glob(os.path.join(HERE, "[0-9][0-9]_*.ipynb")))
+
+
+def execute(path: str, timeout: int = 3600) -> float:
+    nb = nbformat.read(path, as_version=4)
+    env_quick = os.environ.pop("GANLIB_QUICK", None)
+    try:
+        start = time.perf_counter()
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": HERE}},
+            skip_cells_with_tag="skip-execution",
+        )
+        client.execute()
+        seconds = time.perf_counter() - start
+    finally:
+        if env_quick is not None:
+            os.environ["GANLIB_QUICK"] = env_quick
+    device = subprocess.run(
+        [sys.executable, "-c", "from ganlib.config import device_report; print(device_report())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    nb.metadata["ganlib"] = {
+        "mode": "full",
+        "code_sha256": code_sha256(nb),
+        "executed": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "device": device,
+        "seconds": round(seconds, 1),
+    }
+    fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=HERE)
+    os.close(fd)
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+    return seconds
+
+
+def main(argv):
+    paths = argv or chapters()
+    for path in paths:
+        if not os.path.exists(path):
+            raise SystemExit(f"execute.py: no such notebook: {path}")
+        print(f"executing {os.path.relpath(path)} in full mode ...", flush=True)
+        seconds = execute(path)
+        print(f"  done in {seconds:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,38 @@
+"""Shared helpers for the unit tests (the notebooks are validated by nbval, not here)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_python(code=None, args=(), backend=None, quick=True, timeout=600):
+    """Run Python in a fresh process (a Keras backend is fixed per process); return it."""
+    env = dict(os.environ)
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    if quick:
+        env["GANLIB_QUICK"] = "1"
+    cmd = [sys.executable] + (["-c", code] if code is not None else list(args))
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def last_json(proc):
+    """The JSON object on the last line of a process's stdout."""
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def jax_available():
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_jax = pytest.mark.skipif(not jax_available(), reason="JAX is not installed")

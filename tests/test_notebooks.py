@@ -1,0 +1,53 @@
+"""The stored notebook outputs are a full-mode run of the code beside them."""
+
+import glob
+import importlib.util
+import os
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+CHAPTERS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9][0-9]_*.ipynb")))
+EXPECTED = ["01_counterfeiting", "02_learning_round", "03_gaussian", "04_minimax"]
+
+spec = importlib.util.spec_from_file_location("execute", os.path.join(ROOT, "notebooks", "execute.py"))
+execute = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(execute)
+
+
+def test_all_chapters_are_there_and_in_the_toc():
+    names = [os.path.basename(p)[:-6] for p in CHAPTERS]
+    assert names[: len(EXPECTED)] == EXPECTED
+    toc = open(os.path.join(ROOT, "_toc.yml"), encoding="utf-8").read()
+    for name in names:
+        assert f"notebooks/{name}" in toc
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=os.path.basename)
+def test_outputs_come_from_a_full_run_of_this_code(path):
+    nb = nbformat.read(path, as_version=4)
+    stamp = nb.metadata.get("ganlib", {})
+    assert stamp.get("mode") == "full", "run `make execute` to store full-mode outputs"
+    assert stamp.get("code_sha256") == execute.code_sha256(nb), (
+        "the code changed since the stored outputs were made: run `make execute`"
+    )
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    run = [c for c in code if "skip-execution" not in c.metadata.get("tags", [])]
+    assert run, "a chapter without code"
+    assert all(c.execution_count is not None for c in run), "a cell was not executed"
+    counts = [c.execution_count for c in run]
+    assert counts == sorted(counts), "cells were run out of order"
+    assert any(c.outputs for c in run)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=os.path.basename)
+def test_chapter_shape(path):
+    nb = nbformat.read(path, as_version=4)
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    tags = set(first_code.metadata.get("tags", []))
+    assert {"skip-execution", "nbval-skip"} <= tags, "the Colab setup cell must be skipped"
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert "## Summary" in text and "## Exercises" in text
