@@ -71,10 +71,10 @@ class GaussianConfig:
 
 
 def gaussian_config(quick: bool | None = None) -> GaussianConfig:
-    """The demo's configuration for the current mode (quick mode: 3 epochs instead of 13)."""
+    """The demo's configuration for the current mode (quick mode: 5 epochs instead of 13)."""
     quick = is_quick() if quick is None else quick
     if quick:
-        return GaussianConfig(epochs=3)
+        return GaussianConfig(epochs=5)
     return GaussianConfig()
 
 

@@ -24,6 +24,9 @@ Defined in chapter 2.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import numpy as np
 
 import keras
@@ -197,6 +200,19 @@ def freeze_is_correct(audit):
     return audit == expected
 
 
+@contextlib.contextmanager
+def _quiet_retracing():
+    """Hide TensorFlow's "triggered tf.function retracing" warnings: building several small models
+    in a row retraces on purpose here."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3):
     """Train the same networks from the same start on the same batches and noise, both ways.
 
@@ -229,11 +245,12 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
 
     classic = ClassicGAN(*nets["classic"], adam(), adam())
     counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}
-    for r in range(rounds):
-        batch = slice(r * batch_size, (r + 1) * batch_size)
-        logs = classic.train_round(real[batch], *(noise[batch, i] for i in range(3)))
-        for key in counts:
-            counts[key] += logs[key]
+    with _quiet_retracing():
+        for r in range(rounds):
+            batch = slice(r * batch_size, (r + 1) * batch_size)
+            logs = classic.train_round(real[batch], *(noise[batch, i] for i in range(3)))
+            for key in counts:
+                counts[key] += logs[key]
 
     fused = GAN(*nets["fused"], rounds_per_step=rounds_per_step)
     fused.compile(adam(), adam())

@@ -29,13 +29,13 @@ N_FULL = 20_000
 #: Samples drawn from each distribution in quick mode.
 N_QUICK = 4_000
 #: Epochs of the 1-D discriminator's training (full run).
-EPOCHS_FULL = 40
+EPOCHS_FULL = 20
 #: Epochs in quick mode.
 EPOCHS_QUICK = 10
 #: Batch size of the 1-D discriminator's training.
-BATCH_SIZE = 128
+BATCH_SIZE = 256
 #: Adam's learning rate for the 1-D discriminator.
-LEARNING_RATE = 3e-3
+LEARNING_RATE = 1e-2
 #: Default number of grid points for the numerical integrals.
 GRID_POINTS = 20_001
 #: value_function clips D to [EPSILON, 1 - EPSILON], as Keras's binary cross-entropy does.
@@ -123,7 +123,7 @@ def _sigmoid(t: np.ndarray) -> np.ndarray:
     return out
 
 
-def optimal_discriminator(x, p=(0.0, 1.0), q=(0.0, 1.0)):
+def optimal_discriminator(x, p, q):
     """The best discriminator for fixed data ``p`` and generator ``q``: p(x) / (p(x) + q(x)).
 
     ``p`` and ``q`` are 1-D Gaussians given as ``(mean, std)``; ``x`` is a number or a 1-D array.
@@ -170,7 +170,7 @@ def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> n
 def _integrate(values: np.ndarray, x: np.ndarray) -> float:
     """The trapezoidal rule on an evenly spaced grid."""
     step = x[1] - x[0]
-    return float(step * (values.sum() - 0.5 * (values[0] + values[-1])))
+    return float(step * (values[1:-1].sum() + 0.5 * (values[0] + values[-1])))
 
 
 def _weighted_log(density: np.ndarray, log_values: np.ndarray) -> np.ndarray:
@@ -360,9 +360,10 @@ def model_as_function(model, batch_size: int = 8192):
 def discriminator_error(d, p, q, min_density: float = 0.05, n: int = 2001) -> tuple[float, float]:
     """Maximum and mean absolute difference between ``d`` and D* where p(x) + q(x) >= min_density.
 
-    Both are taken on ``n`` evenly spaced points (the grid is the same as the integrals', with a
-    width of 6 standard deviations). Where both densities are tiny there is no data, and any
-    discriminator is as good as any other there, so those x are left out. Defined in chapter 4.
+    Both are taken over ``n`` evenly spaced points from 6 standard deviations below the lower
+    distribution to 6 above the higher one, keeping those where the densities reach
+    ``min_density``. Where both densities are tiny there are no data, and any discriminator is as
+    good as any other there, so those x are left out. Defined in chapter 4.
     """
     p = _check_gaussian("p", p)
     q = _check_gaussian("q", q)

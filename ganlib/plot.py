@@ -19,7 +19,7 @@ def _ellipse(ax, center, radii, color, style):
     )
 
 
-def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4, lim=(0, 10)):
+def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4, lim=(-2, 11)):
     """The source's epoch grid: one panel per chosen epoch.
 
     Each panel shows the real points (blue) with the circle of one standard deviation around the

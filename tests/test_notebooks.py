@@ -51,3 +51,14 @@ def test_chapter_shape(path):
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert "## Summary" in text and "## Exercises" in text
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=os.path.basename)
+def test_setup_cell_installs_from_the_configured_repository(path):
+    import yaml
+
+    with open(os.path.join(ROOT, "_config.yml"), encoding="utf-8") as f:
+        url = yaml.safe_load(f)["repository"]["url"].rstrip("/")
+    nb = nbformat.read(path, as_version=4)
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    assert f"ganlib @ git+{url}" in setup.source, "setup cell and _config.yml name different repositories"
