@@ -238,7 +238,8 @@ class GAN(keras.Model):
         elif len(z.shape) != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
         model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
-        return keras.ops.convert_to_numpy(model.predict_on_batch(z))
+        # A direct call: for these small batches it is faster than predict(), which compiles.
+        return keras.ops.convert_to_numpy(model(ops.convert_to_tensor(z), training=False))
 
     # -- the round, as a pure function of the variables' values ---------------------------
 
