@@ -118,3 +118,37 @@ def device_report() -> str:
         name, version = backend, "?"
     gpu = ", ".join(gpus) if gpus else "none"
     return f"{name} {version} backend · Keras {keras.__version__} · GPU: {gpu}"
+
+
+#: The two DCGAN architectures of chapter 5.
+DCGAN_ARCHS = ("seed", "radford")
+
+
+@dataclasses.dataclass(frozen=True)
+class DCGANConfig:
+    """Hyperparameters of the MNIST DCGAN (chapter 5)."""
+
+    # "seed": the source text's DCGAN (Gildenblat 2020); "radford": Radford et al.'s guidelines.
+    arch: str = "seed"
+    # Passes over the training images.
+    epochs: int = 30
+    # Images per round (the source's 128).
+    batch_size: int = 128
+    # Length of the noise vector, uniform in [-1, 1].
+    latent_dim: int = 100
+    # Use only the first n training images (None: all of them).
+    n_train: int | None = None
+    # Learning rate of both networks (None: the architecture's own, see ganlib.dcgan).
+    learning_rate: float | None = None
+    # Generated digits scored with the chapter's classifier after every epoch (0: none).
+    metric_samples: int = 2000
+
+
+def dcgan_config(arch: str = "seed", quick: bool | None = None) -> DCGANConfig:
+    """The DCGAN configuration for the current mode (quick mode: 2 epochs on 512 images)."""
+    if arch not in DCGAN_ARCHS:
+        raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {arch!r}")
+    quick = is_quick() if quick is None else quick
+    if quick:
+        return DCGANConfig(arch=arch, epochs=2, n_train=512, metric_samples=200)
+    return DCGANConfig(arch=arch)

@@ -41,3 +41,97 @@ def gaussian_discriminator(name: str = "discriminator") -> keras.Sequential:
         ],
         name=name,
     )
+
+
+# -- DCGANs for 28x28 MNIST digits (chapter 5) ------------------------------------------------
+
+
+def seed_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> keras.Sequential:
+    """The source text's DCGAN generator (Gildenblat 2020), layer for layer.
+
+    100-d noise -> Dense(1024, tanh) -> Dense(7*7*128) -> BatchNorm -> tanh -> Reshape(7, 7, 128)
+    -> UpSampling2D -> Conv2D(64, 5x5, same, tanh) -> UpSampling2D -> Conv2D(1, 5x5, same, tanh).
+    The 6,272 = 7*7*128 numbers of the Dense layer are the bridge from a vector to an image.
+    Defined in chapter 5.
+    """
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(latent_dim,)),
+            layers.Dense(1024, activation="tanh"),
+            layers.Dense(7 * 7 * 128),
+            layers.BatchNormalization(),
+            layers.Activation("tanh"),
+            layers.Reshape((7, 7, 128)),
+            layers.UpSampling2D(size=2),
+            layers.Conv2D(64, 5, padding="same", activation="tanh"),
+            layers.UpSampling2D(size=2),
+            layers.Conv2D(1, 5, padding="same", activation="tanh"),
+        ],
+        name=name,
+    )
+
+
+def seed_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
+    """The source text's DCGAN discriminator (Gildenblat 2020), layer for layer.
+
+    Conv2D(64, 5x5, same, tanh) -> MaxPool(2) -> Conv2D(128, 5x5, valid, tanh) -> MaxPool(2)
+    -> Flatten -> Dense(1024, tanh) -> Dense(1, sigmoid). Defined in chapter 5.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(64, 5, padding="same", activation="tanh"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(128, 5, activation="tanh"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(1024, activation="tanh"),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        name=name,
+    )
+
+
+def radford_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> keras.Sequential:
+    """A DCGAN generator following Radford et al. (2016): no pooling or upsampling layers, but
+    strided (transposed) convolutions; batch norm after every layer but the output; ReLU inside,
+    tanh at the output. Defined in chapter 5.
+    """
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(latent_dim,)),
+            layers.Dense(7 * 7 * 256, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Reshape((7, 7, 256)),
+            layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2DTranspose(1, 5, strides=2, padding="same", activation="tanh"),
+        ],
+        name=name,
+    )
+
+
+def radford_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
+    """A DCGAN discriminator following Radford et al. (2016): strided convolutions instead of
+    pooling, LeakyReLU(0.2), batch norm on every layer but the input one. Defined in chapter 5.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(64, 5, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(128, 5, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        name=name,
+    )

@@ -130,6 +130,10 @@ class GAN(keras.Model):
             compiled call per epoch is many times faster. The batch size given to ``fit`` must
             then be k times the round's batch size and divide the data (see
             :func:`ganlib.training.pad_to_rounds`).
+        d_batch_stats_in_g_step: in G's steps the frozen D runs in inference mode (False, the
+            default, as a ``trainable = False`` model does in Keras 3), or normalizes with the
+            fake batch's own statistics (True, as PyTorch's DCGAN does); either way D's
+            variables, batch-norm averages included, are left unchanged.
         seed: seed of the noise drawn inside ``train_step``.
 
     Train with ``fit(x)`` where ``x`` holds real samples, or a dict ``{"real": x, "noise": z}``
@@ -151,6 +155,7 @@ class GAN(keras.Model):
         noise="uniform01",
         ema_momentum=0.0,
         rounds_per_step=1,
+        d_batch_stats_in_g_step=False,
         seed=None,
         name="gan",
         **kwargs,
@@ -173,6 +178,7 @@ class GAN(keras.Model):
         )
         self.noise = noise
         self.rounds_per_step = _check_positive_int("rounds_per_step", rounds_per_step)
+        self.d_batch_stats_in_g_step = bool(d_batch_stats_in_g_step)
         self.ema_momentum = float(ema_momentum)
         self.ema_generator = None
         if self.ema_momentum > 0:
@@ -266,8 +272,8 @@ class GAN(keras.Model):
 
         def loss(g_tv):
             fake, new_ntv = G.stateless_call(g_tv, g_ntv, z, training=True)
-            # D is frozen: called in inference mode, its variables are constants here.
-            p, _ = D.stateless_call(d_tv, d_ntv, fake, training=False)
+            # D is frozen: its variables are constants here and its updates are dropped.
+            p, _ = D.stateless_call(d_tv, d_ntv, fake, training=self.d_batch_stats_in_g_step)
             return self.loss_fn(ops.ones_like(p), p), new_ntv
 
         g_tv = s.get(G.trainable_variables)

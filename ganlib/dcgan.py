@@ -1,0 +1,203 @@
+"""DCGAN on MNIST (chapter 5): build, train with checkpoints and resume, watch, score.
+
+Used by the chapter, by ``python -m ganlib dcgan`` and by the benchmark.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+import numpy as np
+
+import keras
+
+from ganlib import models
+from ganlib.checkpoint import CHECKPOINT_NAME, EpochCheckpoint, load_checkpoint
+from ganlib.config import DCGAN_ARCHS, DCGANConfig, dcgan_config, set_seed
+from ganlib.training import GAN
+
+#: Each architecture's networks and optimizer (both networks get the same settings).
+ARCHS = {
+    # The source: SGD with Nesterov momentum, learning rate 0.0005.
+    "seed": (models.seed_dcgan_generator, models.seed_dcgan_discriminator, "sgd", 5e-4),
+    # Radford et al.: Adam with learning rate 0.0002 and beta_1 = 0.5.
+    "radford": (models.radford_dcgan_generator, models.radford_dcgan_discriminator, "adam", 2e-4),
+}
+
+
+def _optimizer(kind, learning_rate):
+    if kind == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
+    return keras.optimizers.Adam(learning_rate, beta_1=0.5)
+
+
+def build_gan(config: DCGANConfig, seed: int = 0, jit_compile="auto") -> GAN:
+    """Build and compile the fused GAN of ``config.arch``. Defined in chapter 5."""
+    if config.arch not in DCGAN_ARCHS:
+        raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {config.arch!r}")
+    make_g, make_d, kind, default_lr = ARCHS[config.arch]
+    learning_rate = config.learning_rate or default_lr
+    gan = GAN(
+        make_g(config.latent_dim),
+        make_d(),
+        noise="uniform",
+        seed=seed,
+        # Radford's D has batch norm: in G's steps it normalizes with the fakes' own statistics.
+        d_batch_stats_in_g_step=config.arch == "radford",
+    )
+    gan.compile(_optimizer(kind, learning_rate), _optimizer(kind, learning_rate), jit_compile=jit_compile)
+    return gan
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Generate the same 64 noise vectors' digits after every epoch (and before the first)."""
+
+    def __init__(self, n=64, seed=2024):
+        super().__init__()
+        self.n, self.seed = n, seed
+        self.grids = []
+
+    def on_train_begin(self, logs=None):
+        rng = np.random.default_rng(self.seed)
+        self.z = rng.uniform(-1, 1, (self.n, self.model.latent_dim)).astype("float32")
+        if not self.grids:
+            self.grids.append(self.model.generate(z=self.z))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.grids.append(self.model.generate(z=self.z))
+
+
+class SampleMetrics(keras.callbacks.Callback):
+    """After every epoch, score ``n`` generated digits with the chapter's MNIST classifier and
+    add ``classifier_score``, ``fid``, ``class_kl`` and ``classes_present`` to the logs."""
+
+    def __init__(self, classifier, reference, n=2000, seed=7):
+        super().__init__()
+        self.classifier, self.reference, self.n, self.seed = classifier, reference, n, seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ganlib import metrics
+
+        images = self.model.generate(self.n, seed=self.seed + epoch)
+        result = metrics.evaluate(images, self.classifier, reference=self.reference)
+        if logs is not None:
+            for key in ("classifier_score", "fid", "class_kl", "classes_present"):
+                logs[key] = float(result[key])
+
+
+@dataclasses.dataclass
+class DCGANRun:
+    """What one DCGAN training run produced."""
+
+    gan: GAN
+    config: DCGANConfig
+    # Per-epoch logs over the whole run, resumed epochs included.
+    history: dict
+    # Fixed-noise sample grids: grids[0] before this session's first epoch, then one per epoch.
+    grids: list
+    data_source: str
+    seconds: float
+    resumed_from: int
+    checkpoint: str | None
+
+
+def train_dcgan(
+    config: DCGANConfig | None = None,
+    seed: int = 0,
+    out_dir: str | None = None,
+    resume: bool = False,
+    data=None,
+    classifier=None,
+    verbose="auto",
+    callbacks=(),
+):
+    """Train a DCGAN on MNIST and return a :class:`DCGANRun`.
+
+    With ``out_dir``, a checkpoint (weights and optimizer state) is written there after every
+    epoch; ``resume=True`` continues from it, after the last complete epoch. A non-finite loss
+    stops training with a ``FloatingPointError`` naming the epoch, and the checkpoint of the
+    epoch before stays on disk. Defined in chapter 5.
+    """
+    from ganlib.data import load_mnist
+
+    config = config or dcgan_config()
+    if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {config.epochs!r}")
+    if resume and not out_dir:
+        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
+    set_seed(seed)
+    data = data if data is not None else load_mnist()
+    x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
+    gan = build_gan(config, seed=seed)
+
+    checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME) if out_dir else None
+    history, initial_epoch = {}, 0
+    if resume and os.path.exists(checkpoint_path):
+        meta = load_checkpoint(gan, checkpoint_path)
+        history, initial_epoch = meta["history"], meta["epoch"]
+        if meta["extra"].get("arch") != config.arch:
+            raise ValueError(f"the checkpoint in {out_dir!r} is of arch {meta['extra'].get('arch')!r}, "
+                             f"not {config.arch!r}")
+
+    grid = SampleGrid()
+    all_callbacks = [grid]
+    if config.metric_samples:
+        from ganlib import metrics
+
+        classifier = classifier or metrics.get_classifier(data=data)
+        reference = data.x_test[: config.metric_samples]
+        all_callbacks.append(SampleMetrics(classifier, reference, n=config.metric_samples))
+    saver = None
+    if checkpoint_path:
+        saver = EpochCheckpoint(checkpoint_path, history, extra={"arch": config.arch, "seed": seed})
+        all_callbacks.append(saver)  # last: it records the logs the other callbacks added
+    start = time.perf_counter()
+    fit = gan.fit(
+        x,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        shuffle=True,
+        verbose=verbose,
+        callbacks=[*all_callbacks, *callbacks],
+    )
+    seconds = time.perf_counter() - start
+    if saver is not None and saver.nan_epoch is not None:
+        kept = (f"the last good checkpoint (epoch {saver.nan_epoch - 1}) is kept at {checkpoint_path}"
+                if saver.nan_epoch > 1 else "no checkpoint was written")
+        raise FloatingPointError(
+            f"training produced a NaN or infinite loss in epoch {saver.nan_epoch} and stopped; {kept}"
+        )
+    if saver is not None:
+        history = saver.history
+    else:
+        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        bad = [k for k, vals in history.items() if not all(np.isfinite(vals))]
+        if bad:
+            raise FloatingPointError(f"training produced NaN or infinite values in {bad}")
+    return DCGANRun(
+        gan=gan,
+        config=config,
+        history=history,
+        grids=grid.grids,
+        data_source=data.source,
+        seconds=seconds,
+        resumed_from=initial_epoch,
+        checkpoint=checkpoint_path,
+    )
+
+
+def image_grid(images, ncols=8):
+    """Tile images of shape (n, 28, 28, 1) in [-1, 1] into one 2-D array in [0, 1]."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 1) or len(images) == 0:
+        raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
+    n = len(images)
+    nrows = -(-n // ncols)
+    grid = np.ones((nrows * 30, ncols * 30), dtype="float32")
+    for i, image in enumerate(images):
+        r, c = divmod(i, ncols)
+        grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = (image[..., 0] + 1) / 2
+    return np.clip(grid, 0, 1)

@@ -1,0 +1,138 @@
+"""DCGAN (chapter 5): networks, checkpoints, resume after a crash, NaN, the command line."""
+
+import dataclasses
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import keras
+
+from conftest import last_json, run_python
+from ganlib import checkpoint, config, dcgan, models
+from ganlib.data import load_mnist
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+def quick(arch="radford", **changes):
+    base = dataclasses.replace(config.dcgan_config(arch, quick=True), n_train=256, metric_samples=0)
+    return dataclasses.replace(base, **changes)
+
+
+def test_networks_have_the_described_shapes():
+    g, d = models.seed_dcgan_generator(), models.seed_dcgan_discriminator()
+    assert g.output_shape == (None, 28, 28, 1) and d.output_shape == (None, 1)
+    # The 6,272 = 7*7*128 bridge between the dense part and the image part.
+    assert g.layers[1].units == 6272
+    g2, d2 = models.radford_dcgan_generator(), models.radford_dcgan_discriminator()
+    assert g2.output_shape == (None, 28, 28, 1) and d2.output_shape == (None, 1)
+    assert not any(isinstance(l, keras.layers.MaxPooling2D) for l in d2.layers)
+    with pytest.raises(ValueError, match="arch"):
+        config.dcgan_config("wgan")
+
+
+class Crash(keras.callbacks.Callback):
+    """Simulates a crash (a closed Colab tab) right after the checkpoint of epoch ``after``."""
+
+    def __init__(self, after):
+        super().__init__()
+        self.after = after
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.after:
+            raise KeyboardInterrupt("simulated crash")
+
+
+def test_a_crashed_run_resumes_without_losing_or_repeating_epochs(tmp_path, mnist):
+    cfg = quick(epochs=3)
+    with pytest.raises(KeyboardInterrupt):
+        dcgan.train_dcgan(cfg, out_dir=str(tmp_path), data=mnist, verbose=0, callbacks=[Crash(after=2)])
+    saved = np.load(tmp_path / checkpoint.CHECKPOINT_NAME)
+    assert json.loads(str(saved["__meta__"]))["epoch"] == 2
+    run = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), resume=True, data=mnist, verbose=0)
+    assert run.resumed_from == 2
+    assert len(run.history["d_loss"]) == 3  # epochs 1, 2 from before, 3 now
+    assert len(run.grids) == 2  # before epoch 3, after epoch 3
+    # Resuming a finished run trains nothing more.
+    again = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), resume=True, data=mnist, verbose=0)
+    assert again.resumed_from == 3 and len(again.history["d_loss"]) == 3
+
+
+def test_resume_restores_weights_and_optimizer_state(tmp_path, mnist):
+    cfg = quick(epochs=1)
+    run = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), data=mnist, verbose=0)
+    fresh = dcgan.build_gan(cfg, seed=99)
+    meta = checkpoint.load_checkpoint(fresh, str(tmp_path / checkpoint.CHECKPOINT_NAME))
+    assert meta["epoch"] == 1
+    for a, b in zip(run.gan.variables, fresh.variables):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    assert int(fresh.d_optimizer.iterations.numpy()) == int(run.gan.d_optimizer.iterations.numpy()) > 0
+
+
+class Diverge(keras.callbacks.Callback):
+    """Simulates a diverging run: a discriminator weight becomes NaN during training."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        kernel = self.model.discriminator.trainable_variables[0]
+        kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+
+
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, mnist):
+    dcgan.train_dcgan(quick(epochs=1), out_dir=str(tmp_path), data=mnist, verbose=0)
+    with pytest.raises(FloatingPointError, match="epoch 2 .*last good checkpoint \\(epoch 1\\)"):
+        dcgan.train_dcgan(quick(epochs=3), out_dir=str(tmp_path), resume=True,
+                          data=mnist, verbose=0, callbacks=[Diverge()])
+    saved = np.load(tmp_path / checkpoint.CHECKPOINT_NAME)
+    assert json.loads(str(saved["__meta__"]))["epoch"] == 1
+    assert all(np.all(np.isfinite(saved[k])) for k in saved.files if k != "__meta__")
+
+
+def test_epoch_checkpoint_skips_non_finite_epochs(tmp_path):
+    gan = dcgan.build_gan(quick())
+    saver = checkpoint.EpochCheckpoint(str(tmp_path / "c.npz"))
+    saver.set_model(gan)
+    saver.on_epoch_end(0, {"d_loss": 0.7, "g_loss": 0.8})
+    saver.on_epoch_end(1, {"d_loss": math.nan, "g_loss": 0.8})
+    assert saver.nan_epoch == 2 and gan.stop_training
+    assert saver.history == {"d_loss": [0.7], "g_loss": [0.8]}
+
+
+def test_checkpoint_errors_are_clear(tmp_path):
+    gan = dcgan.build_gan(quick())
+    with pytest.raises(ValueError, match="does not exist"):
+        checkpoint.load_checkpoint(gan, str(tmp_path / "none.npz"))
+    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable"):
+        checkpoint.load_checkpoint(gan, str(tmp_path / "junk.npz"))
+    checkpoint.save_checkpoint(gan, str(tmp_path / "radford.npz"), 1)
+    with pytest.raises(ValueError, match="other networks"):
+        checkpoint.load_checkpoint(dcgan.build_gan(quick("seed")), str(tmp_path / "radford.npz"))
+    with pytest.raises(ValueError, match="epoch"):
+        checkpoint.save_checkpoint(gan, str(tmp_path / "x.npz"), -1)
+    with pytest.raises(ValueError, match="resume=True needs out_dir"):
+        dcgan.train_dcgan(quick(), resume=True)
+    with pytest.raises(ValueError, match="images must have shape"):
+        dcgan.image_grid(np.zeros((2, 28, 28)))
+
+
+def test_cli_dcgan_trains_and_resumes(tmp_path):
+    out = str(tmp_path / "run")
+    first = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "radford",
+                                       "--epochs", "1", "--out", out]))
+    assert first["epochs"] == 1 and first["data_source"] in ("keras", "bundled")
+    assert set(first) >= {"classifier_score", "fid", "class_kl", "classes_present", "epochs", "seconds"}
+    second = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "radford",
+                                        "--epochs", "2", "--out", out, "--resume"]))
+    assert second["epochs"] == 2 and second["resumed_from"] == 1
+    assert os.path.exists(os.path.join(out, "samples_epoch002.png"))
+
+
+def test_cli_dcgan_rejects_bad_arguments():
+    proc = run_python(args=["-m", "ganlib", "dcgan", "--arch", "wgan"])
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr.strip().splitlines()[-1]
