@@ -39,6 +39,7 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/gaussian_round.py
+	$(PY) benchmarks/dcgan_step.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -55,7 +55,7 @@ def build_parser():
     sub.add_parser("freeze-audit", help="which weights change in each step, Keras-2 idiom vs ganlib")
 
     d = sub.add_parser("dcgan", help="train a DCGAN on MNIST (chapter 5)")
-    _common(d, "epochs (default 10; quick mode 2)")
+    _common(d, "epochs (default 5; quick mode 2)")
     d.add_argument("--arch", choices=("seed", "radford"), default="seed",
                    help="the source's DCGAN (seed) or Radford et al.'s guidelines (radford)")
     d.add_argument("--resume", action="store_true",

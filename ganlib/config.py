@@ -131,8 +131,8 @@ class DCGANConfig:
     # "seed": the source text's DCGAN (Gildenblat 2020); "radford": Radford et al.'s guidelines.
     arch: str = "seed"
     # Passes over the training images. On 2 CPU cores one epoch of the 9,000 bundled digits
-    # takes 1.5-2.5 minutes, so the book's stored run is 10 epochs; on a GPU use more.
-    epochs: int = 10
+    # takes 2-3 minutes per architecture, so the book's stored run is 5 epochs; use more on a GPU.
+    epochs: int = 5
     # Images per round (the source's 128).
     batch_size: int = 128
     # Length of the noise vector, uniform in [-1, 1].

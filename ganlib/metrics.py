@@ -1,0 +1,680 @@
+"""Sample-quality metrics for generated MNIST digits, without Inception weights.
+
+The Inception score and the Fréchet Inception distance judge generated photographs with an
+ImageNet network. For MNIST digits this module uses a small convolutional MNIST classifier
+instead, trained once and cached on disk:
+
+* :func:`classifier_score`: the Inception-score formula ``exp(E_x KL(p(y|x) || p(y)))`` on the
+  classifier's softmax outputs (1 to 10: high when each digit is clear and all ten are made).
+* :func:`frechet_distance`: the Fréchet distance between Gaussians fitted to the classifier's
+  ``"features"`` layer (128 numbers per image); 0 for identical sets, lower is better.
+* :func:`class_histogram`, :func:`class_kl`: which digits the generator makes, and how far their
+  frequencies are from uniform (0 for a balanced set, ln 10 for one repeated digit).
+* :func:`evaluate`: all of them in one dictionary.
+
+Images are what :func:`ganlib.data.load_mnist` returns: ``(n, 28, 28, 1)`` (or ``(n, 28, 28)``)
+numbers in [-1, 1]. Everything here is inference only, so fixed inputs give fixed results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from ganlib.data import MNIST, _check_positive_int
+
+#: Bump when the classifier's architecture or training changes: older cache files are ignored.
+CLASSIFIER_VERSION = 2
+#: The environment variable that moves the cache (default: ``~/.cache/ganlib``).
+CACHE_ENV = "GANLIB_CACHE"
+#: Training images seen in full mode (20 epochs of the 9,000 bundled digits, 3 of Keras's 60,000)
+#: and in quick mode (3 epochs of the bundled digits).
+FULL_TRAINING_SAMPLES = 180_000
+QUICK_TRAINING_SAMPLES = 27_000
+#: A class counts in ``classes_present`` when it holds at least this fraction of the images.
+MIN_CLASS_FRACTION = 0.01
+NUM_CLASSES = 10
+FEATURES_LAYER = "features"
+
+_BATCH_SIZE = 64  # training
+_INFERENCE_BATCH = 512
+_LEARNING_RATE = 3e-3
+_IMAGE_TOLERANCE = 1e-4  # float rounding just outside [-1, 1] is clipped, not rejected
+_EPS = 1e-12
+
+# Per-classifier extras, kept off the Keras objects: metadata and the two-output inference model.
+_INFO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_FEATURE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+# --- input checks -------------------------------------------------------------------------------
+
+
+def _check_images(name: str, images, min_n: int = 2) -> np.ndarray:
+    """Return ``images`` as float32 ``(n, 28, 28, 1)`` in [-1, 1], or raise a ValueError."""
+    try:
+        x = np.asarray(images)
+    except Exception as exc:  # ragged lists, objects that refuse conversion
+        raise ValueError(f"{name} must be an array of images, got {type(images).__name__}") from exc
+    if x.dtype == bool or not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{name} must hold numbers in [-1, 1], got dtype {x.dtype}")
+    if x.ndim == 3 and x.shape[1:] == (28, 28):
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
+        raise ValueError(f"{name} must have shape (n, 28, 28, 1) or (n, 28, 28), got {x.shape}")
+    if x.shape[0] < min_n:
+        raise ValueError(f"{name} must hold at least {min_n} images, got {x.shape[0]}")
+    x = x.astype("float32")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -1 - _IMAGE_TOLERANCE or hi > 1 + _IMAGE_TOLERANCE:
+        raise ValueError(f"{name} must be scaled to [-1, 1] like load_mnist's images, "
+                         f"got values in [{lo:g}, {hi:g}]")
+    return np.clip(x, -1.0, 1.0)
+
+
+def _check_classifier(classifier):
+    """Raise a ValueError unless ``classifier`` is a Keras model shaped like ours."""
+    import keras
+
+    if not isinstance(classifier, keras.Model):
+        raise ValueError("classifier must be a Keras model from get_classifier(), "
+                         f"got {type(classifier).__name__}")
+    try:
+        classifier.get_layer(FEATURES_LAYER)
+        out_shape = tuple(classifier.outputs[0].shape)
+        in_shape = tuple(classifier.inputs[0].shape)
+    except (ValueError, AttributeError, IndexError, TypeError) as exc:
+        raise ValueError(f"classifier must be a built Keras model with a layer named "
+                         f"{FEATURES_LAYER!r} (see get_classifier()): {exc}") from exc
+    if out_shape[-1] != NUM_CLASSES or in_shape[1:] != (28, 28, 1):
+        raise ValueError(f"classifier must map (n, 28, 28, 1) images to {NUM_CLASSES} class "
+                         f"probabilities, got {in_shape} -> {out_shape}")
+    return classifier
+
+
+def _check_splits(splits, n: int) -> int:
+    splits = _check_positive_int("splits", splits)
+    if splits > n:
+        raise ValueError(f"splits must be at most the number of images ({n}), got {splits}")
+    return splits
+
+
+# --- the classifier -----------------------------------------------------------------------------
+
+
+def build_classifier(seed: int = 0):
+    """Return the untrained MNIST classifier, a small Keras CNN.
+
+    Conv(32, 3) + ReLU -> MaxPool -> Conv(64, 3) + ReLU -> MaxPool -> Dropout(0.25) -> Flatten ->
+    Dense(128, ReLU, named ``"features"``) -> Dropout(0.5) -> Dense(10, softmax). The convolutions
+    keep the image size ("same" padding) and each pooling halves it, so the second convolution
+    works on 14 x 14 maps; that keeps training on a CPU to a few minutes. ``seed`` fixes the
+    initial weights and the dropout masks. Defined in chapter 5.
+    """
+    import keras
+    from keras import layers
+
+    seed = _check_seed(seed)
+
+    def init(i):
+        return keras.initializers.GlorotUniform(seed=seed * 100 + i)
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1), name="image"),
+            layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1),
+                          name="conv_1"),
+            layers.MaxPooling2D(name="pool_1"),
+            layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init(2),
+                          name="conv_2"),
+            layers.MaxPooling2D(name="pool_2"),
+            layers.Dropout(0.25, seed=seed * 100 + 3, name="dropout_1"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(128, activation="relu", kernel_initializer=init(4), name=FEATURES_LAYER),
+            layers.Dropout(0.5, seed=seed * 100 + 5, name="dropout_2"),
+            layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=init(6),
+                         name="probabilities"),
+        ],
+        name="mnist_classifier",
+    )
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
+            max_zoom: float = 0.1) -> np.ndarray:
+    """Return a randomly moved copy of ``(n, 28, 28, 1)`` images in [-1, 1].
+
+    Each image is shifted by up to ``max_shift`` pixels in each direction, rotated by up to
+    ``max_degrees`` and scaled by up to ``max_zoom`` (bilinear interpolation; the background
+    that moves in is -1, the blank page). ``rng`` is a ``numpy.random.Generator``. The
+    classifier trains on these copies so that 9,000 digits are enough. Defined in chapter 5.
+    """
+    x = _check_images("images", images, min_n=1)[..., 0]
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    for name, value in (("max_shift", max_shift), ("max_degrees", max_degrees),
+                        ("max_zoom", max_zoom)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    if max_zoom >= 1:
+        raise ValueError(f"max_zoom must be below 1, got {max_zoom!r}")
+    out = np.empty_like(x)
+    for start in range(0, len(x), 2000):  # chunks keep the index arrays small
+        chunk = x[start:start + 2000]
+        n = len(chunk)
+        angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, n))
+        zoom = 1 + rng.uniform(-max_zoom, max_zoom, n)
+        shift = rng.uniform(-max_shift, max_shift, (n, 2))
+        # For each output pixel, where it comes from in the input (inverse map about the centre).
+        centre = 13.5
+        r = np.arange(28, dtype="float64") - centre
+        yy, xx = np.meshgrid(r, r, indexing="ij")
+        cos = (np.cos(angle) / zoom)[:, None, None]
+        sin = (np.sin(angle) / zoom)[:, None, None]
+        sy = cos * yy - sin * xx + centre - shift[:, 0, None, None]
+        sx = sin * yy + cos * xx + centre - shift[:, 1, None, None]
+        y0, x0 = np.floor(sy), np.floor(sx)
+        fy, fx = (sy - y0).astype("float32"), (sx - x0).astype("float32")
+        # Pad with the background so every neighbour of a source point exists.
+        padded = np.pad(chunk, ((0, 0), (1, 2), (1, 2)), constant_values=-1.0)
+        y0 = np.clip(y0.astype(np.int64) + 1, 0, 29)
+        x0 = np.clip(x0.astype(np.int64) + 1, 0, 29)
+        i = np.arange(n)[:, None, None]
+        out[start:start + n] = (padded[i, y0, x0] * (1 - fy) * (1 - fx)
+                                + padded[i, y0 + 1, x0] * fy * (1 - fx)
+                                + padded[i, y0, x0 + 1] * (1 - fy) * fx
+                                + padded[i, y0 + 1, x0 + 1] * fy * fx)
+    return np.clip(out, -1.0, 1.0)[..., None]
+
+
+def default_epochs(n_train: int, quick: bool | None = None) -> int:
+    """Epochs that show the classifier about 180,000 augmented digits (27,000 in quick mode).
+
+    That is 20 epochs of the 9,000 bundled digits (3 in quick mode) or 3 epochs of Keras's
+    60,000 (1 in quick mode). Defined in chapter 5.
+    """
+    from ganlib import config
+
+    n_train = _check_positive_int("n_train", n_train)
+    quick = config.is_quick() if quick is None else quick
+    samples = QUICK_TRAINING_SAMPLES if quick else FULL_TRAINING_SAMPLES
+    return max(1, round(samples / n_train))
+
+
+def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
+    """Train a fresh classifier on ``data`` and return ``(model, info)``.
+
+    Training: ``epochs`` passes over freshly augmented copies of the training digits (see
+    :func:`augment`), Adam with a learning rate of 0.003 decaying along a cosine to 0, batches
+    of 64. ``info`` holds the test accuracy (measured once, after training), the training
+    time and the settings. Prefer :func:`get_classifier`, which caches the result. Defined in
+    chapter 5.
+    """
+    import keras
+
+    data = _check_data(data)
+    epochs = _check_positive_int("epochs", epochs)
+    seed = _check_seed(seed)
+    verbose = _check_verbose(verbose)
+    start = time.perf_counter()
+    model = build_classifier(seed)
+    steps_per_epoch = math.ceil(len(data.x_train) / _BATCH_SIZE)
+    schedule = keras.optimizers.schedules.CosineDecay(_LEARNING_RATE, epochs * steps_per_epoch)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        order = rng.permutation(len(data.x_train))
+        x = augment(data.x_train[order], rng)
+        history = model.fit(x, data.y_train[order], batch_size=_BATCH_SIZE, epochs=1,
+                            shuffle=False, verbose=0)
+        if verbose:
+            logs = history.history
+            print(f"  classifier epoch {epoch + 1}/{epochs}: loss {logs['loss'][-1]:.4f}, "
+                  f"train accuracy (augmented) {logs['accuracy'][-1]:.4f}", flush=True)
+    seconds = time.perf_counter() - start
+    # Hand back an uncompiled copy, as get_classifier loads it: the optimizer's state is not
+    # needed for inference and would triple the size of the cache file.
+    trained = build_classifier(seed)
+    trained.set_weights(model.get_weights())
+    model = trained
+    probs = _activations(data.x_test, model)[1]
+    accuracy = float(np.mean(probs.argmax(axis=1) == data.y_test))
+    info = _training_info(data, epochs, seed, accuracy, seconds)
+    if verbose:
+        print(f"  classifier test accuracy {accuracy:.4f} ({data.source} MNIST, "
+              f"{len(data.x_test)} test digits), trained in {seconds:.0f} s", flush=True)
+    return model, info
+
+
+def _training_info(data: MNIST, epochs: int, seed: int, accuracy: float, seconds: float) -> dict:
+    """The metadata saved next to a trained classifier (the model file's hash is added on save)."""
+    import keras
+
+    return {
+        "test_accuracy": float(accuracy),
+        "test_images": int(len(data.x_test)),
+        "train_images": int(len(data.x_train)),
+        "source": data.source,
+        "epochs": epochs,
+        "seed": seed,
+        "train_seconds": round(float(seconds), 1),
+        "keras_version": keras.__version__,
+        "backend": keras.backend.backend(),
+        "classifier_version": CLASSIFIER_VERSION,
+        "data_fingerprint": _fingerprint(data),
+    }
+
+
+def _check_data(data) -> MNIST:
+    if not isinstance(data, MNIST):
+        raise ValueError("data must be a ganlib.data.MNIST from load_mnist() or None, "
+                         f"got {type(data).__name__}")
+    return data
+
+
+def _check_verbose(verbose) -> int:
+    if isinstance(verbose, bool):
+        return int(verbose)
+    if not isinstance(verbose, (int, np.integer)) or verbose < 0:
+        raise ValueError(f"verbose must be 0 (silent) or 1 (progress), got {verbose!r}")
+    return int(verbose)
+
+
+def _fingerprint(data: MNIST) -> str:
+    """A short hash of the images and labels, so a cache file is only used for its own data."""
+    h = hashlib.sha256()
+    for key in ("x_train", "y_train", "x_test", "y_test"):
+        array = np.ascontiguousarray(getattr(data, key))
+        h.update(f"{key}{array.shape}{array.dtype}".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()[:12]
+
+
+def default_cache_dir() -> Path:
+    """The classifier cache: ``$GANLIB_CACHE`` when set, else ``~/.cache/ganlib``.
+
+    Defined in chapter 5.
+    """
+    value = os.environ.get(CACHE_ENV, "").strip()
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "ganlib"
+
+
+def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
+    """Return ``(model_path, info_path)``: where the classifier for these settings is cached.
+
+    The name holds the data source, the epochs, the seed and a hash of the data, for example
+    ``mnist_classifier_v2_bundled_20ep_seed0_1a2b3c4d5e6f.keras`` (Keras's own format, readable
+    by every backend) with its ``.json`` next to it. Defined in chapter 5.
+    """
+    data = _check_data(data)
+    epochs = _check_positive_int("epochs", epochs)
+    seed = _check_seed(seed)
+    if cache_dir is None:
+        cache_dir = default_cache_dir()
+    elif not isinstance(cache_dir, (str, os.PathLike)):
+        raise ValueError(f"cache_dir must be a path or None, got {type(cache_dir).__name__}")
+    source = "".join(c if c.isalnum() else "_" for c in str(data.source))
+    stem = (f"mnist_classifier_v{CLASSIFIER_VERSION}_{source}_{epochs}ep_seed{seed}_"
+            f"{_fingerprint(data)}")
+    cache_dir = Path(cache_dir).expanduser()
+    return cache_dir / f"{stem}.keras", cache_dir / f"{stem}.json"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write, suffix: str) -> None:
+    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then move it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's files are private; a cache file is not
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _save(model, info: dict, model_path: Path, info_path: Path) -> None:
+    """Save the model, then its JSON (which records the model file's hash), each atomically."""
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(model_path, lambda tmp: model.save(tmp), suffix=".keras")
+    info = dict(info, model_sha256=_sha256(model_path))
+
+    def write_json(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+    _atomic_write(info_path, write_json, suffix=".json")
+
+
+def _load(model_path: Path, info_path: Path, expected: dict):
+    """Return ``(model, info)`` from the cache; raise (any exception) if it is unusable."""
+    import keras
+
+    with open(info_path, encoding="utf-8") as f:
+        info = json.load(f)
+    if not isinstance(info, dict):
+        raise ValueError("the metadata is not a JSON object")
+    accuracy = info.get("test_accuracy")
+    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) \
+            or not 0 <= accuracy <= 1:
+        raise ValueError(f"the metadata has no valid test_accuracy ({accuracy!r})")
+    for key, value in expected.items():
+        if info.get(key) != value:
+            raise ValueError(f"the metadata's {key} is {info.get(key)!r}, expected {value!r}")
+    if info.get("model_sha256") != _sha256(model_path):
+        raise ValueError("the model file does not match the hash in its metadata")
+    model = keras.saving.load_model(model_path, compile=False)
+    _check_classifier(model)
+    return model, info
+
+
+def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = False,
+                   epochs: int | None = None, seed: int = 0, verbose: int = 1):
+    """Return the MNIST classifier that the metrics use, training it only the first time.
+
+    Defined in chapter 5.
+
+    The classifier (see :func:`build_classifier` and :func:`train_classifier`) is cached in
+    ``cache_dir`` (None: :func:`default_cache_dir`) as a ``.keras`` file with a ``.json`` next
+    to it holding its test accuracy, the data source, the Keras version and the model file's
+    hash (see :func:`classifier_paths`). A later call loads it in about a second. If the
+    file is missing, cannot be loaded, does not match its hash, or its metadata (the test
+    accuracy among it) is missing or unreadable, or if ``retrain`` is True, it trains a new one
+    and saves it (each file through a temporary file, so none is ever half-written).
+
+    ``data`` is a :class:`ganlib.data.MNIST` (None: ``load_mnist()``). ``epochs`` defaults to
+    :func:`default_epochs`: 20 epochs of the bundled digits (3 in quick mode, ``GANLIB_QUICK=1``).
+    With the bundled digits on two CPU cores full training takes about 3 minutes and reaches
+    about 99.5% test accuracy (quick mode: about half a minute, about 98%). Read the metadata,
+    the test accuracy among it, with :func:`classifier_info`.
+    """
+    if data is None:
+        from ganlib.data import load_mnist
+
+        data = load_mnist()
+    data = _check_data(data)
+    if not isinstance(retrain, bool):
+        raise ValueError(f"retrain must be True or False, got {retrain!r}")
+    epochs = default_epochs(len(data.x_train)) if epochs is None else epochs
+    epochs = _check_positive_int("epochs", epochs)
+    seed = _check_seed(seed)
+    verbose = _check_verbose(verbose)
+    model_path, info_path = classifier_paths(data, epochs, seed, cache_dir)
+    expected = {"source": data.source, "epochs": epochs, "seed": seed,
+                "classifier_version": CLASSIFIER_VERSION, "data_fingerprint": _fingerprint(data)}
+
+    if not retrain:
+        reason = None
+        if not model_path.exists():
+            reason = "no cached classifier"
+        elif not info_path.exists():
+            reason = f"{info_path.name} (its test accuracy) is missing"
+        else:
+            try:
+                model, info = _load(model_path, info_path, expected)
+            except Exception as exc:  # a corrupt file can fail in many ways: retrain
+                reason = f"the cached classifier is unusable ({type(exc).__name__}: {exc})"
+            else:
+                info = dict(info, path=str(model_path), from_cache=True)
+                _INFO[model] = info
+                return model
+        if verbose:
+            print(f"Training the MNIST classifier for the metrics ({reason}); "
+                  f"it will be cached at {model_path}", flush=True)
+    elif verbose:
+        print(f"Retraining the MNIST classifier; it will be cached at {model_path}", flush=True)
+
+    model, info = train_classifier(data, epochs, seed=seed, verbose=verbose)
+    _save(model, info, model_path, info_path)
+    _INFO[model] = dict(info, path=str(model_path), from_cache=False)
+    return model
+
+
+def classifier_info(classifier) -> dict:
+    """Return what is known about a classifier from :func:`get_classifier` as a dict.
+
+    Keys: ``test_accuracy``, ``source``, ``epochs``, ``seed``, ``train_seconds``,
+    ``keras_version``, ``backend`` (the one it was trained on), ``path`` (its cache file) and
+    ``from_cache`` (True when it was loaded rather than trained). Defined in chapter 5.
+    """
+    _check_classifier(classifier)
+    try:
+        return dict(_INFO[classifier])
+    except KeyError:
+        raise ValueError("classifier did not come from get_classifier(), so it has no "
+                         "recorded test accuracy") from None
+
+
+# --- the metrics --------------------------------------------------------------------------------
+
+
+def _feature_model(classifier):
+    """The classifier with two outputs: the ``features`` layer and the class probabilities."""
+    import keras
+
+    model = _FEATURE_MODELS.get(classifier)
+    if model is None:
+        model = keras.Model(classifier.inputs[0],
+                            [classifier.get_layer(FEATURES_LAYER).output, classifier.outputs[0]],
+                            name=f"{classifier.name}_features")
+        _FEATURE_MODELS[classifier] = model
+    return model
+
+
+def _activations(x: np.ndarray, classifier):
+    """Return ``(features, probabilities)`` as float64 arrays for checked images ``x``.
+
+    The model runs in inference mode (dropout off) on batches of one fixed size, the last one
+    padded with blank images, so it is compiled once and the same images always give the same
+    numbers.
+    """
+    model = _feature_model(classifier)
+    features, probs = [], []
+    for start in range(0, len(x), _INFERENCE_BATCH):
+        batch = x[start:start + _INFERENCE_BATCH]
+        n = len(batch)
+        if n < _INFERENCE_BATCH:
+            blank = np.full((_INFERENCE_BATCH - n, 28, 28, 1), -1.0, dtype="float32")
+            batch = np.concatenate([batch, blank])
+        f, p = model.predict_on_batch(batch)
+        features.append(np.asarray(f)[:n])
+        probs.append(np.asarray(p)[:n])
+    return (np.concatenate(features).astype("float64"),
+            np.concatenate(probs).astype("float64"))
+
+
+def class_probabilities(images, classifier) -> np.ndarray:
+    """Return the classifier's ``(n, 10)`` probabilities p(y|x) for ``images``.
+
+    Defined in chapter 5.
+    """
+    _check_classifier(classifier)
+    return _activations(_check_images("images", images), classifier)[1]
+
+
+def classifier_features(images, classifier) -> np.ndarray:
+    """Return the classifier's ``(n, 128)`` ``features`` activations for ``images``.
+
+    Defined in chapter 5.
+    """
+    _check_classifier(classifier)
+    return _activations(_check_images("images", images), classifier)[0]
+
+
+def _score_from_probs(probs: np.ndarray, splits: int):
+    p = np.clip(probs, _EPS, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    scores = []
+    for part in np.array_split(p, splits):
+        marginal = part.mean(axis=0, keepdims=True)  # p(y) over this split
+        kl = np.sum(part * (np.log(part) - np.log(marginal)), axis=1)  # KL(p(y|x) || p(y))
+        scores.append(math.exp(float(np.mean(kl))))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def classifier_score(images, classifier, splits: int = 10):
+    """Return ``(mean, std)`` of the Inception-score formula on the MNIST classifier.
+
+    Defined in chapter 5.
+
+    The score is ``exp(E_x KL(p(y|x) || p(y)))``, where p(y|x) is the classifier's softmax for
+    one image and p(y) its average over the images. It is high when each image is clearly one
+    digit (p(y|x) peaked) and the digits are varied (p(y) flat): between 1 and 10, the number of
+    classes. As in the Inception-score paper the images are cut into ``splits`` consecutive
+    parts, the score is computed on each, and their mean and standard deviation are returned.
+    ``images`` needs at least 2 images and at least ``splits``.
+    """
+    _check_classifier(classifier)
+    x = _check_images("images", images)
+    splits = _check_splits(splits, len(x))
+    return _score_from_probs(_activations(x, classifier)[1], splits)
+
+
+def _gaussian(features: np.ndarray):
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def _sqrt_psd(a: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a symmetric positive semi-definite matrix."""
+    w, v = np.linalg.eigh((a + a.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def gaussian_frechet_distance(mu_a, cov_a, mu_b, cov_b) -> float:
+    """Return the Fréchet distance between N(mu_a, cov_a) and N(mu_b, cov_b).
+
+    ``|mu_a - mu_b|^2 + tr(cov_a) + tr(cov_b) - 2 tr((cov_a cov_b)^(1/2))``. The trace of the
+    square root is computed without scipy: the product cov_a cov_b has the same eigenvalues as
+    the symmetric positive semi-definite ``sqrt(cov_a) cov_b sqrt(cov_a)``, so it is the sum of
+    the square roots of that matrix's eigenvalues. Defined in chapter 5.
+    """
+    mu_a, mu_b = np.asarray(mu_a, "float64"), np.asarray(mu_b, "float64")
+    cov_a, cov_b = np.atleast_2d(cov_a).astype("float64"), np.atleast_2d(cov_b).astype("float64")
+    d = mu_a.shape[0] if mu_a.ndim == 1 else -1
+    for name, value, shape in (("mu_a", mu_a, (d,)), ("mu_b", mu_b, (d,)),
+                               ("cov_a", cov_a, (d, d)), ("cov_b", cov_b, (d, d))):
+        if d < 1 or value.shape != shape or not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} must be finite with shape {shape if d >= 1 else '(d,)'}, "
+                             f"got {value.shape}")
+    root_a = _sqrt_psd(cov_a)
+    middle = root_a @ cov_b @ root_a
+    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2)
+    trace_sqrt = float(np.sum(np.sqrt(np.clip(eigenvalues, 0, None))))
+    diff = mu_a - mu_b
+    distance = float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+    return max(distance, 0.0)  # rounding can leave a tiny negative number for equal sets
+
+
+def frechet_distance(images_a, images_b, classifier) -> float:
+    """Return the Fréchet distance between two image sets in the classifier's feature space.
+
+    Defined in chapter 5.
+
+    This is the FID formula with the MNIST classifier's 128 ``features`` activations in place
+    of Inception's: a Gaussian (mean and covariance) is fitted to each set's activations and
+    :func:`gaussian_frechet_distance` compares them. 0 means the two sets look alike to the
+    classifier; lower is better. Like FID it shrinks as the sets grow, so compare distances
+    computed on the same number of images. Each set needs at least 2 images.
+    """
+    _check_classifier(classifier)
+    a = _check_images("images_a", images_a)
+    b = _check_images("images_b", images_b)
+    return gaussian_frechet_distance(*_gaussian(_activations(a, classifier)[0]),
+                                     *_gaussian(_activations(b, classifier)[0]))
+
+
+def _kl_from_uniform(counts: np.ndarray) -> float:
+    freq = counts / counts.sum()
+    nonzero = freq[freq > 0]
+    return float(np.sum(nonzero * np.log(nonzero * NUM_CLASSES)))
+
+
+def _classes_present(counts: np.ndarray) -> int:
+    return int(np.sum(counts / counts.sum() >= MIN_CLASS_FRACTION))
+
+
+def class_histogram(images, classifier) -> np.ndarray:
+    """Return how many images the classifier puts in each digit class: int64, length 10.
+
+    Each image counts once, for its most probable class. Defined in chapter 5.
+    """
+    _check_classifier(classifier)
+    x = _check_images("images", images)
+    probs = _activations(x, classifier)[1]
+    return np.bincount(probs.argmax(axis=1), minlength=NUM_CLASSES).astype("int64")
+
+
+def class_kl(images, classifier) -> float:
+    """Return KL(class frequencies || uniform) of the images' predicted digits, in nats.
+
+    Defined in chapter 5.
+
+    The frequencies come from :func:`class_histogram`. 0 means every digit is made equally
+    often; a set of one repeated digit gives ln 10 (about 2.303), the largest value. A
+    collapsing generator's value climbs toward ln 10.
+    """
+    return _kl_from_uniform(class_histogram(images, classifier))
+
+
+def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
+    """Return all the metrics of ``images`` in one dictionary.
+
+    Defined in chapter 5.
+
+    Keys: ``n`` (number of images); ``classifier_score`` and ``classifier_score_std`` (see
+    :func:`classifier_score`, with ``splits`` parts); ``fid`` (:func:`frechet_distance` to
+    ``reference``, real images such as ``load_mnist().x_test``; None without a reference);
+    ``class_kl`` (see :func:`class_kl`); ``classes_present``: how many of the 10 digit classes
+    hold at least 1% of the images (``MIN_CLASS_FRACTION``; with fewer than 100 images that is
+    every class predicted at least once), so stray misreadings of a collapsed generator's
+    output do not count as classes; ``class_histogram``: the 10 counts as a list of ints.
+    The classifier sees each set once, so this is cheaper than calling the functions one by one.
+    """
+    _check_classifier(classifier)
+    x = _check_images("images", images)
+    splits = _check_splits(splits, len(x))
+    ref = None if reference is None else _check_images("reference", reference)
+    features, probs = _activations(x, classifier)
+    counts = np.bincount(probs.argmax(axis=1), minlength=NUM_CLASSES).astype("int64")
+    score, score_std = _score_from_probs(probs, splits)
+    fid = None
+    if ref is not None:
+        fid = gaussian_frechet_distance(*_gaussian(features),
+                                        *_gaussian(_activations(ref, classifier)[0]))
+    return {
+        "n": int(len(x)),
+        "classifier_score": score,
+        "classifier_score_std": score_std,
+        "fid": fid,
+        "class_kl": _kl_from_uniform(counts),
+        "classes_present": _classes_present(counts),
+        "class_histogram": counts.tolist(),
+    }
