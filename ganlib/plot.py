@@ -89,3 +89,35 @@ def outcome_counts(history, ax=None):
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6, labels=None):
+    """Panels of generated points over training on the ring or grid, the modes marked in red.
+
+    ``snapshots[i]`` holds the points after epoch ``i`` (0: before training); ``indices`` picks
+    the panels (default: up to ``max_panels`` spread over the run). Defined in chapter 7.
+    """
+    from ganlib.mixture import mixture_means, mixture_std
+
+    if not snapshots:
+        raise ValueError("snapshots is empty: it needs at least one array of points")
+    if indices is None:
+        indices = sorted(set(np.linspace(0, len(snapshots) - 1, min(max_panels, len(snapshots)))
+                             .round().astype(int).tolist()))
+    means, std = mixture_means(layout), mixture_std(layout)
+    lim = 1.6 if layout == "ring" else 5.5
+    fig, axes = plt.subplots(1, len(indices), figsize=(2.6 * len(indices), 2.8), squeeze=False)
+    for n, (ax, i) in enumerate(zip(axes[0], indices)):
+        points = check_points(f"snapshots[{i}]", snapshots[i])
+        ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", lw=0)
+        ax.scatter(means[:, 0], means[:, 1], s=30, facecolors="none", edgecolors="tab:red", lw=0.8)
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(labels[n] if labels is not None else f"epoch {i}", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -56,6 +56,9 @@ def execute(path: str, timeout: int = 3600) -> float:
             kernel_name="python3",
             resources={"metadata": {"path": HERE}},
             skip_cells_with_tag="skip-execution",
+            # One stream per cell with progress-bar redraws (\r, \b) resolved: a Keras progress
+            # bar is stored as its final line per epoch, not as hundreds of updates.
+            coalesce_streams=True,
         )
         client.execute()
         seconds = time.perf_counter() - start

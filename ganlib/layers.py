@@ -1,0 +1,138 @@
+"""Discriminator layers against mode collapse (chapter 7).
+
+A collapsed generator makes a batch of near-identical samples. A discriminator that judges one
+sample at a time cannot see that: each sample on its own may look real. The three layers here let
+it look at the whole batch (or at groups of samples) at once, so low variety becomes evidence of
+fakes and the generator is pushed to spread out:
+
+* :class:`MinibatchStdDev` (Karras et al. 2018, ProGAN): appends the average standard deviation of
+  the features across the group, one extra feature, no weights;
+* :class:`MinibatchDiscrimination` (Salimans et al. 2016): appends, per learned kernel, how close
+  each sample is to the others in a learned projection;
+* :class:`Pack` (Lin et al. 2018, PacGAN): puts ``m`` samples side by side so the discriminator
+  judges them jointly; the batch shrinks by a factor ``m``.
+
+All three use ``keras.ops`` only, so they run on TensorFlow and JAX, inside ganlib's fused ``GAN``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from ganlib.data import _check_positive_int
+
+
+def _check_group(name, value):
+    return _check_positive_int(name, value)
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class MinibatchStdDev(keras.layers.Layer):
+    """Append the mean standard deviation across a group of samples as one more feature.
+
+    The batch is split into groups of ``group_size`` samples (the whole batch with ``None``); for
+    each group the standard deviation of every feature over the group's samples is computed and
+    averaged into one number, which is appended to each sample of the group: ``(n, d)`` becomes
+    ``(n, d + 1)`` and ``(n, h, w, c)`` becomes ``(n, h, w, c + 1)``. A batch of identical samples
+    gets 0. The batch size must be a multiple of ``group_size``. Defined in chapter 7.
+    """
+
+    def __init__(self, group_size=None, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.group_size = None if group_size is None else _check_group("group_size", group_size)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError(f"MinibatchStdDev needs inputs of rank >= 2, got shape {input_shape}")
+
+    def call(self, x):
+        shape = ops.shape(x)
+        n = shape[0]
+        g = n if self.group_size is None else self.group_size
+        grouped = ops.reshape(x, (-1, g, *shape[1:]))  # (groups, g, ...)
+        var = ops.var(grouped, axis=1)  # (groups, ...)
+        std = ops.sqrt(var + self.epsilon)
+        stat = ops.mean(ops.reshape(std, (ops.shape(std)[0], -1)), axis=1)  # (groups,)
+        stat = ops.repeat(stat, g, axis=0)  # (n,)
+        extra = ops.ones_like(x[..., :1]) * ops.reshape(stat, (-1,) + (1,) * (len(x.shape) - 1))
+        return ops.concatenate([x, extra], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        last = None if input_shape[-1] is None else input_shape[-1] + 1
+        return (*input_shape[:-1], last)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Salimans et al.'s minibatch discrimination for flat features ``(n, d)``.
+
+    A learned tensor ``T`` of shape ``(d, num_kernels, kernel_dim)`` projects each sample to
+    ``M_i`` (``num_kernels`` rows of ``kernel_dim``); for each kernel ``b`` the layer computes
+    ``o_b(x_i) = sum_j exp(-||M_i,b - M_j,b||_1)`` over the other samples ``j`` of the batch and
+    appends these ``num_kernels`` closeness values: ``(n, d)`` becomes ``(n, d + num_kernels)``.
+    In a batch of identical samples every value is ``n - 1``, its maximum. Defined in chapter 7.
+    """
+
+    def __init__(self, num_kernels=8, kernel_dim=4, **kwargs):
+        super().__init__(**kwargs)
+        self.num_kernels = _check_positive_int("num_kernels", num_kernels)
+        self.kernel_dim = _check_positive_int("kernel_dim", kernel_dim)
+
+    def build(self, input_shape):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(
+                f"MinibatchDiscrimination needs flat inputs of shape (n, d), got {input_shape}"
+            )
+        self.T = self.add_weight(
+            name="T",
+            shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+            initializer=keras.initializers.RandomNormal(stddev=0.1),
+        )
+
+    def call(self, x):
+        m = ops.reshape(ops.matmul(x, self.T), (-1, self.num_kernels, self.kernel_dim))
+        diff = ops.sum(ops.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, kernels)
+        # exp(0) = 1 for each sample with itself: subtract it, so only the others count.
+        closeness = ops.sum(ops.exp(-diff), axis=1) - 1.0
+        return ops.concatenate([x, closeness], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1] + self.num_kernels)
+
+    def get_config(self):
+        return {**super().get_config(), "num_kernels": self.num_kernels,
+                "kernel_dim": self.kernel_dim}
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class Pack(keras.layers.Layer):
+    """PacGAN's packing: concatenate each ``m`` consecutive samples into one input.
+
+    ``(n, d)`` becomes ``(n / m, m * d)``; the discriminator then outputs one probability per pack.
+    In ganlib's round every pack holds only real or only fake samples, as in PacGAN, because each
+    step shows the discriminator one kind of batch. The batch size must be a multiple of ``m``.
+    Defined in chapter 7.
+    """
+
+    def __init__(self, m=2, **kwargs):
+        super().__init__(**kwargs)
+        self.m = _check_positive_int("m", m)
+
+    def build(self, input_shape):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(f"Pack needs flat inputs of shape (n, d), got {input_shape}")
+
+    def call(self, x):
+        return ops.reshape(x, (-1, self.m * ops.shape(x)[-1]))
+
+    def compute_output_shape(self, input_shape):
+        n = None if input_shape[0] is None else input_shape[0] // self.m
+        return (n, input_shape[1] * self.m)
+
+    def get_config(self):
+        return {**super().get_config(), "m": self.m}

@@ -1,0 +1,296 @@
+"""Mode collapse measured (chapter 7): the ring of 8 and the grid of 25 Gaussians.
+
+These are the benchmarks the mode-collapse literature runs (Metz et al. 2017; Srivastava et al.
+2017, VEEGAN; Lin et al. 2018, PacGAN):
+
+* **ring**: 8 Gaussians with means on the unit circle at angles 2*pi*i/8, standard deviation 0.01;
+* **grid**: 25 Gaussians with means at {-4, -2, 0, 2, 4}^2, standard deviation 0.05.
+
+A generated sample is *high-quality* when it lies within 3 standard deviations of its nearest
+mean; a mode is *captured* when at least one high-quality sample is nearest to it. The KL
+divergence of the high-quality samples' mode histogram from uniform says how evenly the captured
+modes are covered. Scores use 2,500 samples, as the papers do.
+
+Used by the chapter and by ``python -m ganlib mixture``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+import keras
+from keras import layers
+
+from ganlib.config import is_quick, set_seed
+from ganlib.data import _check_positive_int, check_points
+from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
+from ganlib.training import GAN
+
+LAYOUTS = ("ring", "grid")
+#: Remedies: none (a vanilla GAN), minibatch standard deviation, minibatch discrimination, packing.
+FIXES = ("none", "mbstd", "minibatch", "pack")
+#: Samples scored per run, as in the published tables.
+SCORE_SAMPLES = 2500
+
+
+def mixture_means(layout: str) -> np.ndarray:
+    """The means of the mixture's components, shape ``(k, 2)``."""
+    if layout == "ring":
+        angles = 2 * np.pi * np.arange(8) / 8
+        return np.stack([np.cos(angles), np.sin(angles)], axis=1).astype("float32")
+    if layout == "grid":
+        values = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+        return np.array([(x, y) for x in values for y in values], dtype="float32")
+    raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+
+
+def mixture_std(layout: str) -> float:
+    """The standard deviation of every component: 0.01 (ring) or 0.05 (grid)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    return 0.01 if layout == "ring" else 0.05
+
+
+def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.ndarray:
+    """``n`` points of the mixture (each component equally likely), float32 of shape ``(n, 2)``."""
+    n = _check_positive_int("n", n)
+    means, std = mixture_means(layout), mixture_std(layout)
+    rng = np.random.default_rng(seed)
+    which = rng.integers(len(means), size=n)
+    return (means[which] + std * rng.standard_normal((n, 2))).astype("float32")
+
+
+def score_samples(samples, layout: str = "ring") -> dict:
+    """Score generated points against the mixture.
+
+    Returns a dict with ``modes`` (captured modes), ``high_quality`` (fraction of samples within
+    3 standard deviations of their nearest mean), ``kl`` (KL divergence of the high-quality
+    samples' mode histogram from uniform; ``ln k``, its maximum, when there is no high-quality
+    sample), ``histogram`` (high-quality samples per mode) and ``n``.
+    """
+    samples = check_points("samples", samples)
+    means, std = mixture_means(layout), mixture_std(layout)
+    d2 = ((samples[:, None, :] - means[None, :, :]) ** 2).sum(axis=-1)
+    nearest = d2.argmin(axis=1)
+    good = np.sqrt(d2[np.arange(len(samples)), nearest]) <= 3 * std
+    histogram = np.bincount(nearest[good], minlength=len(means))
+    k = len(means)
+    if histogram.sum() == 0:
+        kl = math.log(k)
+    else:
+        p = histogram / histogram.sum()
+        nz = p > 0
+        kl = float(np.sum(p[nz] * np.log(p[nz] * k)))
+    return {
+        "modes": int((histogram > 0).sum()),
+        "high_quality": float(good.mean()),
+        "kl": kl,
+        "histogram": histogram.tolist(),
+        "n": len(samples),
+    }
+
+
+# -- models --------------------------------------------------------------------------------------
+
+
+def mixture_generator(latent_dim: int = 8, units: int = 256, name: str = "generator"):
+    """An MLP generator: noise -> 3 x (Dense(units) + ReLU) -> Dense(2). Defined in chapter 7."""
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    units = _check_positive_int("units", units)
+    return keras.Sequential(
+        [keras.Input(shape=(latent_dim,))]
+        + [layer for _ in range(3) for layer in (layers.Dense(units), layers.ReLU())]
+        + [layers.Dense(2)],
+        name=name,
+    )
+
+
+def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
+                          group_size: int | None = None, name: str = "discriminator"):
+    """An MLP discriminator: 3 x (Dense(units) + LeakyReLU(0.2)) -> Dense(1, sigmoid), with a remedy.
+
+    ``fix``: ``"none"``; ``"mbstd"`` (:class:`~ganlib.layers.MinibatchStdDev` before the last
+    hidden layer); ``"minibatch"`` (:class:`~ganlib.layers.MinibatchDiscrimination` after the last
+    hidden layer); ``"pack"`` (:class:`~ganlib.layers.Pack` of ``pack`` samples at the input, as in
+    PacGAN). Defined in chapter 7.
+    """
+    if fix not in FIXES:
+        raise ValueError(f"fix must be one of {FIXES}, got {fix!r}")
+    units = _check_positive_int("units", units)
+    stack = [keras.Input(shape=(2,))]
+    if fix == "pack":
+        stack.append(Pack(_check_positive_int("pack", pack), name="pack"))
+    for i in range(3):
+        if fix == "mbstd" and i == 2:
+            stack.append(MinibatchStdDev(group_size, name="minibatch_stddev"))
+        stack += [layers.Dense(units), layers.LeakyReLU(negative_slope=0.2)]
+    if fix == "minibatch":
+        stack.append(MinibatchDiscrimination(num_kernels=16, kernel_dim=8, name="minibatch_discrimination"))
+    stack.append(layers.Dense(1, activation="sigmoid"))
+    return keras.Sequential(stack, name=name)
+
+
+# -- training ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MixtureConfig:
+    """Budget and hyperparameters of one mixture run (chapter 7)."""
+
+    layout: str = "ring"
+    fix: str = "none"
+    # Learning rounds (each: the four steps of chapter 2) and points per round.
+    steps: int = 10_000
+    batch_size: int = 128
+    latent_dim: int = 8
+    units: int = 256
+    # Adam for both players.
+    learning_rate: float = 1e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    # The learning rate decays along a cosine to this fraction of itself by the last round.
+    final_lr_fraction: float = 1.0
+    # Exponential moving average of G's weights (chapter 3); 0 turns it off.
+    ema_momentum: float = 0.999
+    # Samples per pack for fix="pack"; group size of the minibatch standard deviation (None: batch).
+    pack: int = 4
+    group_size: int | None = None
+    # Rounds per compiled call and per progress-bar epoch; a snapshot is taken after each.
+    rounds_per_epoch: int = 500
+
+    def __post_init__(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
+        if self.fix not in FIXES:
+            raise ValueError(f"fix must be one of {FIXES}, got {self.fix!r}")
+        for name in ("steps", "batch_size", "latent_dim", "units", "pack", "rounds_per_epoch"):
+            _check_positive_int(name, getattr(self, name))
+        if self.fix == "pack" and self.batch_size % self.pack:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
+        if self.group_size is not None:
+            _check_positive_int("group_size", self.group_size)
+            if self.batch_size % self.group_size:
+                raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of group_size "
+                                 f"({self.group_size})")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        if not 0.0 <= self.final_lr_fraction <= 1.0:
+            raise ValueError(f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction!r}")
+        if not 0.0 <= self.ema_momentum < 1.0:
+            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum!r}")
+
+
+def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None = None, **overrides):
+    """The configuration for the current mode (quick mode: 1,000 rounds instead of 10,000)."""
+    quick = is_quick() if quick is None else quick
+    base = {"steps": 1000, "rounds_per_epoch": 250} if quick else {}
+    return MixtureConfig(layout=layout, fix=fix, **{**base, **overrides})
+
+
+class MixtureSnapshots(keras.callbacks.Callback):
+    """Generated points from the same fixed noise before training and after every epoch."""
+
+    def __init__(self, n=SCORE_SAMPLES, seed=99, use_ema=False):
+        super().__init__()
+        self.n, self.seed, self.use_ema = n, seed, use_ema
+        self.points = []
+
+    def on_train_begin(self, logs=None):
+        rng = np.random.default_rng(self.seed)
+        self.z = rng.standard_normal((self.n, self.model.latent_dim)).astype("float32")
+        self.points.append(self.model.generate(z=self.z, use_ema=self.use_ema))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.points.append(self.model.generate(z=self.z, use_ema=self.use_ema))
+
+
+@dataclasses.dataclass
+class MixtureRun:
+    """What one mixture run produced."""
+
+    gan: GAN
+    config: MixtureConfig
+    seed: int
+    history: dict
+    # The raw generator's points from fixed noise: before training and after every epoch.
+    snapshots: list
+    # The final score (see score_samples) of SCORE_SAMPLES fresh samples.
+    score: dict
+    samples: np.ndarray
+    seconds: float
+
+
+def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="auto") -> MixtureRun:
+    """Train one GAN on the ring or grid and score it. Defined in chapter 7."""
+    config = config or mixture_config()
+    if not isinstance(config, MixtureConfig):
+        raise ValueError(f"config must be a MixtureConfig, got {type(config).__name__}")
+    set_seed(seed)
+    k = min(config.rounds_per_epoch, config.steps)
+    epochs = -(-config.steps // k)
+    per_epoch = k * config.batch_size
+    x = sample_mixture(per_epoch, config.layout, seed=seed)
+    gan = GAN(
+        mixture_generator(config.latent_dim, config.units),
+        mixture_discriminator(config.fix, config.units, config.pack, config.group_size),
+        noise="normal",
+        ema_momentum=config.ema_momentum,
+        rounds_per_step=k,
+        seed=seed,
+    )
+
+    def adam():
+        learning_rate = config.learning_rate
+        if config.final_lr_fraction != 1.0:
+            # Each network takes two optimizer steps per round.
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                learning_rate, 2 * epochs * k, alpha=config.final_lr_fraction
+            )
+        return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+
+    gan.compile(adam(), adam())
+    snapshots = MixtureSnapshots()
+    start = time.perf_counter()
+    fit = gan.fit(x, batch_size=per_epoch, epochs=epochs, shuffle=True, verbose=verbose,
+                  callbacks=[snapshots])
+    seconds = time.perf_counter() - start
+    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    if not all(np.isfinite(v).all() for v in history.values()):
+        raise FloatingPointError("mixture training produced a NaN or infinite loss")
+    samples = gan.generate(SCORE_SAMPLES, seed=seed + 1)
+    return MixtureRun(gan=gan, config=config, seed=seed, history=history,
+                      snapshots=snapshots.points, score=score_samples(samples, config.layout),
+                      samples=samples, seconds=seconds)
+
+
+def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, return_last=False):
+    """Train ``seeds`` runs and summarise them the way the published tables do.
+
+    Returns a JSON-ready dict: ``modes`` (mean), ``modes_se`` (standard error), ``high_quality``
+    (mean fraction), ``high_quality_se``, ``kl`` (mean), ``kl_se``, ``per_seed`` (each seed's
+    score), ``steps``, ``batch_size``, ``layout``, ``fix``, ``seconds``. With ``return_last``,
+    returns ``(summary, last_run)``.
+    """
+    seeds = _check_positive_int("seeds", seeds)
+    per_seed, total = [], 0.0
+    for seed in range(first_seed, first_seed + seeds):
+        run = train_mixture(config, seed=seed, verbose=verbose)
+        total += run.seconds
+        score = {key: run.score[key] for key in ("modes", "high_quality", "kl")}
+        per_seed.append({"seed": seed, **score, "seconds": round(run.seconds, 1)})
+
+    def mean_se(key):
+        values = np.array([s[key] for s in per_seed], dtype="float64")
+        se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+        return float(values.mean()), float(se)
+
+    result = {"layout": config.layout, "fix": config.fix}
+    for key in ("modes", "high_quality", "kl"):
+        result[key], result[f"{key}_se"] = mean_se(key)
+    result.update(per_seed=per_seed, steps=config.steps, batch_size=config.batch_size,
+                  seconds=round(total, 1))
+    return (result, run) if return_last else result

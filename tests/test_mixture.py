@@ -1,0 +1,223 @@
+"""Chapter 7: the ring and grid benchmarks, their scoring, and the anti-collapse layers."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import keras
+
+from conftest import last_json, needs_jax, run_python
+from ganlib import mixture
+from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
+
+
+# -- data and scoring ------------------------------------------------------------------------------
+
+
+def test_means_and_stds_are_the_published_ones():
+    ring = mixture.mixture_means("ring")
+    assert ring.shape == (8, 2)
+    np.testing.assert_allclose(np.linalg.norm(ring, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(ring[2], [0.0, 1.0], atol=1e-6)  # angle 2*pi*2/8
+    grid = mixture.mixture_means("grid")
+    assert grid.shape == (25, 2)
+    assert sorted(set(grid[:, 0].tolist())) == [-4, -2, 0, 2, 4]
+    assert mixture.mixture_std("ring") == 0.01 and mixture.mixture_std("grid") == 0.05
+
+
+@pytest.mark.parametrize("layout", mixture.LAYOUTS)
+def test_real_samples_score_perfectly(layout):
+    real = mixture.sample_mixture(2500, layout, seed=1)
+    score = mixture.score_samples(real, layout)
+    k = len(mixture.mixture_means(layout))
+    assert score["modes"] == k
+    assert score["high_quality"] > 0.98  # 3 sigma keeps 1 - exp(-4.5) = 98.9% of a 2-D Gaussian
+    assert score["kl"] < 0.02
+    assert sum(score["histogram"]) == round(score["high_quality"] * 2500)
+
+
+def test_one_mode_and_no_mode_are_scored_as_collapse():
+    means = mixture.mixture_means("grid")
+    one = np.repeat(means[7:8], 100, axis=0)
+    score = mixture.score_samples(one, "grid")
+    assert score["modes"] == 1 and score["high_quality"] == 1.0
+    assert score["kl"] == pytest.approx(math.log(25))
+    # Between the modes: nothing is high-quality, nothing is captured.
+    off = np.full((100, 2), 1.0, dtype="float32")
+    score = mixture.score_samples(off, "grid")
+    assert score == {**score, "modes": 0, "high_quality": 0.0, "kl": pytest.approx(math.log(25))}
+
+
+def test_a_sample_just_outside_three_sigma_is_not_high_quality():
+    mean = mixture.mixture_means("ring")[0]
+    inside = mean + [0.0299, 0.0]
+    outside = mean + [0.0301, 0.0]
+    score = mixture.score_samples(np.stack([inside, outside]), "ring")
+    assert score["high_quality"] == 0.5 and score["modes"] == 1
+
+
+def test_sampling_is_deterministic_for_a_seed():
+    a = mixture.sample_mixture(50, "grid", seed=3)
+    b = mixture.sample_mixture(50, "grid", seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, mixture.sample_mixture(50, "grid", seed=4))
+
+
+@pytest.mark.parametrize(
+    "call, word",
+    [
+        (lambda: mixture.mixture_means("spiral"), "layout"),
+        (lambda: mixture.sample_mixture(0, "ring"), "n"),
+        (lambda: mixture.score_samples(np.zeros((5, 3)), "ring"), "samples"),
+        (lambda: mixture.score_samples(np.zeros((0, 2)), "ring"), "samples"),
+        (lambda: mixture.score_samples(np.zeros((4, 2)), "square"), "layout"),
+        (lambda: mixture.mixture_discriminator("dropout"), "fix"),
+        (lambda: mixture.MixtureConfig(fix="pack", batch_size=130, pack=4), "batch_size"),
+        (lambda: mixture.MixtureConfig(steps=0), "steps"),
+        (lambda: mixture.MixtureConfig(layout="circle"), "layout"),
+        (lambda: mixture.MixtureConfig(group_size=3), "group_size"),
+        (lambda: mixture.MixtureConfig(learning_rate=-1.0), "learning_rate"),
+        (lambda: mixture.MixtureConfig(final_lr_fraction=1.5), "final_lr_fraction"),
+        (lambda: mixture.MixtureConfig(ema_momentum=1.0), "ema_momentum"),
+        (lambda: mixture.train_mixture(config="ring"), "config"),
+        (lambda: mixture.run_seeds(mixture.MixtureConfig(), seeds=0), "seeds"),
+        (lambda: Pack(0), "m"),
+        (lambda: MinibatchDiscrimination(num_kernels=0), "num_kernels"),
+        (lambda: MinibatchStdDev(group_size=-2), "group_size"),
+    ],
+)
+def test_bad_arguments_raise_value_errors_naming_them(call, word):
+    with pytest.raises(ValueError, match=word):
+        call()
+
+
+# -- the layers ------------------------------------------------------------------------------------
+
+
+def test_minibatch_stddev_is_zero_for_identical_samples_and_positive_otherwise():
+    layer = MinibatchStdDev()
+    same = np.tile(np.arange(6, dtype="float32"), (8, 1))
+    out = keras.ops.convert_to_numpy(layer(same))
+    assert out.shape == (8, 7)
+    np.testing.assert_allclose(out[:, :6], same)
+    np.testing.assert_allclose(out[:, 6], 0.0, atol=1e-3)
+    varied = np.random.default_rng(0).standard_normal((8, 6)).astype("float32")
+    out = keras.ops.convert_to_numpy(layer(varied))
+    expected = varied.std(axis=0).mean()
+    np.testing.assert_allclose(out[:, 6], expected, rtol=1e-3)
+
+
+def test_minibatch_stddev_groups_and_images():
+    layer = MinibatchStdDev(group_size=4)
+    x = np.concatenate([np.zeros((4, 5, 5, 2)), np.random.default_rng(1).standard_normal((4, 5, 5, 2))])
+    out = keras.ops.convert_to_numpy(layer(x.astype("float32")))
+    assert out.shape == (8, 5, 5, 3)
+    assert np.allclose(out[:4, ..., 2], out[0, 0, 0, 2]) and out[0, 0, 0, 2] < 1e-3  # identical group
+    assert np.all(out[4:, ..., 2] > 0.5)  # the varied group
+
+
+def test_minibatch_discrimination_sees_identical_samples():
+    layer = MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
+    same = np.ones((6, 4), dtype="float32")
+    out = keras.ops.convert_to_numpy(layer(same))
+    assert out.shape == (6, 7)
+    np.testing.assert_allclose(out[:, 4:], 5.0, rtol=1e-5)  # n - 1 others, each at distance 0
+    far = 100 * np.random.default_rng(2).standard_normal((6, 4)).astype("float32")
+    out = keras.ops.convert_to_numpy(layer(far))
+    assert np.all(out[:, 4:] < 0.5)
+    assert len(layer.trainable_weights) == 1
+
+
+def test_pack_puts_consecutive_samples_side_by_side():
+    x = np.arange(16, dtype="float32").reshape(8, 2)
+    out = keras.ops.convert_to_numpy(Pack(4)(x))
+    assert out.shape == (2, 8)
+    np.testing.assert_array_equal(out[0], np.arange(8))
+    d = mixture.mixture_discriminator("pack", units=8, pack=4)
+    assert d(x).shape == (2, 1)
+
+
+@pytest.mark.parametrize("fix", mixture.FIXES)
+def test_discriminators_save_and_load(tmp_path, fix):
+    d = mixture.mixture_discriminator(fix, units=8, pack=2)
+    x = mixture.sample_mixture(8, "ring")
+    path = str(tmp_path / "d.keras")
+    d.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded(x), d(x), rtol=1e-6)
+
+
+ROUND_CODE = """
+import json, numpy as np, keras
+from ganlib import mixture
+from ganlib.training import GAN
+out = {}
+for fix in mixture.FIXES:
+    G = mixture.mixture_generator(8, 16)
+    D = mixture.mixture_discriminator(fix, 16, pack=4)
+    gan = GAN(G, D, noise="normal", seed=0)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    g0, d0 = [w.copy() for w in G.get_weights()], [w.copy() for w in D.get_weights()]
+    gan.fit(mixture.sample_mixture(32, "grid"), batch_size=32, epochs=1, verbose=0)
+    changed = lambda old, new: all(not np.array_equal(a, b) for a, b in zip(old, new))
+    out[fix] = {"generator": changed(g0, G.get_weights()), "discriminator": changed(d0, D.get_weights())}
+print(json.dumps(out))
+"""
+
+
+def _check_round(result):
+    for fix in mixture.FIXES:
+        # Every weight of both players moved: gradients flow through each remedy to G.
+        assert result[fix] == {"generator": True, "discriminator": True}, fix
+
+
+def test_every_remedy_trains_in_the_fused_round_tensorflow():
+    _check_round(last_json(run_python(ROUND_CODE, backend="tensorflow")))
+
+
+@needs_jax
+def test_every_remedy_trains_in_the_fused_round_jax():
+    _check_round(last_json(run_python(ROUND_CODE, backend="jax")))
+
+
+# -- training and the command line -----------------------------------------------------------------
+
+
+def test_quick_training_runs_and_scores():
+    cfg = mixture.mixture_config("ring", "mbstd", quick=True, steps=300, rounds_per_epoch=100)
+    run = mixture.train_mixture(cfg, seed=0, verbose=0)
+    assert len(run.snapshots) == 4  # before training and after each of 3 epochs
+    assert run.samples.shape == (mixture.SCORE_SAMPLES, 2)
+    assert run.score == mixture.score_samples(run.samples, "ring")
+    assert run.history["tp"][0] + run.history["fn"][0] == 100 * cfg.batch_size
+
+
+def test_cli_mixture_prints_the_summary(tmp_path):
+    out = tmp_path / "mix"
+    proc = run_python(args=["-m", "ganlib", "mixture", "--layout", "grid", "--fix", "pack", "--seeds", "2",
+                            "--steps", "200", "--quick", "--out", str(out)])
+    result = last_json(proc)
+    for key in ("modes", "modes_se", "high_quality", "kl", "per_seed", "seconds", "steps", "batch_size"):
+        assert key in result
+    assert [s["seed"] for s in result["per_seed"]] == [0, 1]
+    assert result["steps"] == 200 and result["layout"] == "grid" and result["fix"] == "pack"
+    assert 0 <= result["modes"] <= 25 and 0.0 <= result["high_quality"] <= 1.0
+    assert (out / "samples.png").exists()
+
+
+@pytest.mark.parametrize(
+    "args, word",
+    [
+        (["--layout", "spiral"], "layout"),
+        (["--fix", "dropout"], "fix"),
+        (["--seeds", "0"], "seeds"),
+        (["--steps", "-5"], "steps"),
+    ],
+)
+def test_cli_mixture_rejects_bad_arguments(args, word):
+    proc = run_python(args=["-m", "ganlib", "mixture", "--quick", *args])
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0]
