@@ -73,9 +73,10 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     A learned tensor ``T`` of shape ``(d, num_kernels, kernel_dim)`` projects each sample to
     ``M_i`` (``num_kernels`` rows of ``kernel_dim``); for each kernel ``b`` the layer computes
-    ``o_b(x_i) = sum_j exp(-||M_i,b - M_j,b||_1)`` over the other samples ``j`` of the batch and
-    appends these ``num_kernels`` closeness values: ``(n, d)`` becomes ``(n, d + num_kernels)``.
-    In a batch of identical samples every value is ``n - 1``, its maximum. Defined in chapter 7.
+    ``o_b(x_i) = mean_j exp(-||M_i,b - M_j,b||_1)`` over the other samples ``j`` of the batch
+    (Salimans et al. sum; the mean keeps the values in [0, 1] for any batch size) and appends these
+    ``num_kernels`` closeness values: ``(n, d)`` becomes ``(n, d + num_kernels)``. In a batch of
+    identical samples every value is 1, its maximum. Defined in chapter 7.
     """
 
     def __init__(self, num_kernels=8, kernel_dim=4, **kwargs):
@@ -97,8 +98,12 @@ class MinibatchDiscrimination(keras.layers.Layer):
     def call(self, x):
         m = ops.reshape(ops.matmul(x, self.T), (-1, self.num_kernels, self.kernel_dim))
         diff = ops.sum(ops.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, kernels)
-        # exp(0) = 1 for each sample with itself: subtract it, so only the others count.
-        closeness = ops.sum(ops.exp(-diff), axis=1) - 1.0
+        # exp(0) = 1 for each sample with itself: subtract it, so only the others count; then
+        # average instead of Salimans et al.'s sum, so the features lie in [0, 1] whatever the
+        # batch size (summed, a collapsed batch of 128 gives 127 and saturates D's sigmoid, and a
+        # saturated D passes no gradient to G).
+        n = ops.cast(ops.shape(x)[0], x.dtype)
+        closeness = (ops.sum(ops.exp(-diff), axis=1) - 1.0) / ops.maximum(n - 1.0, 1.0)
         return ops.concatenate([x, closeness], axis=-1)
 
     def compute_output_shape(self, input_shape):

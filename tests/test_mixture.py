@@ -123,10 +123,10 @@ def test_minibatch_discrimination_sees_identical_samples():
     same = np.ones((6, 4), dtype="float32")
     out = keras.ops.convert_to_numpy(layer(same))
     assert out.shape == (6, 7)
-    np.testing.assert_allclose(out[:, 4:], 5.0, rtol=1e-5)  # n - 1 others, each at distance 0
+    np.testing.assert_allclose(out[:, 4:], 1.0, rtol=1e-5)  # every other sample at distance 0
     far = 100 * np.random.default_rng(2).standard_normal((6, 4)).astype("float32")
     out = keras.ops.convert_to_numpy(layer(far))
-    assert np.all(out[:, 4:] < 0.5)
+    assert np.all(out[:, 4:] < 0.1)
     assert len(layer.trainable_weights) == 1
 
 
@@ -153,15 +153,18 @@ ROUND_CODE = """
 import json, numpy as np, keras
 from ganlib import mixture
 from ganlib.training import GAN
+keras.utils.set_random_seed(0)
 out = {}
 for fix in mixture.FIXES:
     G = mixture.mixture_generator(8, 16)
     D = mixture.mixture_discriminator(fix, 16, pack=4)
     gan = GAN(G, D, noise="normal", seed=0)
-    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    # A small learning rate: with a large one D can saturate in step (a), and BCE's clipping then
+    # gives G no gradient at all in step (b), whatever the remedy.
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     g0, d0 = [w.copy() for w in G.get_weights()], [w.copy() for w in D.get_weights()]
     gan.fit(mixture.sample_mixture(32, "grid"), batch_size=32, epochs=1, verbose=0)
-    changed = lambda old, new: all(not np.array_equal(a, b) for a, b in zip(old, new))
+    changed = lambda old, new: all(np.any(a != b) for a, b in zip(old, new))
     out[fix] = {"generator": changed(g0, G.get_weights()), "discriminator": changed(d0, D.get_weights())}
 print(json.dumps(out))
 """
@@ -169,7 +172,7 @@ print(json.dumps(out))
 
 def _check_round(result):
     for fix in mixture.FIXES:
-        # Every weight of both players moved: gradients flow through each remedy to G.
+        # Every weight array of both players moved: gradients flow through each remedy to G.
         assert result[fix] == {"generator": True, "discriminator": True}, fix
 
 
