@@ -66,9 +66,17 @@ def build_parser():
                    help="remedy: none, minibatch stddev, minibatch discrimination or packing")
     m.add_argument("--seeds", type=_positive_int, default=5, help="seeds 0..N-1 (default 5)")
     m.add_argument("--steps", type=_positive_int, default=None,
-                   help="learning rounds per seed (default 10000; quick mode 1000)")
+                   help="learning rounds per seed (default: ring 10000, grid 20000; quick mode 200)")
+    m.add_argument("--workers", type=_positive_int, default=1,
+                   help="seeds trained at once in separate processes (default 1)")
     m.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
     m.add_argument("--out", default=None, help="folder for figures (default: none written)")
+
+    c = sub.add_parser("collapse", help="a small DCGAN on MNIST with poorly chosen hyperparameters "
+                       "(chapter 7)")
+    _common(c, "epochs (default 4; quick mode 1)")
+    c.add_argument("--fix", choices=("none", "mbstd"), default="none",
+                   help="remedy: none or minibatch standard deviation in the discriminator")
     return parser
 
 
@@ -78,7 +86,8 @@ def _run_mixture(args):
     overrides = {} if args.steps is None else {"steps": args.steps}
     cfg = mixture.mixture_config(args.layout, args.fix, **overrides)
     print(config.device_report(), "· mode:", config.mode(), flush=True)
-    result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True)
+    result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True,
+                                     workers=args.workers)
     for s in result["per_seed"]:
         print(f"seed {s['seed']}: {s['modes']} modes, {100 * s['high_quality']:.1f}% high-quality, "
               f"KL {s['kl']:.3f}, {s['seconds']} s", flush=True)
@@ -92,6 +101,38 @@ def _run_mixture(args):
         path = os.path.join(args.out, "samples.png")
         plot.mixture_snapshots(last.snapshots, args.layout, title=f"{args.layout}, fix={args.fix}, "
                                f"seed {last.seed}").savefig(path, dpi=100)
+        result["figures"] = [path]
+    return result
+
+
+def _run_collapse(args):
+    from ganlib import collapse, config
+
+    overrides = {} if args.epochs is None else {"epochs": args.epochs}
+    cfg = collapse.collapse_config(args.fix, **overrides)
+    print(config.device_report(), "· mode:", config.mode(), flush=True)
+    try:
+        run = collapse.train_collapse(cfg, seed=args.seed, verbose=2)
+    except FloatingPointError as exc:
+        raise ValueError(str(exc)) from exc
+    result = {
+        "class_histogram": run.histograms[-1] if run.histograms else None,
+        "class_kl": run.history["class_kl"][-1] if run.histograms else None,
+        "classes_present": run.history["classes_present"][-1] if run.histograms else None,
+        "histograms": run.histograms,
+        "epochs": cfg.epochs,
+        "fix": cfg.fix,
+        "seconds": round(run.seconds, 1),
+        "data_source": run.data_source,
+    }
+    if args.out:
+        import matplotlib.pyplot as plt
+
+        from ganlib.dcgan import image_grid
+
+        os.makedirs(args.out, exist_ok=True)
+        path = os.path.join(args.out, f"collapse-{cfg.fix}.png")
+        plt.imsave(path, image_grid(run.grids[-1]), cmap="gray")
         result["figures"] = [path]
     return result
 
@@ -169,7 +210,7 @@ def main(argv=None):
 
         os.environ[QUICK_ENV] = "1"
     runners = {"gaussian": _run_gaussian, "freeze-audit": _run_freeze_audit, "dcgan": _run_dcgan,
-               "mixture": _run_mixture}
+               "mixture": _run_mixture, "collapse": _run_collapse}
     try:
         result = runners[args.experiment](args)
     except ValueError as exc:

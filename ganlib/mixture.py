@@ -36,6 +36,22 @@ FIXES = ("none", "mbstd", "minibatch", "pack")
 #: Samples scored per run, as in the published tables.
 SCORE_SAMPLES = 2500
 
+#: Published results (modes captured / % high-quality samples) to compare with: PacGAN's table
+#: (Lin et al. 2018, mean +- standard error) and VEEGAN's (Srivastava et al. 2017, means).
+#: Each entry: (modes, modes_se or None, high-quality %).
+PUBLISHED = {
+    "PacGAN paper": {
+        "GAN": {"ring": (6.3, 0.5, 98.2), "grid": (17.3, 0.8, 94.8)},
+        "PacGAN2": {"ring": (7.9, 0.1, 95.6), "grid": (23.8, 0.7, 91.3)},
+        "PacGAN4": {"ring": (7.8, 0.1, 95.9), "grid": (24.8, 0.2, 93.6)},
+    },
+    "VEEGAN paper": {
+        "GAN": {"ring": (1.0, None, 99.3), "grid": (3.3, None, 0.5)},
+        "Unrolled GAN": {"ring": (7.6, None, 35.6), "grid": (23.6, None, 16.0)},
+        "VEEGAN": {"ring": (8.0, None, 52.9), "grid": (24.6, None, 40.0)},
+    },
+}
+
 
 def mixture_means(layout: str) -> np.ndarray:
     """The means of the mixture's components, shape ``(k, 2)``."""
@@ -90,6 +106,7 @@ def score_samples(samples, layout: str = "ring") -> dict:
         "high_quality": float(good.mean()),
         "kl": kl,
         "histogram": histogram.tolist(),
+        "nearest": np.bincount(nearest, minlength=k).tolist(),
         "n": len(samples),
     }
 
@@ -97,31 +114,52 @@ def score_samples(samples, layout: str = "ring") -> dict:
 # -- models --------------------------------------------------------------------------------------
 
 
-def mixture_generator(latent_dim: int = 8, units: int = 256, name: str = "generator"):
-    """An MLP generator: noise -> 3 x (Dense(units) + ReLU) -> Dense(2). Defined in chapter 7."""
+def mixture_scale(layout: str) -> float:
+    """The standard deviation of one coordinate of the whole mixture (about 0.71 for the ring,
+    2.83 for the grid): the networks work in units of it (see ``scale`` below)."""
+    means, std = mixture_means(layout), mixture_std(layout)
+    return float(np.sqrt(means.var(axis=0).mean() + std**2))
+
+
+def _check_scale(scale):
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    return float(scale)
+
+
+def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
+                      name: str = "generator"):
+    """An MLP generator: noise -> 3 x (Dense(units) + ReLU) -> Dense(2) -> times ``scale``.
+
+    With ``scale`` the data's standard deviation, the network itself works on standardized data,
+    whatever the layout's size. Defined in chapter 7.
+    """
     latent_dim = _check_positive_int("latent_dim", latent_dim)
     units = _check_positive_int("units", units)
+    scale = _check_scale(scale)
     return keras.Sequential(
         [keras.Input(shape=(latent_dim,))]
         + [layer for _ in range(3) for layer in (layers.Dense(units), layers.ReLU())]
-        + [layers.Dense(2)],
+        + [layers.Dense(2), layers.Rescaling(scale, name="unstandardize")],
         name=name,
     )
 
 
 def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
-                          group_size: int | None = None, name: str = "discriminator"):
+                          group_size: int | None = None, scale: float = 1.0,
+                          name: str = "discriminator"):
     """An MLP discriminator: 3 x (Dense(units) + LeakyReLU(0.2)) -> Dense(1, sigmoid), with a remedy.
 
     ``fix``: ``"none"``; ``"mbstd"`` (:class:`~ganlib.layers.MinibatchStdDev` before the last
     hidden layer); ``"minibatch"`` (:class:`~ganlib.layers.MinibatchDiscrimination` after the last
     hidden layer); ``"pack"`` (:class:`~ganlib.layers.Pack` of ``pack`` samples at the input, as in
-    PacGAN). Defined in chapter 7.
+    PacGAN). The input is first divided by ``scale`` (standardized). Defined in chapter 7.
     """
     if fix not in FIXES:
         raise ValueError(f"fix must be one of {FIXES}, got {fix!r}")
     units = _check_positive_int("units", units)
-    stack = [keras.Input(shape=(2,))]
+    scale = _check_scale(scale)
+    stack = [keras.Input(shape=(2,)), layers.Rescaling(1.0 / scale, name="standardize")]
     if fix == "pack":
         stack.append(Pack(_check_positive_int("pack", pack), name="pack"))
     for i in range(3):
@@ -149,11 +187,11 @@ class MixtureConfig:
     latent_dim: int = 8
     units: int = 256
     # Adam for both players.
-    learning_rate: float = 1e-4
+    learning_rate: float = 1e-3
     beta_1: float = 0.5
     beta_2: float = 0.999
     # The learning rate decays along a cosine to this fraction of itself by the last round.
-    final_lr_fraction: float = 1.0
+    final_lr_fraction: float = 0.01
     # Exponential moving average of G's weights (chapter 3); 0 turns it off.
     ema_momentum: float = 0.999
     # Samples per pack for fix="pack"; group size of the minibatch standard deviation (None: batch).
@@ -161,6 +199,8 @@ class MixtureConfig:
     group_size: int | None = None
     # Rounds per compiled call and per progress-bar epoch; a snapshot is taken after each.
     rounds_per_epoch: int = 500
+    # The networks work on standardized points (divided by the mixture's standard deviation).
+    standardize: bool = True
 
     def __post_init__(self):
         if self.layout not in LAYOUTS:
@@ -184,11 +224,30 @@ class MixtureConfig:
             raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum!r}")
 
 
+#: Learning rounds of a full-mode run: the grid's 25 modes take twice the ring's 8.
+FULL_STEPS = {"ring": 10_000, "grid": 20_000}
+
+
 def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None = None, **overrides):
-    """The configuration for the current mode (quick mode: 1,000 rounds instead of 10,000)."""
+    """The chapter's configuration for the current mode: 10,000 rounds on the ring and 20,000 on
+    the grid in full mode, 200 in quick mode (enough to run, not to learn)."""
     quick = is_quick() if quick is None else quick
-    base = {"steps": 1000, "rounds_per_epoch": 250} if quick else {}
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    base = {"steps": 200, "rounds_per_epoch": 100} if quick else {"steps": FULL_STEPS[layout]}
     return MixtureConfig(layout=layout, fix=fix, **{**base, **overrides})
+
+
+def table_budget(quick: bool | None = None) -> dict:
+    """Seeds per table row and worker processes: 6 seeds on 2 workers in full mode (at least 5,
+    as the published tables; 6 keeps two workers equally busy), 2 seeds in this process in quick
+    mode."""
+    import os
+
+    quick = is_quick() if quick is None else quick
+    if quick:
+        return {"seeds": 2, "workers": 1}
+    return {"seeds": 6, "workers": max(1, min(2, os.cpu_count() or 1))}
 
 
 class MixtureSnapshots(keras.callbacks.Callback):
@@ -234,9 +293,10 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
     epochs = -(-config.steps // k)
     per_epoch = k * config.batch_size
     x = sample_mixture(per_epoch, config.layout, seed=seed)
+    scale = mixture_scale(config.layout) if config.standardize else 1.0
     gan = GAN(
-        mixture_generator(config.latent_dim, config.units),
-        mixture_discriminator(config.fix, config.units, config.pack, config.group_size),
+        mixture_generator(config.latent_dim, config.units, scale),
+        mixture_discriminator(config.fix, config.units, config.pack, config.group_size, scale),
         noise="normal",
         ema_momentum=config.ema_momentum,
         rounds_per_step=k,
@@ -267,21 +327,55 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
                       samples=samples, seconds=seconds)
 
 
-def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, return_last=False):
+def _score_seed(config: MixtureConfig, seed: int, verbose=0):
+    """Train one seed and return its score row (a worker of :func:`run_seeds`)."""
+    run = train_mixture(config, seed=seed, verbose=verbose)
+    score = {key: run.score[key] for key in ("modes", "high_quality", "kl")}
+    return {"seed": seed, **score, "seconds": round(run.seconds, 1)}, run
+
+
+def _score_seed_in_worker(config: MixtureConfig, seed: int):
+    return _score_seed(config, seed)[0]
+
+
+def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, return_last=False,
+              workers: int = 1):
     """Train ``seeds`` runs and summarise them the way the published tables do.
 
     Returns a JSON-ready dict: ``modes`` (mean), ``modes_se`` (standard error), ``high_quality``
     (mean fraction), ``high_quality_se``, ``kl`` (mean), ``kl_se``, ``per_seed`` (each seed's
-    score), ``steps``, ``batch_size``, ``layout``, ``fix``, ``seconds``. With ``return_last``,
-    returns ``(summary, last_run)``.
+    score), ``steps``, ``batch_size``, ``layout``, ``fix``, ``seconds`` (training time summed over
+    the seeds). With ``return_last``, returns ``(summary, last_run)``.
+
+    ``workers`` > 1 trains that many seeds at once: ``workers - 1`` separate processes and this
+    one (the last run returned is then the last one trained here). These networks are too small to keep two CPU cores busy, so on a 2-core machine two
+    workers finish about twice as fast; each seed's result is the same either way.
     """
     seeds = _check_positive_int("seeds", seeds)
-    per_seed, total = [], 0.0
-    for seed in range(first_seed, first_seed + seeds):
-        run = train_mixture(config, seed=seed, verbose=verbose)
-        total += run.seconds
-        score = {key: run.score[key] for key in ("modes", "high_quality", "kl")}
-        per_seed.append({"seed": seed, **score, "seconds": round(run.seconds, 1)})
+    workers = _check_positive_int("workers", workers)
+    if not isinstance(config, MixtureConfig):
+        raise ValueError(f"config must be a MixtureConfig, got {type(config).__name__}")
+    order = list(range(first_seed, first_seed + seeds))
+    rows = {}
+    if workers > 1 and seeds > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        workers = min(workers, seeds)
+        # Every workers-th seed is trained here, the others by workers - 1 processes.
+        here = order[workers - 1 :: workers]
+        with concurrent.futures.ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+            futures = {seed: pool.submit(_score_seed_in_worker, config, seed)
+                       for seed in order if seed not in here}
+            for seed in here:
+                rows[seed], run = _score_seed(config, seed, verbose)
+            for seed, future in futures.items():
+                rows[seed] = future.result()
+    else:
+        for seed in order:
+            rows[seed], run = _score_seed(config, seed, verbose)
+    per_seed = [rows[seed] for seed in order]
 
     def mean_se(key):
         values = np.array([s[key] for s in per_seed], dtype="float64")
@@ -292,5 +386,5 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
     for key in ("modes", "high_quality", "kl"):
         result[key], result[f"{key}_se"] = mean_se(key)
     result.update(per_seed=per_seed, steps=config.steps, batch_size=config.batch_size,
-                  seconds=round(total, 1))
+                  seconds=round(sum(s["seconds"] for s in per_seed), 1))
     return (result, run) if return_last else result

@@ -1,0 +1,190 @@
+"""Mode collapse on MNIST (chapter 7): a DCGAN with poorly chosen hyperparameters, and a remedy.
+
+The source text's example of partial collapse is a generator that makes "mostly 1s after three
+epochs" when the hyperparameters are poorly chosen. This module makes that measurable: a small
+DCGAN (Radford-style strided convolutions, cheap enough for a CPU) trained through ganlib's fused
+``GAN`` with a given set of hyperparameters, its fixed-noise sample grid and the class histogram of
+its digits (from chapter 5's MNIST classifier) recorded after every epoch. The remedy is one layer:
+:class:`~ganlib.layers.MinibatchStdDev` before the discriminator's decision.
+
+Used by the chapter and by ``python -m ganlib collapse``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+import keras
+from keras import layers
+
+from ganlib.config import is_quick, set_seed
+from ganlib.data import _check_positive_int
+from ganlib.layers import MinibatchStdDev
+from ganlib.training import GAN
+
+#: Remedies available on MNIST: none, or the minibatch standard deviation in the discriminator.
+MNIST_FIXES = ("none", "mbstd")
+#: The chapter's two settings of Adam: poorly chosen (the defaults of CollapseConfig: a learning
+#: rate 5x Radford's and beta_1 = 0.9) and well chosen (Radford et al.'s 2e-4 and 0.5).
+HYPERPARAMETERS = {
+    "poorly chosen": {"learning_rate": 1e-3, "beta_1": 0.9},
+    "well chosen": {"learning_rate": 2e-4, "beta_1": 0.5},
+}
+
+
+def small_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
+    """Noise -> Dense(7*7*128) + BN + ReLU -> ConvT(64, 4x4, stride 2) + BN + ReLU
+    -> ConvT(1, 4x4, stride 2, tanh): a 28x28 digit in [-1, 1]. Defined in chapter 7."""
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(latent_dim,)),
+            layers.Dense(7 * 7 * 128, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Reshape((7, 7, 128)),
+            layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
+        ],
+        name=name,
+    )
+
+
+def small_discriminator(fix: str = "none", name: str = "discriminator") -> keras.Sequential:
+    """Conv(64, 4x4, stride 2) + LeakyReLU(0.2) -> Conv(128, 4x4, stride 2) + LeakyReLU(0.2)
+    -> [MinibatchStdDev] -> Flatten -> Dense(1, sigmoid). With ``fix="mbstd"`` the last feature
+    maps get one more channel: how much the batch varies. Defined in chapter 7."""
+    if fix not in MNIST_FIXES:
+        raise ValueError(f"fix must be one of {MNIST_FIXES}, got {fix!r}")
+    stack = [
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(64, 4, strides=2, padding="same"),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.Conv2D(128, 4, strides=2, padding="same"),
+        layers.LeakyReLU(negative_slope=0.2),
+    ]
+    if fix == "mbstd":
+        stack.append(MinibatchStdDev(name="minibatch_stddev"))
+    stack += [layers.Flatten(), layers.Dense(1, activation="sigmoid")]
+    return keras.Sequential(stack, name=name)
+
+
+@dataclasses.dataclass(frozen=True)
+class CollapseConfig:
+    """One MNIST run of chapter 7. The defaults are the *poorly chosen* hyperparameters: Adam with
+    a learning rate 5x Radford's 2e-4 and its default beta_1 = 0.9 instead of 0.5."""
+
+    fix: str = "none"
+    epochs: int = 4
+    batch_size: int = 64
+    latent_dim: int = 64
+    learning_rate: float = 1e-3
+    # The discriminator's learning rate (None: the same as the generator's).
+    d_learning_rate: float | None = None
+    beta_1: float = 0.9
+    # Use only the first n training images (None: all of them).
+    n_train: int | None = None
+    # Generated digits classified after every epoch (the class histogram).
+    metric_samples: int = 2000
+
+    def __post_init__(self):
+        if self.fix not in MNIST_FIXES:
+            raise ValueError(f"fix must be one of {MNIST_FIXES}, got {self.fix!r}")
+        for name in ("epochs", "batch_size", "latent_dim", "metric_samples"):
+            _check_positive_int(name, getattr(self, name))
+        if self.n_train is not None:
+            _check_positive_int("n_train", self.n_train)
+        for name in ("learning_rate", "d_learning_rate"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if not 0.0 <= self.beta_1 < 1.0:
+            raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
+
+
+def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -> CollapseConfig:
+    """The configuration for the current mode (quick mode: 1 epoch on 512 images)."""
+    quick = is_quick() if quick is None else quick
+    base = {"epochs": 1, "n_train": 512, "metric_samples": 200} if quick else {}
+    return CollapseConfig(fix=fix, **{**base, **overrides})
+
+
+class ClassHistograms(keras.callbacks.Callback):
+    """After every epoch: the same fixed noise's digits (a grid) and the class histogram of
+    ``n`` fresh digits according to ``classifier``; ``class_kl`` and ``classes_present`` go into
+    the logs."""
+
+    def __init__(self, classifier, n=2000, grid=64, seed=2024):
+        super().__init__()
+        self.classifier, self.n, self.grid, self.seed = classifier, n, grid, seed
+        self.grids, self.histograms = [], []
+
+    def on_train_begin(self, logs=None):
+        rng = np.random.default_rng(self.seed)
+        self.z = rng.uniform(-1, 1, (self.grid, self.model.latent_dim)).astype("float32")
+        self.grids.append(self.model.generate(z=self.z))
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ganlib import metrics
+
+        self.grids.append(self.model.generate(z=self.z))
+        images = self.model.generate(self.n, seed=self.seed + 1 + epoch)
+        counts = metrics.class_histogram(images, self.classifier)
+        self.histograms.append(counts.tolist())
+        if logs is not None:
+            logs["class_kl"] = metrics._kl_from_uniform(counts)
+            logs["classes_present"] = float(metrics._classes_present(counts))
+
+
+@dataclasses.dataclass
+class CollapseRun:
+    """What one MNIST collapse run produced."""
+
+    gan: GAN
+    config: CollapseConfig
+    history: dict
+    # Fixed-noise grids: before training and after every epoch.
+    grids: list
+    # Class counts of generated digits after every epoch.
+    histograms: list
+    data_source: str
+    seconds: float
+
+
+def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=None, classifier=None,
+                   verbose="auto") -> CollapseRun:
+    """Train the small DCGAN of ``config`` on MNIST and record its class histograms.
+    Defined in chapter 7."""
+    from ganlib import metrics
+    from ganlib.data import load_mnist
+
+    config = config or collapse_config()
+    if not isinstance(config, CollapseConfig):
+        raise ValueError(f"config must be a CollapseConfig, got {type(config).__name__}")
+    set_seed(seed)
+    data = data if data is not None else load_mnist()
+    classifier = classifier or metrics.get_classifier(data=data)
+    x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
+    gan = GAN(small_generator(config.latent_dim), small_discriminator(config.fix), noise="uniform",
+              seed=seed)
+
+    def adam(learning_rate):
+        return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1)
+
+    gan.compile(adam(config.d_learning_rate or config.learning_rate), adam(config.learning_rate))
+    watch = ClassHistograms(classifier, n=config.metric_samples)
+    start = time.perf_counter()
+    fit = gan.fit(x, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
+                  verbose=verbose, callbacks=[watch])
+    seconds = time.perf_counter() - start
+    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    bad = [key for key, values in history.items() if not np.all(np.isfinite(values))]
+    if bad:
+        raise FloatingPointError(f"training produced NaN or infinite values in {bad}")
+    return CollapseRun(gan=gan, config=config, history=history, grids=watch.grids,
+                       histograms=watch.histograms, data_source=data.source, seconds=seconds)
