@@ -40,6 +40,7 @@ execute: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/gaussian_round.py
 	$(PY) benchmarks/dcgan_step.py
+	$(PY) benchmarks/mixture_round.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import run_python
+from conftest import last_json, run_python
 from ganlib import collapse, metrics
 from ganlib.data import load_mnist
 from ganlib.layers import MinibatchStdDev
@@ -70,3 +70,12 @@ def test_cli_collapse_rejects_bad_arguments():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "fix" in lines[0]
+
+
+def test_cli_collapse_trains_and_writes_its_grid(tmp_path):
+    proc = run_python(args=["-m", "ganlib", "collapse", "--quick", "--fix", "mbstd", "--out", str(tmp_path)])
+    result = last_json(proc)
+    assert result["epochs"] == 1 and result["fix"] == "mbstd" and len(result["histograms"]) == 1
+    assert sum(result["class_histogram"]) == collapse.collapse_config(quick=True).metric_samples
+    assert 0 <= result["class_kl"] <= np.log(10) + 1e-9
+    assert (tmp_path / "collapse-mbstd.png").exists()

@@ -58,6 +58,45 @@ def test_a_sample_just_outside_three_sigma_is_not_high_quality():
     assert score["high_quality"] == 0.5 and score["modes"] == 1
 
 
+def test_nearest_counts_every_sample_whatever_its_quality():
+    means = mixture.mixture_means("ring")
+    points = np.concatenate([np.repeat(means[:1], 3, axis=0), means[1:2] * 0.9])  # last: far from all
+    score = mixture.score_samples(points, "ring")
+    assert score["nearest"] == [3, 1, 0, 0, 0, 0, 0, 0]
+    assert score["histogram"] == [3, 0, 0, 0, 0, 0, 0, 0]
+
+
+def test_networks_work_in_units_of_the_mixtures_standard_deviation():
+    assert mixture.mixture_scale("ring") == pytest.approx(math.sqrt(0.5 + 0.01**2), rel=1e-5)
+    assert mixture.mixture_scale("grid") == pytest.approx(math.sqrt(8 + 0.05**2), rel=1e-5)
+    g1 = mixture.mixture_generator(4, 8, scale=1.0)
+    g3 = mixture.mixture_generator(4, 8, scale=3.0)
+    g3.set_weights(g1.get_weights())
+    z = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    np.testing.assert_allclose(g3.predict(z, verbose=0), 3 * g1.predict(z, verbose=0), rtol=1e-5)
+    d1 = mixture.mixture_discriminator("none", 8, scale=1.0)
+    d3 = mixture.mixture_discriminator("none", 8, scale=3.0)
+    d3.set_weights(d1.get_weights())
+    x = np.random.default_rng(1).normal(size=(5, 2)).astype("float32")
+    np.testing.assert_allclose(d3.predict(3 * x, verbose=0), d1.predict(x, verbose=0), rtol=1e-5)
+
+
+def test_chapter_budgets_per_mode_and_layout():
+    assert mixture.mixture_config("ring", quick=False).steps == 10_000
+    assert mixture.mixture_config("grid", quick=False).steps == 20_000
+    assert mixture.mixture_config("grid", quick=True).steps < 1000
+    assert mixture.mixture_config("ring", "pack", quick=False, steps=7).steps == 7
+    assert mixture.table_budget(quick=False)["seeds"] >= 5  # as the published tables
+    assert mixture.table_budget(quick=True) == {"seeds": 2, "workers": 1}
+
+
+def test_published_numbers_are_the_papers():
+    pacgan, veegan = mixture.PUBLISHED["PacGAN paper"], mixture.PUBLISHED["VEEGAN paper"]
+    assert pacgan["GAN"] == {"ring": (6.3, 0.5, 98.2), "grid": (17.3, 0.8, 94.8)}
+    assert pacgan["PacGAN4"]["grid"] == (24.8, 0.2, 93.6)
+    assert veegan["GAN"]["ring"] == (1.0, None, 99.3) and veegan["VEEGAN"]["grid"] == (24.6, None, 40.0)
+
+
 def test_sampling_is_deterministic_for_a_seed():
     a = mixture.sample_mixture(50, "grid", seed=3)
     b = mixture.sample_mixture(50, "grid", seed=3)
@@ -83,6 +122,11 @@ def test_sampling_is_deterministic_for_a_seed():
         (lambda: mixture.MixtureConfig(ema_momentum=1.0), "ema_momentum"),
         (lambda: mixture.train_mixture(config="ring"), "config"),
         (lambda: mixture.run_seeds(mixture.MixtureConfig(), seeds=0), "seeds"),
+        (lambda: mixture.run_seeds(mixture.MixtureConfig(), workers=0), "workers"),
+        (lambda: mixture.run_seeds({"layout": "ring"}), "config"),
+        (lambda: mixture.mixture_config("spiral"), "layout"),
+        (lambda: mixture.mixture_generator(scale=0.0), "scale"),
+        (lambda: mixture.mixture_discriminator(scale=-1.0), "scale"),
         (lambda: Pack(0), "m"),
         (lambda: MinibatchDiscrimination(num_kernels=0), "num_kernels"),
         (lambda: MinibatchStdDev(group_size=-2), "group_size"),
@@ -197,11 +241,16 @@ def test_quick_training_runs_and_scores():
     assert run.history["tp"][0] + run.history["fn"][0] == 100 * cfg.batch_size
 
 
-def test_cli_mixture_prints_the_summary(tmp_path):
+def test_cli_mixture_prints_the_summary_and_workers_change_nothing(tmp_path):
     out = tmp_path / "mix"
     proc = run_python(args=["-m", "ganlib", "mixture", "--layout", "grid", "--fix", "pack", "--seeds", "2",
-                            "--steps", "200", "--quick", "--out", str(out)])
+                            "--steps", "200", "--workers", "2", "--quick", "--out", str(out)])
     result = last_json(proc)
+    # The same seeds trained one after the other in this process give the same scores.
+    serial = mixture.run_seeds(mixture.mixture_config("grid", "pack", quick=True, steps=200), seeds=2)
+    for a, b in zip(result["per_seed"], serial["per_seed"]):
+        assert {k: a[k] for k in ("modes", "high_quality", "kl")} == pytest.approx(
+            {k: b[k] for k in ("modes", "high_quality", "kl")})
     for key in ("modes", "modes_se", "high_quality", "kl", "per_seed", "seconds", "steps", "batch_size"):
         assert key in result
     assert [s["seed"] for s in result["per_seed"]] == [0, 1]
@@ -217,6 +266,7 @@ def test_cli_mixture_prints_the_summary(tmp_path):
         (["--fix", "dropout"], "fix"),
         (["--seeds", "0"], "seeds"),
         (["--steps", "-5"], "steps"),
+        (["--workers", "0"], "workers"),
     ],
 )
 def test_cli_mixture_rejects_bad_arguments(args, word):
