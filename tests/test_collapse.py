@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import last_json, run_python
+from conftest import last_json, needs_jax, run_python
 from ganlib import collapse, metrics
 from ganlib.data import load_mnist
 from ganlib.layers import MinibatchStdDev
@@ -79,3 +79,17 @@ def test_cli_collapse_trains_and_writes_its_grid(tmp_path):
     assert sum(result["class_histogram"]) == collapse.collapse_config(quick=True).metric_samples
     assert 0 <= result["class_kl"] <= np.log(10) + 1e-9
     assert (tmp_path / "collapse-mbstd.png").exists()
+
+
+@needs_jax
+def test_training_with_the_remedy_runs_on_jax():
+    code = """
+import json
+from ganlib import collapse, metrics
+from ganlib.data import load_mnist
+cfg = collapse.CollapseConfig(fix="mbstd", epochs=1, n_train=128, batch_size=64, metric_samples=20)
+run = collapse.train_collapse(cfg, data=load_mnist(), classifier=metrics.build_classifier(), verbose=0)
+print(json.dumps({"hist": run.histograms, "d_loss": run.history["d_loss"]}))
+"""
+    result = last_json(run_python(code, backend="jax"))
+    assert sum(result["hist"][0]) == 20 and np.isfinite(result["d_loss"][0])
