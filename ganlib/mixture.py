@@ -167,7 +167,7 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
             stack.append(MinibatchStdDev(group_size, name="minibatch_stddev"))
         stack += [layers.Dense(units), layers.LeakyReLU(negative_slope=0.2)]
     if fix == "minibatch":
-        stack.append(MinibatchDiscrimination(num_kernels=16, kernel_dim=8, name="minibatch_discrimination"))
+        stack.append(MinibatchDiscrimination(num_kernels=8, kernel_dim=4, name="minibatch_discrimination"))
     stack.append(layers.Dense(1, activation="sigmoid"))
     return keras.Sequential(stack, name=name)
 
