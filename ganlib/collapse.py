@@ -21,7 +21,7 @@ import keras
 from keras import layers
 
 from ganlib.config import is_quick, set_seed
-from ganlib.data import _check_positive_int
+from ganlib.data import _check_overrides, _check_positive_int
 from ganlib.layers import MinibatchStdDev
 from ganlib.training import GAN
 
@@ -103,13 +103,15 @@ class CollapseConfig:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if not 0.0 <= self.beta_1 < 1.0:
+        if isinstance(self.beta_1, bool) or not isinstance(self.beta_1, (int, float)) \
+                or not 0.0 <= self.beta_1 < 1.0:
             raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
 
 
 def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -> CollapseConfig:
     """The configuration for the current mode (quick mode: 1 epoch on 512 images)."""
     quick = is_quick() if quick is None else quick
+    _check_overrides(CollapseConfig, overrides)
     base = {"epochs": 1, "n_train": 512, "metric_samples": 200} if quick else {}
     return CollapseConfig(fix=fix, **{**base, **overrides})
 

@@ -21,6 +21,18 @@ def _check_positive_int(name: str, value) -> int:
     return int(value)
 
 
+def _check_overrides(config_class, overrides: dict) -> dict:
+    """Raise a ValueError naming any key of ``overrides`` that is not a field of ``config_class``."""
+    import dataclasses
+
+    known = {field.name for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown {config_class.__name__} setting(s) {unknown}; "
+                         f"expected some of {sorted(known)}")
+    return overrides
+
+
 def gaussian_data(n: int = 10_000, center=(5.0, 5.0), std: float = 1.0, seed: int | None = 0):
     """Return ``n`` points of a 2-D Gaussian as a float32 array of shape ``(n, 2)``.
 

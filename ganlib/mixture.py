@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 
 import numpy as np
@@ -26,7 +27,7 @@ import keras
 from keras import layers
 
 from ganlib.config import is_quick, set_seed
-from ganlib.data import _check_positive_int, check_points
+from ganlib.data import _check_overrides, _check_positive_int, check_points
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
 from ganlib.training import GAN
 
@@ -234,6 +235,7 @@ def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None =
     quick = is_quick() if quick is None else quick
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    _check_overrides(MixtureConfig, overrides)
     base = {"steps": 200, "rounds_per_epoch": 100} if quick else {"steps": FULL_STEPS[layout]}
     return MixtureConfig(layout=layout, fix=fix, **{**base, **overrides})
 
@@ -242,8 +244,6 @@ def table_budget(quick: bool | None = None) -> dict:
     """Seeds per table row and worker processes: 6 seeds on 2 workers in full mode (at least 5,
     as the published tables; 6 keeps two workers equally busy), 2 seeds in this process in quick
     mode."""
-    import os
-
     quick = is_quick() if quick is None else quick
     if quick:
         return {"seeds": 2, "workers": 1}
@@ -348,8 +348,9 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
     the seeds). With ``return_last``, returns ``(summary, last_run)``.
 
     ``workers`` > 1 trains that many seeds at once: ``workers - 1`` separate processes and this
-    one (the last run returned is then the last one trained here). These networks are too small to keep two CPU cores busy, so on a 2-core machine two
-    workers finish about twice as fast; each seed's result is the same either way.
+    one (the last run returned is then the last one trained here). One of these small networks
+    does not keep two CPU cores busy, so two workers finish a row sooner on a 2-core machine;
+    each seed's result is the same either way.
     """
     seeds = _check_positive_int("seeds", seeds)
     workers = _check_positive_int("workers", workers)

@@ -35,12 +35,18 @@ def test_networks_have_the_described_shapes():
         ({"learning_rate": 0}, "learning_rate"),
         ({"d_learning_rate": -1e-3}, "d_learning_rate"),
         ({"beta_1": 1.0}, "beta_1"),
+        ({"beta_1": "0.5"}, "beta_1"),
         ({"n_train": 0}, "n_train"),
     ],
 )
 def test_bad_configurations_raise_value_errors_naming_them(changes, word):
     with pytest.raises(ValueError, match=word):
         collapse.CollapseConfig(**changes)
+
+
+def test_an_unknown_setting_raises_a_value_error_naming_it():
+    with pytest.raises(ValueError, match="epoch"):
+        collapse.collapse_config("none", quick=True, epoch=3)
 
 
 def test_quick_mode_is_small_and_full_mode_is_the_chapters():

@@ -125,6 +125,7 @@ def test_sampling_is_deterministic_for_a_seed():
         (lambda: mixture.run_seeds(mixture.MixtureConfig(), workers=0), "workers"),
         (lambda: mixture.run_seeds({"layout": "ring"}), "config"),
         (lambda: mixture.mixture_config("spiral"), "layout"),
+        (lambda: mixture.mixture_config("ring", learning_rte=1e-3), "learning_rte"),
         (lambda: mixture.mixture_generator(scale=0.0), "scale"),
         (lambda: mixture.mixture_discriminator(scale=-1.0), "scale"),
         (lambda: Pack(0), "m"),
