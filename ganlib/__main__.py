@@ -1,7 +1,9 @@
 """The course's experiments from the command line: ``python -m ganlib <experiment> [options]``.
 
 Each experiment prints progress while it runs and, as its very last line, one JSON object with its
-results, so scripts can read ``tail -n 1``. Bad arguments exit with code 2 and a one-line message.
+results, so scripts can read ``tail -n 1``. Bad arguments, an output folder that cannot be written
+and a run that diverges (NaN) exit with code 2 and a one-line message; arguments and folders are
+checked before any training starts, and nothing is written when they are wrong.
 """
 
 from __future__ import annotations
@@ -36,11 +38,27 @@ def _positive_int(text):
     return value
 
 
-def _common(parser, epochs_help):
+def _common(parser, epochs_help, out_help="folder for figures (default: none written)"):
     parser.add_argument("--epochs", type=_non_negative_int, help=epochs_help)
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
-    parser.add_argument("--out", default=None, help="folder for figures (default: none written)")
+    parser.add_argument("--out", default=None, help=out_help)
+
+
+def _out_dir(args):
+    """Check and create ``--out`` before any training (None: nothing is written)."""
+    from ganlib.files import prepare_out_dir
+
+    return prepare_out_dir(args.out, "--out") if args.out else None
+
+
+def _new_run_dir(stem):
+    """``stem``, or ``stem-2``, ``stem-3``, ...: the first that does not exist yet."""
+    path, n = stem, 1
+    while os.path.exists(path):
+        n += 1
+        path = f"{stem}-{n}"
+    return path
 
 
 def build_parser():
@@ -55,11 +73,13 @@ def build_parser():
     sub.add_parser("freeze-audit", help="which weights change in each step, Keras-2 idiom vs ganlib")
 
     d = sub.add_parser("dcgan", help="train a DCGAN on MNIST (chapter 5)")
-    _common(d, "epochs (default 5; quick mode 2)")
+    _common(d, "epochs (default 5; quick mode 2)",
+            out_help="folder for the checkpoint and sample grids; must not hold a run unless "
+                     "--resume (default: a new folder runs/dcgan-ARCH, runs/dcgan-ARCH-2, ...)")
     d.add_argument("--arch", choices=("seed", "radford"), default="seed",
                    help="the source's DCGAN (seed) or Radford et al.'s guidelines (radford)")
     d.add_argument("--resume", action="store_true",
-                   help="continue from the checkpoint in --out after its last complete epoch")
+                   help="continue the run in --out after its last complete epoch")
     m = sub.add_parser("mixture", help="mode collapse on the ring of 8 or grid of 25 Gaussians (chapter 7)")
     m.add_argument("--layout", choices=("ring", "grid"), default="ring", help="ring of 8 or grid of 25")
     m.add_argument("--fix", choices=("none", "mbstd", "minibatch", "pack"), default="none",
@@ -85,20 +105,20 @@ def _run_mixture(args):
 
     overrides = {} if args.steps is None else {"steps": args.steps}
     cfg = mixture.mixture_config(args.layout, args.fix, **overrides)
+    out = _out_dir(args)
     print(config.device_report(), "· mode:", config.mode(), flush=True)
     result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True,
                                      workers=args.workers)
     for s in result["per_seed"]:
         print(f"seed {s['seed']}: {s['modes']} modes, {100 * s['high_quality']:.1f}% high-quality, "
               f"KL {s['kl']:.3f}, {s['seconds']} s", flush=True)
-    if args.out:
+    if out:
         import matplotlib
 
         matplotlib.use("Agg")
         from ganlib import plot
 
-        os.makedirs(args.out, exist_ok=True)
-        path = os.path.join(args.out, "samples.png")
+        path = os.path.join(out, "samples.png")
         plot.mixture_snapshots(last.snapshots, args.layout, title=f"{args.layout}, fix={args.fix}, "
                                f"seed {last.seed}").savefig(path, dpi=100)
         result["figures"] = [path]
@@ -110,11 +130,9 @@ def _run_collapse(args):
 
     overrides = {} if args.epochs is None else {"epochs": args.epochs}
     cfg = collapse.collapse_config(args.fix, **overrides)
+    out = _out_dir(args)
     print(config.device_report(), "· mode:", config.mode(), flush=True)
-    try:
-        run = collapse.train_collapse(cfg, seed=args.seed, verbose=2)
-    except FloatingPointError as exc:
-        raise ValueError(str(exc)) from exc
+    run = collapse.train_collapse(cfg, seed=args.seed, verbose=2)
     result = {
         "class_histogram": run.histograms[-1] if run.histograms else None,
         "class_kl": run.history["class_kl"][-1] if run.histograms else None,
@@ -125,13 +143,12 @@ def _run_collapse(args):
         "seconds": round(run.seconds, 1),
         "data_source": run.data_source,
     }
-    if args.out:
+    if out:
         import matplotlib.pyplot as plt
 
         from ganlib.dcgan import image_grid
 
-        os.makedirs(args.out, exist_ok=True)
-        path = os.path.join(args.out, f"collapse-{cfg.fix}.png")
+        path = os.path.join(out, f"collapse-{cfg.fix}.png")
         plt.imsave(path, image_grid(run.grids[-1]), cmap="gray")
         result["figures"] = [path]
     return result
@@ -141,12 +158,12 @@ def _run_gaussian(args):
     from ganlib import config, gaussian, plot
 
     cfg = config.gaussian_config()
+    out = _out_dir(args)
     print(config.device_report(), "· mode:", config.mode(), flush=True)
     run = gaussian.train_gaussian(cfg, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                                   verbose=2)
     result = run.summary()
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
+    if out:
         from ganlib import data
 
         real = data.gaussian_data(cfg.n_points, cfg.center, cfg.std, seed=args.seed)
@@ -155,8 +172,8 @@ def _run_gaussian(args):
             figures["losses.png"] = plot.loss_curves(run.history)
             figures["outcomes.png"] = plot.outcome_counts(run.history)
         for name, fig in figures.items():
-            fig.savefig(os.path.join(args.out, name), dpi=100)
-        result["figures"] = sorted(os.path.join(args.out, n) for n in figures)
+            fig.savefig(os.path.join(out, name), dpi=100)
+        result["figures"] = sorted(os.path.join(out, n) for n in figures)
     return result
 
 
@@ -165,17 +182,28 @@ def _run_dcgan(args):
 
     import matplotlib.pyplot as plt
 
-    from ganlib import config, dcgan
+    from ganlib import checkpoint, config, dcgan
+    from ganlib.files import check_out_dir
 
     cfg = config.dcgan_config(args.arch)
     if args.epochs is not None:
         cfg = dataclasses.replace(cfg, epochs=args.epochs)
-    out = args.out or os.path.join("runs", f"dcgan-{args.arch}")
+    if args.resume and not args.out:
+        raise ValueError("--resume needs --out: the folder of the run to continue")
+    if args.out:
+        out = check_out_dir(args.out, "--out")
+        holds_run = os.path.exists(os.path.join(out, checkpoint.CHECKPOINT_NAME))
+        if args.resume and not holds_run:
+            raise ValueError(f"--resume: there is no run to continue in {out!r} "
+                             f"(no {checkpoint.CHECKPOINT_NAME})")
+        if holds_run and not args.resume:
+            raise ValueError(f"--out {out!r} already holds a run; pass --resume to continue it "
+                             "or choose another folder")
+    else:
+        # A new folder for every run: an earlier run is never overwritten.
+        out = _new_run_dir(os.path.join("runs", f"dcgan-{args.arch}"))
     print(config.device_report(), "· mode:", config.mode(), "· out:", out, flush=True)
-    try:
-        run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
-    except FloatingPointError as exc:
-        raise ValueError(str(exc)) from exc
+    run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     for epoch, grid in enumerate(run.grids, start=run.resumed_from):
         plt.imsave(os.path.join(out, f"samples_epoch{epoch:03d}.png"), dcgan.image_grid(grid), cmap="gray")
     last = {k: (v[-1] if v else None) for k, v in run.history.items()}
@@ -202,8 +230,29 @@ def _run_freeze_audit(args):
     return freeze.freeze_audit()
 
 
+def _import_keras_quietly():
+    """Import Keras (and its backend) with file descriptor 2 pointed at /dev/null: TensorFlow's
+    C++ start-up lines (absl, oneDNN) would otherwise stand before every message of ours."""
+    if "keras" in sys.modules:
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. an embedding host): import as usual
+        import keras  # noqa: F401
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    _import_keras_quietly()
     if getattr(args, "quick", False):
         # Quick mode is decided in ganlib.config from this variable; --quick just sets it.
         from ganlib.config import QUICK_ENV
@@ -213,8 +262,10 @@ def main(argv=None):
                "mixture": _run_mixture, "collapse": _run_collapse}
     try:
         result = runners[args.experiment](args)
-    except ValueError as exc:
-        print(f"python -m ganlib {args.experiment}: error: {exc}", file=sys.stderr)
+    except (ValueError, FloatingPointError, OSError) as exc:
+        # One line, no traceback: bad input, an unwritable folder, or a run that diverged.
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"python -m ganlib {args.experiment}: error: {message}", file=sys.stderr)
         return 2
     print(json.dumps(result), flush=True)
     return 0

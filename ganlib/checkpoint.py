@@ -1,9 +1,11 @@
-"""Checkpoints: save a GAN after every epoch, resume after a crash, stop cleanly on NaN.
+"""Checkpoints: save a GAN after every epoch, resume after a crash.
 
 A checkpoint is one ``.npz`` file holding every variable of the GAN (both networks, the averaged
-generator, the noise seed) and of both optimizers, each under its variable path, plus a JSON
-record of the epoch and the history so far. It is written to a temporary file and renamed, so a
-crash in the middle of writing leaves the previous checkpoint intact.
+generator, the noise seed) and of both optimizers, plus a JSON record of the epoch, the history
+so far and what the run was (``extra``, e.g. the architecture). It is written with
+:func:`ganlib.files.atomic_write`, so a crash in the middle of writing leaves the previous
+checkpoint intact. A NaN never reaches a checkpoint: :class:`ganlib.training.StopOnNaN` stops
+training first.
 
 Defined in chapter 5.
 """
@@ -11,13 +13,13 @@ Defined in chapter 5.
 from __future__ import annotations
 
 import json
-import math
 import os
-import tempfile
 
 import numpy as np
 
 import keras
+
+from ganlib.files import atomic_write
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -42,24 +44,42 @@ def save_checkpoint(gan, path, epoch, history=None, extra=None):
     arrays = {_key(i, v): keras.ops.convert_to_numpy(v.value) for i, v in enumerate(_state_variables(gan))}
     meta = {"epoch": epoch, "history": history or {}, "extra": extra or {}}
     arrays["__meta__"] = np.array(json.dumps(meta))
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".npz.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    atomic_write(path, write, suffix=".npz")
 
 
-def load_checkpoint(gan, path):
+def _read_meta(path, text):
+    """The checkpoint's metadata as a dict with ``epoch``, ``history`` and ``extra``."""
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(f"path {path!r} is not a ganlib checkpoint (its metadata is not JSON)") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"path {path!r} is not a ganlib checkpoint (its metadata is a "
+                         f"{type(meta).__name__}, not a JSON object)")
+    epoch = meta.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ValueError(f"path {path!r} is not a ganlib checkpoint (its epoch is {epoch!r})")
+    for key in ("history", "extra"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise ValueError(f"path {path!r} is not a ganlib checkpoint (its {key} is not a JSON object)")
+    return {"epoch": epoch, "history": meta.get("history", {}), "extra": meta.get("extra", {})}
+
+
+def load_checkpoint(gan, path, expect=None):
     """Restore ``gan`` from ``path``; return the saved metadata (``epoch``, ``history``, ``extra``).
 
-    Raises ValueError when the checkpoint does not fit this GAN (other networks or optimizers).
+    Everything is checked before any weight is assigned: the file, its metadata, ``expect``
+    (a dict that ``extra`` must agree with, e.g. ``{"arch": "radford"}``) and every variable's
+    shape. Raises ValueError when the checkpoint does not fit this GAN.
     """
+    if expect is not None and not isinstance(expect, dict):
+        raise ValueError(f"expect must be a dict or None, got {type(expect).__name__}")
     if not os.path.exists(path):
         raise ValueError(f"path {path!r} does not exist: there is no checkpoint to resume from")
     try:
@@ -69,7 +89,11 @@ def load_checkpoint(gan, path):
         raise ValueError(f"path {path!r} is not a readable ganlib checkpoint ({exc})") from exc
     if "__meta__" not in saved:
         raise ValueError(f"path {path!r} is not a ganlib checkpoint (no metadata)")
-    meta = json.loads(str(saved.pop("__meta__")))
+    meta = _read_meta(path, str(saved.pop("__meta__")))
+    for key, value in (expect or {}).items():
+        if meta["extra"].get(key) != value:
+            raise ValueError(f"the checkpoint at {path!r} has {key} {meta['extra'].get(key)!r}, "
+                             f"not {value!r}")
     variables = _state_variables(gan)
     keys = [_key(i, v) for i, v in enumerate(variables)]
     if sorted(keys) != sorted(saved):
@@ -87,11 +111,11 @@ def load_checkpoint(gan, path):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Save a checkpoint after every epoch whose losses are finite; stop on NaN or infinity.
+    """Save a checkpoint after every epoch; ``history`` holds every epoch's logs so far.
 
-    ``history`` starts from what a resumed run had already recorded. After ``fit`` returns,
-    ``nan_epoch`` is the 1-based epoch that produced a non-finite loss (None if none did); the
-    checkpoint on disk is then still the last good one.
+    ``history`` starts from what a resumed run had already recorded. Put it after the callbacks
+    that add to the logs (metrics), and after :class:`ganlib.training.StopOnNaN`, which stops a
+    run before a non-finite epoch reaches this callback.
     """
 
     def __init__(self, path, history=None, extra=None):
@@ -99,15 +123,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.path = path
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.extra = extra or {}
-        self.nan_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        bad = [k for k, v in logs.items() if not math.isfinite(v)]
-        if bad:
-            self.nan_epoch = epoch + 1
-            self.model.stop_training = True
-            return
-        for k, v in logs.items():
-            self.history.setdefault(k, []).append(v)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(float(v))
         save_checkpoint(self.model, self.path, epoch + 1, self.history, self.extra)

@@ -23,7 +23,7 @@ from keras import layers
 from ganlib.config import is_quick, set_seed
 from ganlib.data import _check_overrides, _check_positive_int
 from ganlib.layers import MinibatchStdDev
-from ganlib.training import GAN
+from ganlib.training import GAN, SampleMetrics, Snapshots, StopOnNaN
 
 #: Remedies available on MNIST: none, or the minibatch standard deviation in the discriminator.
 MNIST_FIXES = ("none", "mbstd")
@@ -116,33 +116,6 @@ def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -
     return CollapseConfig(fix=fix, **{**base, **overrides})
 
 
-class ClassHistograms(keras.callbacks.Callback):
-    """After every epoch: the same fixed noise's digits (a grid) and the class histogram of
-    ``n`` fresh digits according to ``classifier``; ``class_kl`` and ``classes_present`` go into
-    the logs."""
-
-    def __init__(self, classifier, n=2000, grid=64, seed=2024):
-        super().__init__()
-        self.classifier, self.n, self.grid, self.seed = classifier, n, grid, seed
-        self.grids, self.histograms = [], []
-
-    def on_train_begin(self, logs=None):
-        rng = np.random.default_rng(self.seed)
-        self.z = rng.uniform(-1, 1, (self.grid, self.model.latent_dim)).astype("float32")
-        self.grids.append(self.model.generate(z=self.z))
-
-    def on_epoch_end(self, epoch, logs=None):
-        from ganlib import metrics
-
-        self.grids.append(self.model.generate(z=self.z))
-        images = self.model.generate(self.n, seed=self.seed + 1 + epoch)
-        counts = metrics.class_histogram(images, self.classifier)
-        self.histograms.append(counts.tolist())
-        if logs is not None:
-            logs["class_kl"] = metrics._kl_from_uniform(counts)
-            logs["classes_present"] = float(metrics._classes_present(counts))
-
-
 @dataclasses.dataclass
 class CollapseRun:
     """What one MNIST collapse run produced."""
@@ -179,14 +152,13 @@ def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=Non
         return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1)
 
     gan.compile(adam(config.d_learning_rate or config.learning_rate), adam(config.learning_rate))
-    watch = ClassHistograms(classifier, n=config.metric_samples)
+    grids = Snapshots(n=64, seed=2024)
+    scores = SampleMetrics(classifier, n=config.metric_samples, seed=2025)
     start = time.perf_counter()
     fit = gan.fit(x, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
-                  verbose=verbose, callbacks=[watch])
+                  verbose=verbose, callbacks=[StopOnNaN(), grids, scores])
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    bad = [key for key, values in history.items() if not np.all(np.isfinite(values))]
-    if bad:
-        raise FloatingPointError(f"training produced NaN or infinite values in {bad}")
-    return CollapseRun(gan=gan, config=config, history=history, grids=watch.grids,
-                       histograms=watch.histograms, data_source=data.source, seconds=seconds)
+    return CollapseRun(gan=gan, config=config, history=history, grids=grids.snapshots,
+                       histograms=[r["class_histogram"] for r in scores.results],
+                       data_source=data.source, seconds=seconds)

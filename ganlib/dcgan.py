@@ -6,6 +6,7 @@ Used by the chapter, by ``python -m ganlib dcgan`` and by the benchmark.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 
@@ -16,7 +17,8 @@ import keras
 from ganlib import models
 from ganlib.checkpoint import CHECKPOINT_NAME, EpochCheckpoint, load_checkpoint
 from ganlib.config import DCGAN_ARCHS, DCGANConfig, dcgan_config, set_seed
-from ganlib.training import GAN
+from ganlib.files import prepare_out_dir
+from ganlib.training import GAN, SampleMetrics, Snapshots, StopOnNaN
 
 #: Each architecture's networks and optimizer (both networks get the same settings).
 ARCHS = {
@@ -51,42 +53,6 @@ def build_gan(config: DCGANConfig, seed: int = 0, jit_compile="auto") -> GAN:
     return gan
 
 
-class SampleGrid(keras.callbacks.Callback):
-    """Generate the same 64 noise vectors' digits after every epoch (and before the first)."""
-
-    def __init__(self, n=64, seed=2024):
-        super().__init__()
-        self.n, self.seed = n, seed
-        self.grids = []
-
-    def on_train_begin(self, logs=None):
-        rng = np.random.default_rng(self.seed)
-        self.z = rng.uniform(-1, 1, (self.n, self.model.latent_dim)).astype("float32")
-        if not self.grids:
-            self.grids.append(self.model.generate(z=self.z))
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.grids.append(self.model.generate(z=self.z))
-
-
-class SampleMetrics(keras.callbacks.Callback):
-    """After every epoch, score ``n`` generated digits with the chapter's MNIST classifier and
-    add ``classifier_score``, ``fid``, ``class_kl`` and ``classes_present`` to the logs."""
-
-    def __init__(self, classifier, reference, n=2000, seed=7):
-        super().__init__()
-        self.classifier, self.reference, self.n, self.seed = classifier, reference, n, seed
-
-    def on_epoch_end(self, epoch, logs=None):
-        from ganlib import metrics
-
-        images = self.model.generate(self.n, seed=self.seed + epoch)
-        result = metrics.evaluate(images, self.classifier, reference=self.reference)
-        if logs is not None:
-            for key in ("classifier_score", "fid", "class_kl", "classes_present"):
-                logs[key] = float(result[key])
-
-
 @dataclasses.dataclass
 class DCGANRun:
     """What one DCGAN training run produced."""
@@ -116,9 +82,10 @@ def train_dcgan(
     """Train a DCGAN on MNIST and return a :class:`DCGANRun`.
 
     With ``out_dir``, a checkpoint (weights and optimizer state) is written there after every
-    epoch; ``resume=True`` continues from it, after the last complete epoch. A non-finite loss
-    stops training with a ``FloatingPointError`` naming the epoch, and the checkpoint of the
-    epoch before stays on disk. Defined in chapter 5.
+    epoch; ``resume=True`` continues from it, after the last complete epoch, when there is one
+    (``resumed_from`` says where it started: 0 for a fresh start; the command line's ``--resume``
+    is stricter and refuses a folder without a checkpoint). A non-finite loss stops training at once with a ``FloatingPointError`` naming
+    the epoch; the checkpoint of the epoch before stays on disk. Defined in chapter 5.
     """
     from ganlib.data import load_mnist
 
@@ -127,61 +94,60 @@ def train_dcgan(
         raise ValueError(f"epochs must be a non-negative integer, got {config.epochs!r}")
     if resume and not out_dir:
         raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
+    checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME) if out_dir else None
+    if out_dir:
+        prepare_out_dir(out_dir, "out_dir")
     set_seed(seed)
     data = data if data is not None else load_mnist()
     x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
     gan = build_gan(config, seed=seed)
 
-    checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME) if out_dir else None
     history, initial_epoch = {}, 0
     if resume and os.path.exists(checkpoint_path):
-        meta = load_checkpoint(gan, checkpoint_path)
+        meta = load_checkpoint(gan, checkpoint_path, expect={"arch": config.arch})
         history, initial_epoch = meta["history"], meta["epoch"]
-        if meta["extra"].get("arch") != config.arch:
-            raise ValueError(f"the checkpoint in {out_dir!r} is of arch {meta['extra'].get('arch')!r}, "
-                             f"not {config.arch!r}")
 
-    grid = SampleGrid()
-    all_callbacks = [grid]
+    grid = Snapshots(n=64, seed=2024)
+    all_callbacks = [StopOnNaN(), grid]  # the NaN guard first: no callback sees bad weights
     if config.metric_samples:
         from ganlib import metrics
 
         classifier = classifier or metrics.get_classifier(data=data)
         reference = data.x_test[: config.metric_samples]
-        all_callbacks.append(SampleMetrics(classifier, reference, n=config.metric_samples))
+        all_callbacks.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
     saver = None
     if checkpoint_path:
         saver = EpochCheckpoint(checkpoint_path, history, extra={"arch": config.arch, "seed": seed})
         all_callbacks.append(saver)  # last: it records the logs the other callbacks added
     start = time.perf_counter()
-    fit = gan.fit(
-        x,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        shuffle=True,
-        verbose=verbose,
-        callbacks=[*all_callbacks, *callbacks],
-    )
-    seconds = time.perf_counter() - start
-    if saver is not None and saver.nan_epoch is not None:
-        kept = (f"the last good checkpoint (epoch {saver.nan_epoch - 1}) is kept at {checkpoint_path}"
-                if saver.nan_epoch > 1 else "no checkpoint was written")
-        raise FloatingPointError(
-            f"training produced a NaN or infinite loss in epoch {saver.nan_epoch} and stopped; {kept}"
+    try:
+        fit = gan.fit(
+            x,
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            shuffle=True,
+            verbose=verbose,
+            callbacks=[*all_callbacks, *callbacks],
         )
+    except FloatingPointError as exc:
+        saved = None
+        if checkpoint_path and os.path.exists(checkpoint_path):
+            with np.load(checkpoint_path, allow_pickle=False) as f:
+                saved = json.loads(str(f["__meta__"]))["epoch"]
+        kept = (f"the last good checkpoint (epoch {saved}) is kept at {checkpoint_path}"
+                if saved else "no checkpoint was written")
+        raise FloatingPointError(f"{exc}; {kept}") from None
+    seconds = time.perf_counter() - start
     if saver is not None:
         history = saver.history
     else:
         history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-        bad = [k for k, vals in history.items() if not all(np.isfinite(vals))]
-        if bad:
-            raise FloatingPointError(f"training produced NaN or infinite values in {bad}")
     return DCGANRun(
         gan=gan,
         config=config,
         history=history,
-        grids=grid.grids,
+        grids=grid.snapshots,
         data_source=data.source,
         seconds=seconds,
         resumed_from=initial_epoch,

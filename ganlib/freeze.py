@@ -32,9 +32,7 @@ import numpy as np
 import keras
 
 from ganlib.data import _check_positive_int, check_points
-
-#: The four steps of one learning round, in order.
-STEPS = ("fn", "tn", "fp", "tn2")
+from ganlib.training import STEPS
 
 
 def _batch_check(name, x, model):
@@ -86,11 +84,13 @@ class ClassicGAN:
         real = _batch_check("real", real, self.discriminator)
         z_tn, z_fp, z_tn2 = (_batch_check(n, z, self.generator) for n, z in
                              (("z_tn", z_tn), ("z_fp", z_fp), ("z_tn2", z_tn2)))
-        p_real = self.discriminator.predict_on_batch(real)
+        p_real = _judge(self.discriminator, real)
         d_real = self.train_discriminator(real, 1.0)  # (a) FN step
         g_1 = self.train_generator(z_tn)  # (b) TN step
-        fakes = self.generator.predict_on_batch(z_fp)
-        p_fake = self.discriminator.predict_on_batch(fakes)
+        # Fakes made in training mode, as in any train step: batch norm uses the batch's own
+        # statistics (and updates its running averages), as the fused round does.
+        fakes = keras.ops.convert_to_numpy(self.generator(z_fp, training=True))
+        p_fake = _judge(self.discriminator, fakes)
         d_fake = self.train_discriminator(fakes, 0.0)  # (c) FP step
         g_2 = self.train_generator(z_tn2)  # (d) TN step again
         tp, fp = int(np.sum(p_real >= 0.5)), int(np.sum(p_fake >= 0.5))
@@ -102,6 +102,18 @@ class ClassicGAN:
             "fp": fp,
             "tn": len(fakes) - fp,
         }
+
+
+def _judge(discriminator, x):
+    """D's probabilities for ``x`` as its training step sees them (training mode, batch norm on
+    the batch's statistics), without changing any of D's variables."""
+    p, _ = discriminator.stateless_call(
+        [v.value for v in discriminator.trainable_variables],
+        [v.value for v in discriminator.non_trainable_variables],
+        keras.ops.convert_to_tensor(x),
+        training=True,
+    )
+    return keras.ops.convert_to_numpy(p)
 
 
 def _weights(model):
@@ -162,12 +174,33 @@ def ganlib_round(generator, discriminator, real, noise, learning_rate=1e-3):
     return _audit_round(generator, discriminator, steps, real, noise)
 
 
+def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
+    """One round of the fused :class:`ganlib.training.GAN`, one step at a time; returns the audit.
+
+    The steps run through ``GAN.run_step``, the same code as inside ``fit``: no trainable flag is
+    read, each step updates its own network's explicit variable list.
+    """
+    from ganlib.training import GAN
+
+    gan = GAN(generator, discriminator)
+    gan.compile(keras.optimizers.Adam(learning_rate), keras.optimizers.Adam(learning_rate))
+    steps = {
+        "fn": lambda: gan.run_step("fn", real=real),
+        "tn": lambda: gan.run_step("tn", z=noise[0]),
+        "fp": lambda: gan.run_step("fp", z=noise[1]),
+        "tn2": lambda: gan.run_step("tn2", z=noise[2]),
+    }
+    return _audit_round(generator, discriminator, steps, real, noise)
+
+
 def freeze_audit(batch_size=32, seed=0):
     """Train one round with each recipe on fresh copies of the 2-D demo's networks.
 
-    Returns ``{"keras2_idiom": {...}, "ganlib": {...}}``, each mapping the steps ``fn``, ``tn``,
+    Returns ``{"keras2_idiom": {...}, "ganlib": {...}, "fused": {...}}`` (the Keras-2 idiom,
+    :class:`ClassicGAN` and the fused round), each mapping the steps ``fn``, ``tn``,
     ``fp``, ``tn2`` to ``{"generator": bool, "discriminator": bool}``: did that network's weights
-    change in that step? Correct freezing means only D changes in fn/fp and only G in tn/tn2.
+    change in that step (any weight, bit for bit)? Correct freezing means only D changes in fn/fp
+    and only G in tn/tn2.
     """
     import warnings
 
@@ -179,7 +212,8 @@ def freeze_audit(batch_size=32, seed=0):
     real = check_points("real", data.gaussian_data(batch_size, seed=seed))
     noise = [data.uniform_noise(batch_size, 4, seed=seed + i + 1) for i in range(3)]
     result = {}
-    for name, round_fn in (("keras2_idiom", keras2_idiom_round), ("ganlib", ganlib_round)):
+    for name, round_fn in (("keras2_idiom", keras2_idiom_round), ("ganlib", ganlib_round),
+                           ("fused", fused_round)):
         generator, discriminator = models.gaussian_generator(), models.gaussian_discriminator()
         with warnings.catch_warnings():
             # The Keras-2 idiom triggers "The model does not have any trainable weights": that
@@ -213,13 +247,16 @@ def _quiet_retracing():
         logger.setLevel(level)
 
 
-def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3):
+def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3,
+                     networks=None):
     """Train the same networks from the same start on the same batches and noise, both ways.
 
     One copy goes through :class:`ClassicGAN` (``train_on_batch``, trainable flags), the other
     through the fused :class:`ganlib.training.GAN` (``fit``). Returns a dict with the largest
     absolute weight difference of each network (``generator``, ``discriminator``), the outcome
-    counts of both, and the number of rounds. Defined in chapter 2.
+    counts of both, and the number of rounds. ``networks()`` builds the (generator,
+    discriminator) pair for 2-D points from 4 noise numbers (default: the 2-D demo's); with batch
+    norm in them the two ways still agree, running averages included. Defined in chapter 2.
     """
     from ganlib import data, models
     from ganlib.config import set_seed
@@ -238,10 +275,16 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
     def adam():
         return keras.optimizers.Adam(learning_rate, beta_1=0.5)
 
+    if networks is None:
+        def networks():
+            return models.gaussian_generator(), models.gaussian_discriminator()
+    elif not callable(networks):
+        raise ValueError(f"networks must be a function returning (generator, discriminator), "
+                         f"got {type(networks).__name__}")
     nets = {}
     for way in ("classic", "fused"):
         set_seed(seed)  # the same initial weights for both
-        nets[way] = (models.gaussian_generator(), models.gaussian_discriminator())
+        nets[way] = tuple(networks())
 
     classic = ClassicGAN(*nets["classic"], adam(), adam())
     counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}

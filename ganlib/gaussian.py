@@ -16,30 +16,7 @@ import keras
 from ganlib import data, models
 from ganlib.config import GaussianConfig, gaussian_config, set_seed
 from ganlib.data import _check_positive_int
-from ganlib.training import GAN, pad_to_rounds
-
-
-class EpochSnapshots(keras.callbacks.Callback):
-    """Record generated points from the same fixed noise before training and after each epoch."""
-
-    def __init__(self, n=1000, seed=12345):
-        super().__init__()
-        self.n = _check_positive_int("n", n)
-        self.seed = seed
-        self.points = []
-
-    def _snap(self):
-        if self.z is None:
-            self.z = data.uniform_noise(self.n, self.model.latent_dim, seed=self.seed)
-        self.points.append(self.model.generate(z=self.z))
-
-    def on_train_begin(self, logs=None):
-        self.z = None
-        if not self.points:
-            self._snap()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._snap()
+from ganlib.training import GAN, Snapshots, StopOnNaN, pad_to_rounds
 
 
 @dataclasses.dataclass
@@ -144,7 +121,7 @@ def train_gaussian(
     real = data.gaussian_data(config.n_points, config.center, config.std, seed=seed)
     x, rounds = pad_to_rounds(real, config.batch_size, rng=np.random.default_rng(seed))
     gan = make_gan(config, seed=seed, rounds_per_step=rounds, jit_compile=jit_compile)
-    snapshots = EpochSnapshots()
+    snapshots = Snapshots(n=1000, seed=12345)
     start = time.perf_counter()
     history = gan.fit(
         x,
@@ -152,7 +129,7 @@ def train_gaussian(
         epochs=config.epochs,
         shuffle=True,
         verbose=verbose,
-        callbacks=[snapshots, *callbacks],
+        callbacks=[StopOnNaN(), snapshots, *callbacks],
     )
     seconds = time.perf_counter() - start
     final = gan.generate(10_000, seed=seed + 1)
@@ -161,7 +138,7 @@ def train_gaussian(
         config=config,
         seed=seed,
         history={k: [float(v) for v in vals] for k, vals in history.history.items()},
-        snapshots=snapshots.points,
+        snapshots=snapshots.snapshots,
         mean=final.mean(axis=0),
         std=final.std(axis=0),
         seconds=seconds,

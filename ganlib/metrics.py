@@ -22,7 +22,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ganlib.data import MNIST, _check_positive_int
+from ganlib.files import atomic_write
 
 #: Bump when the classifier's architecture or training changes: older cache files are ignored.
 CLASSIFIER_VERSION = 2
@@ -344,26 +344,10 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, write, suffix: str) -> None:
-    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then move it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp's files are private; a cache file is not
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _save(model, info: dict, model_path: Path, info_path: Path) -> None:
     """Save the model, then its JSON (which records the model file's hash), each atomically."""
     model_path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(model_path, lambda tmp: model.save(tmp), suffix=".keras")
+    atomic_write(model_path, lambda tmp: model.save(tmp), suffix=".keras")
     info = dict(info, model_sha256=_sha256(model_path))
 
     def write_json(tmp):
@@ -371,7 +355,7 @@ def _save(model, info: dict, model_path: Path, info_path: Path) -> None:
             json.dump(info, f, indent=2, sort_keys=True)
             f.write("\n")
 
-    _atomic_write(info_path, write_json, suffix=".json")
+    atomic_write(info_path, write_json, suffix=".json")
 
 
 def _load(model_path: Path, info_path: Path, expected: dict):
@@ -611,10 +595,21 @@ def frechet_distance(images_a, images_b, classifier) -> float:
                                      *_gaussian(_activations(b, classifier)[0]))
 
 
-def _kl_from_uniform(counts: np.ndarray) -> float:
+def kl_from_uniform(counts) -> float:
+    """KL(frequencies || uniform) in nats of a histogram of ``k`` bins (digit classes, modes).
+
+    0 when every bin holds the same count; ``ln k``, the largest value, when one bin holds
+    everything, and also for an empty histogram (nothing to spread). Defined in chapter 5.
+    """
+    counts = np.asarray(counts, dtype="float64")
+    if counts.ndim != 1 or len(counts) == 0 or np.any(counts < 0) or not np.all(np.isfinite(counts)):
+        raise ValueError(f"counts must be a non-empty 1-D array of non-negative numbers, got {counts!r}")
+    k = len(counts)
+    if counts.sum() == 0:
+        return float(math.log(k))
     freq = counts / counts.sum()
     nonzero = freq[freq > 0]
-    return float(np.sum(nonzero * np.log(nonzero * NUM_CLASSES)))
+    return float(np.sum(nonzero * np.log(nonzero * k)))
 
 
 def _classes_present(counts: np.ndarray) -> int:
@@ -641,7 +636,7 @@ def class_kl(images, classifier) -> float:
     often; a set of one repeated digit gives ln 10 (about 2.303), the largest value. A
     collapsing generator's value climbs toward ln 10.
     """
-    return _kl_from_uniform(class_histogram(images, classifier))
+    return kl_from_uniform(class_histogram(images, classifier))
 
 
 def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
@@ -674,7 +669,7 @@ def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
         "classifier_score": score,
         "classifier_score_std": score_std,
         "fid": fid,
-        "class_kl": _kl_from_uniform(counts),
+        "class_kl": kl_from_uniform(counts),
         "classes_present": _classes_present(counts),
         "class_histogram": counts.tolist(),
     }

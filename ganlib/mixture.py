@@ -28,8 +28,9 @@ from keras import layers
 
 from ganlib.config import is_quick, set_seed
 from ganlib.data import _check_overrides, _check_positive_int, check_points
+from ganlib.metrics import kl_from_uniform
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
-from ganlib.training import GAN
+from ganlib.training import GAN, Snapshots, StopOnNaN
 
 LAYOUTS = ("ring", "grid")
 #: Remedies: none (a vanilla GAN), minibatch standard deviation, minibatch discrimination, packing.
@@ -96,16 +97,10 @@ def score_samples(samples, layout: str = "ring") -> dict:
     good = np.sqrt(d2[np.arange(len(samples)), nearest]) <= 3 * std
     histogram = np.bincount(nearest[good], minlength=len(means))
     k = len(means)
-    if histogram.sum() == 0:
-        kl = math.log(k)
-    else:
-        p = histogram / histogram.sum()
-        nz = p > 0
-        kl = float(np.sum(p[nz] * np.log(p[nz] * k)))
     return {
         "modes": int((histogram > 0).sum()),
         "high_quality": float(good.mean()),
-        "kl": kl,
+        "kl": kl_from_uniform(histogram),
         "histogram": histogram.tolist(),
         "nearest": np.bincount(nearest, minlength=k).tolist(),
         "n": len(samples),
@@ -250,23 +245,6 @@ def table_budget(quick: bool | None = None) -> dict:
     return {"seeds": 6, "workers": max(1, min(2, os.cpu_count() or 1))}
 
 
-class MixtureSnapshots(keras.callbacks.Callback):
-    """Generated points from the same fixed noise before training and after every epoch."""
-
-    def __init__(self, n=SCORE_SAMPLES, seed=99, use_ema=False):
-        super().__init__()
-        self.n, self.seed, self.use_ema = n, seed, use_ema
-        self.points = []
-
-    def on_train_begin(self, logs=None):
-        rng = np.random.default_rng(self.seed)
-        self.z = rng.standard_normal((self.n, self.model.latent_dim)).astype("float32")
-        self.points.append(self.model.generate(z=self.z, use_ema=self.use_ema))
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.points.append(self.model.generate(z=self.z, use_ema=self.use_ema))
-
-
 @dataclasses.dataclass
 class MixtureRun:
     """What one mixture run produced."""
@@ -283,14 +261,22 @@ class MixtureRun:
     seconds: float
 
 
+def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
+    """The largest number of rounds up to ``rounds_per_epoch`` that divides ``steps``: each
+    compiled call (a progress-bar epoch) runs that many, so a run makes exactly ``steps``."""
+    steps = _check_positive_int("steps", steps)
+    rounds_per_epoch = _check_positive_int("rounds_per_epoch", rounds_per_epoch)
+    return max(k for k in range(1, min(steps, rounds_per_epoch) + 1) if steps % k == 0)
+
+
 def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="auto") -> MixtureRun:
     """Train one GAN on the ring or grid and score it. Defined in chapter 7."""
     config = config or mixture_config()
     if not isinstance(config, MixtureConfig):
         raise ValueError(f"config must be a MixtureConfig, got {type(config).__name__}")
     set_seed(seed)
-    k = min(config.rounds_per_epoch, config.steps)
-    epochs = -(-config.steps // k)
+    k = rounds_per_call(config.steps, config.rounds_per_epoch)
+    epochs = config.steps // k
     per_epoch = k * config.batch_size
     x = sample_mixture(per_epoch, config.layout, seed=seed)
     scale = mixture_scale(config.layout) if config.standardize else 1.0
@@ -313,17 +299,15 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
         return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
 
     gan.compile(adam(), adam())
-    snapshots = MixtureSnapshots()
+    snapshots = Snapshots(n=SCORE_SAMPLES, seed=99, use_ema=False)
     start = time.perf_counter()
     fit = gan.fit(x, batch_size=per_epoch, epochs=epochs, shuffle=True, verbose=verbose,
-                  callbacks=[snapshots])
+                  callbacks=[StopOnNaN(), snapshots])
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    if not all(np.isfinite(v).all() for v in history.values()):
-        raise FloatingPointError("mixture training produced a NaN or infinite loss")
     samples = gan.generate(SCORE_SAMPLES, seed=seed + 1)
     return MixtureRun(gan=gan, config=config, seed=seed, history=history,
-                      snapshots=snapshots.points, score=score_samples(samples, config.layout),
+                      snapshots=snapshots.snapshots, score=score_samples(samples, config.layout),
                       samples=samples, seconds=seconds)
 
 

@@ -21,6 +21,11 @@ JAX's ``jit``; only the gradient call differs between the backends (:func:`value
 
 from __future__ import annotations
 
+import contextlib
+import math
+
+import numpy as np
+
 import keras
 from keras import ops
 
@@ -194,26 +199,33 @@ class GAN(keras.Model):
         self.built = True
 
     def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
-        """Give each network its own optimizer; ``loss_fn`` defaults to binary cross-entropy."""
+        """Give each network its own optimizer; ``loss_fn`` defaults to binary cross-entropy.
+
+        Here the GAN takes its explicit variable lists: every weight of G (learned only in G's
+        steps) and every weight of D (learned only in D's steps), whatever the networks'
+        ``trainable`` flags say now or later (chapter 2's classic round flips them).
+        """
         for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
             if not isinstance(opt, keras.optimizers.Optimizer):
                 raise ValueError(f"{name} must be a keras optimizer, got {type(opt).__name__}")
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
-        # The round never reads trainable flags, but Keras builds the optimizers from them.
-        self.generator.trainable = True
-        self.discriminator.trainable = True
+        with _all_trainable(self.generator, self.discriminator):
+            self._g_learns = list(self.generator.trainable_variables)
+            self._g_keeps = list(self.generator.non_trainable_variables)
+            self._d_learns = list(self.discriminator.trainable_variables)
+            self._d_keeps = list(self.discriminator.non_trainable_variables)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy()
-        d_ids = {id(v) for v in self.discriminator.trainable_variables}
+        d_ids = {id(v) for v in self._d_learns}
         # One optimizer object for Keras's bookkeeping (the JAX trainer carries its state); the
         # round itself calls the two inner optimizers directly.
         optimizer = keras.optimizers.MultiOptimizer(
             lambda v: d_optimizer if id(v) in d_ids else g_optimizer
         )
         super().compile(optimizer=optimizer, **kwargs)
-        optimizer.build(self.trainable_variables)
+        optimizer.build(self._g_learns + self._d_learns)
 
     @property
     def metrics(self):
@@ -234,60 +246,105 @@ class GAN(keras.Model):
         return keras.random.normal(shape, seed=seed)
 
     def generate(self, n=None, z=None, seed=None, use_ema=True):
-        """Return generated samples as a NumPy array, from ``z`` or from ``n`` fresh noise vectors.
+        """Return generated samples as a NumPy array, from ``z`` or from ``n`` noise vectors.
 
+        Without ``seed`` the noise is fresh at every call (drawn from NumPy's global generator,
+        which :func:`ganlib.config.set_seed` seeds, so a whole script still repeats); with a
+        ``seed`` it is the same at every call. Drawing never touches the noise state of training.
         Uses the averaged generator when there is one and ``use_ema`` is True.
         """
         if z is None:
             n = _check_positive_int("n", n)
-            z = self.sample_noise(n, seed=seed if seed is not None else 0)
-        elif len(z.shape) != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
+            if seed is None:
+                z = self.noise_array(n)
+            else:
+                z = self.sample_noise(n, seed=seed)
+        else:
+            try:
+                z = np.asarray(z, dtype="float32")
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"z must be an array of numbers, got {type(z).__name__}") from exc
+            if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0:
+                raise ValueError(f"z must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
         model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         # A direct call: for these small batches it is faster than predict(), which compiles.
         return keras.ops.convert_to_numpy(model(ops.convert_to_tensor(z), training=False))
+
+    def noise_array(self, n, rng=None):
+        """``n`` noise vectors of this GAN's kind as a NumPy array, drawn from ``rng`` (a
+        ``numpy.random.Generator``) or, without one, from NumPy's global generator."""
+        n = _check_positive_int("n", n)
+        rng = np.random if rng is None else rng
+        shape = (n, self.latent_dim)
+        if self.noise == "uniform01":
+            if isinstance(rng, np.random.Generator):
+                return rng.random(shape, dtype="float32")
+            return rng.random(shape).astype("float32")
+        if self.noise == "uniform":
+            return rng.uniform(-1.0, 1.0, shape).astype("float32")
+        return rng.standard_normal(shape).astype("float32")
+
+    def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
+        """``keras.Model.fit``, after checking that the batches split into whole rounds.
+
+        Both networks are made trainable for the length of the call, before Keras groups the
+        variables, and get their own flags back afterwards: a flag left at False by chapter 2's
+        classic round would otherwise put batch norm in inference mode and (JAX) hand the
+        trainer's state over in another grouping. The round itself reads no flag.
+        """
+        k = self.rounds_per_step
+        if k > 1 and x is not None and not _is_dataset(x):
+            real = x["real"] if isinstance(x, dict) else x
+            n = len(real)
+            size = 32 if batch_size is None else batch_size
+            if size % k:
+                raise ValueError(f"batch_size ({size}) must be a multiple of rounds_per_step ({k}): "
+                                 "each batch of fit is split into that many equal rounds")
+            if n % size:
+                raise ValueError(f"the {n} samples do not fill whole batches of {size}: the last "
+                                 f"batch would make rounds of another size; pad the data with "
+                                 f"ganlib.training.pad_to_rounds (x, {size // k})")
+        with _all_trainable(self.generator, self.discriminator):
+            return super().fit(x, y, batch_size, *args, **kwargs)
 
     # -- the round, as a pure function of the variables' values ---------------------------
 
     def _d_step(self, s, x, label):
         """D learns from a batch ``x`` all labelled ``label`` (1 real, 0 fake)."""
         D, opt = self.discriminator, self.d_optimizer
-        d_ntv = s.get(D.non_trainable_variables)
+        d_keeps = s.get(self._d_keeps)
 
-        def loss(d_tv):
-            p, new_ntv = D.stateless_call(d_tv, d_ntv, x, training=True)
-            return self.loss_fn(ops.full_like(p, label), p), (p, new_ntv)
+        def loss(d_learns):
+            p, new_keeps = D.stateless_call(d_learns, d_keeps, x, training=True)
+            return self.loss_fn(ops.full_like(p, label), p), (p, new_keeps)
 
-        d_tv = s.get(D.trainable_variables)
-        (value, (p, new_ntv)), grads = value_and_grad(loss)(d_tv)
-        s.apply(opt, grads, D.trainable_variables)
-        s.set(D.non_trainable_variables, new_ntv)
+        (value, (p, new_keeps)), grads = value_and_grad(loss)(s.get(self._d_learns))
+        s.apply(opt, grads, self._d_learns)
+        s.set(self._d_keeps, new_keeps)
         return value, p
 
     def _g_step(self, s, z):
         """G learns: its fakes go into the frozen D labelled real."""
         G, D, opt = self.generator, self.discriminator, self.g_optimizer
-        g_ntv = s.get(G.non_trainable_variables)
-        d_tv, d_ntv = s.get(D.trainable_variables), s.get(D.non_trainable_variables)
+        g_keeps = s.get(self._g_keeps)
+        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
 
-        def loss(g_tv):
-            fake, new_ntv = G.stateless_call(g_tv, g_ntv, z, training=True)
+        def loss(g_learns):
+            fake, new_keeps = G.stateless_call(g_learns, g_keeps, z, training=True)
             # D is frozen: its variables are constants here and its updates are dropped.
-            p, _ = D.stateless_call(d_tv, d_ntv, fake, training=self.d_batch_stats_in_g_step)
-            return self.loss_fn(ops.ones_like(p), p), new_ntv
+            p, _ = D.stateless_call(d_learns, d_keeps, fake, training=self.d_batch_stats_in_g_step)
+            return self.loss_fn(ops.ones_like(p), p), new_keeps
 
-        g_tv = s.get(G.trainable_variables)
-        (value, new_ntv), grads = value_and_grad(loss)(g_tv)
-        s.apply(opt, grads, G.trainable_variables)
-        s.set(G.non_trainable_variables, new_ntv)
+        (value, new_keeps), grads = value_and_grad(loss)(s.get(self._g_learns))
+        s.apply(opt, grads, self._g_learns)
+        s.set(self._g_keeps, new_keeps)
         return value
 
     def _fakes(self, s, z):
-        G = self.generator
-        fake, new_ntv = G.stateless_call(
-            s.get(G.trainable_variables), s.get(G.non_trainable_variables), z, training=True
+        fake, new_keeps = self.generator.stateless_call(
+            s.get(self._g_learns), s.get(self._g_keeps), z, training=True
         )
-        s.set(G.non_trainable_variables, new_ntv)
+        s.set(self._g_keeps, new_keeps)
         return fake
 
     def _draw_noise(self, s, n):
@@ -359,8 +416,7 @@ class GAN(keras.Model):
         return {m.name: m.stateless_result(s.get(m.variables)) for m in self.metrics}
 
     def _state_variables(self):
-        self.generator.trainable = True
-        self.discriminator.trainable = True
+        """The trainer's four groups of variables, as the trainer grouped them (flags untouched)."""
         return (
             self.trainable_variables,
             self.non_trainable_variables,
@@ -372,6 +428,8 @@ class GAN(keras.Model):
         if keras.backend.backend() == "jax":
             # JAX: train_step(state, data) -> (logs, state), where state holds the values of the
             # trainable, non-trainable, optimizer and metric variables, in the trainer's order.
+            # The round finds each variable by identity, so the grouping (which follows the
+            # trainable flags) does not matter to it.
             state, data = args
             groups = self._state_variables()
             flat = [v for group in groups for v in group]
@@ -384,8 +442,65 @@ class GAN(keras.Model):
             return logs, tuple(new_state)
         # TensorFlow: train_step(data) -> logs; the variables are updated in place.
         (data,) = args
-        self._state_variables()
         return self._rounds(_Variables(), data)
+
+    def run_step(self, step, real=None, z=None):
+        """Run one step of the round (``"fn"``, ``"tn"``, ``"fp"`` or ``"tn2"``) on its own, eagerly.
+
+        Chapter 2's audit uses it to watch which network's weights each step changes. ``real``
+        is the real batch (step fn), ``z`` the noise (the other steps).
+        """
+        if step not in STEPS:
+            raise ValueError(f"step must be one of {STEPS}, got {step!r}")
+        if not hasattr(self, "_d_learns"):
+            raise ValueError("compile the GAN before running a step")
+        with _all_trainable(self.generator, self.discriminator):
+            self._run_step(step, real, z)
+
+    def _run_step(self, step, real, z):
+        if keras.backend.backend() == "jax":
+            variables, seen = [], set()
+            for v in [*self.variables, *self.d_optimizer.variables, *self.g_optimizer.variables]:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    variables.append(v)
+            s = _Values(variables, [v.value for v in variables])
+        else:
+            s = _Variables()
+        if step == "fn":
+            self._d_step(s, ops.convert_to_tensor(np.asarray(real, "float32")), 1.0)
+        else:
+            z = ops.convert_to_tensor(np.asarray(z, "float32"))
+            if step == "fp":
+                self._d_step(s, self._fakes(s, z), 0.0)
+            else:
+                self._g_step(s, z)
+        if isinstance(s, _Values):
+            for v, value in zip(variables, s.values):
+                v.assign(value)
+
+
+#: The four steps of one learning round, in order (chapter 2).
+STEPS = ("fn", "tn", "fp", "tn2")
+
+
+@contextlib.contextmanager
+def _all_trainable(*models):
+    """Set every layer of ``models`` trainable for the block, then restore each layer's flag."""
+    layers = [layer for model in models for layer in model._flatten_layers(include_self=True)]
+    flags = [layer.trainable for layer in layers]
+    try:
+        for model in models:
+            model.trainable = True
+        yield
+    finally:
+        # Parents come before their sublayers, so each sublayer gets its own flag back last.
+        for layer, flag in zip(layers, flags):
+            layer.trainable = flag
+
+
+def _is_dataset(x):
+    return not isinstance(x, (dict, np.ndarray)) and not hasattr(x, "__len__")
 
 
 def pad_to_rounds(x, batch_size, rng=None):
@@ -435,3 +550,86 @@ def count_outcomes(discriminator, real, fake, threshold=0.5):
         "fp": fake_judged_real,
         "tn": n_fake - fake_judged_real,
     }
+
+
+# -- callbacks shared by every chapter ------------------------------------------------------------
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop training at the first round whose losses are NaN or infinite, before anything else.
+
+    Keras's ``TerminateOnNaN``, made loud: it raises a ``FloatingPointError`` naming the epoch
+    and the batch, so no later callback (sample grids, metrics, checkpoints) ever sees the bad
+    weights, and the checkpoint on disk stays the last good one. Put it first in the callbacks.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = sorted(k for k, v in (logs or {}).items() if not math.isfinite(float(v)))
+        if bad:
+            self.model.stop_training = True
+            raise FloatingPointError(
+                f"training produced a NaN or infinite loss ({', '.join(bad)}) in epoch "
+                f"{self._epoch + 1}, batch {batch + 1}, and stopped"
+            )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_begin(self, logs=None):
+        self._epoch = 0
+
+
+class Snapshots(keras.callbacks.Callback):
+    """The generator's output for the same ``n`` noise vectors, before training and after every
+    epoch: ``snapshots[0]`` before the first epoch of the first ``fit``, then one per epoch.
+
+    The noise is drawn once from ``numpy.random.default_rng(seed)``, of the GAN's own kind.
+    ``use_ema`` picks the averaged generator when the GAN has one. One callback for every
+    chapter's fixed-noise figures (points of the 2-D demos, digit grids).
+    """
+
+    def __init__(self, n, seed, use_ema=True):
+        super().__init__()
+        self.n = _check_positive_int("n", n)
+        self.seed, self.use_ema = seed, bool(use_ema)
+        self.z = None
+        self.snapshots = []
+
+    def _snap(self):
+        self.snapshots.append(self.model.generate(z=self.z, use_ema=self.use_ema))
+
+    def on_train_begin(self, logs=None):
+        if self.z is None:
+            self.z = self.model.noise_array(self.n, rng=np.random.default_rng(self.seed))
+        if not self.snapshots:
+            self._snap()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._snap()
+
+
+class SampleMetrics(keras.callbacks.Callback):
+    """After every epoch, score ``n`` generated digits with the MNIST classifier of chapter 5.
+
+    Adds ``classifier_score``, ``class_kl``, ``classes_present`` and, with real ``reference``
+    images, ``fid`` to the epoch's logs; ``results`` keeps every epoch's full
+    :func:`ganlib.metrics.evaluate` dict (class histograms included). The digits of epoch ``e``
+    (counted from 0) come from the noise seed ``seed + e``.
+    """
+
+    def __init__(self, classifier, reference=None, n=2000, seed=7):
+        super().__init__()
+        self.classifier, self.reference, self.seed = classifier, reference, seed
+        self.n = _check_positive_int("n", n)
+        self.results = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ganlib import metrics
+
+        images = self.model.generate(self.n, seed=self.seed + epoch)
+        result = metrics.evaluate(images, self.classifier, reference=self.reference)
+        self.results.append(result)
+        if logs is not None:
+            for key in ("classifier_score", "fid", "class_kl", "classes_present"):
+                if result[key] is not None:
+                    logs[key] = float(result[key])

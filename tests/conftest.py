@@ -10,15 +10,16 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_python(code=None, args=(), backend=None, quick=True, timeout=600):
+def run_python(code=None, args=(), backend=None, quick=True, timeout=600, cwd=ROOT, env_extra=None):
     """Run Python in a fresh process (a Keras backend is fixed per process); return it."""
     env = dict(os.environ)
+    env.update(env_extra or {})
     if backend:
         env["KERAS_BACKEND"] = backend
     if quick:
         env["GANLIB_QUICK"] = "1"
     cmd = [sys.executable] + (["-c", code] if code is not None else list(args))
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def last_json(proc):

@@ -97,5 +97,5 @@ def test_cli_rejects_bad_arguments(args, word):
 
 def test_cli_freeze_audit_prints_json():
     result = last_json(run_python(args=["-m", "ganlib", "freeze-audit"]))
-    assert set(result) == {"keras2_idiom", "ganlib"}
+    assert set(result) == {"keras2_idiom", "ganlib", "fused"}
     assert set(result["ganlib"]) == {"fn", "tn", "fp", "tn2"}

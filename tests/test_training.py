@@ -70,17 +70,13 @@ def test_agreement_check_can_fail():
     assert a["generator"] < TOLERANCE and b["generator"] > 1e-4
 
 
-def test_fused_round_freezes_by_variable_lists_not_flags():
+def test_fused_round_counts_every_outcome_of_an_epoch():
+    # Freezing itself is audited bit for bit in test_run_safety.py.
     generator, discriminator = models.gaussian_generator(), models.gaussian_discriminator()
-    discriminator.trainable = False  # a leftover flag must not stop D from learning
     gan = GAN(generator, discriminator, rounds_per_step=2)
     gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
-    d0, g0 = discriminator.get_weights(), generator.get_weights()
     x, _ = pad_to_rounds(np.random.default_rng(0).normal(5, 1, (64, 2)).astype("float32"), 32)
-    history = gan.fit(x, batch_size=64, epochs=1, verbose=0)
-    assert any(not np.allclose(a, b) for a, b in zip(d0, discriminator.get_weights()))
-    assert any(not np.allclose(a, b) for a, b in zip(g0, generator.get_weights()))
-    h = history.history
+    h = gan.fit(x, batch_size=64, epochs=1, verbose=0).history
     assert h["tp"][0] + h["fn"][0] == 64 and h["fp"][0] + h["tn"][0] == 64
 
 

@@ -1,0 +1,82 @@
+"""Files that are either whole or absent: the one atomic writer, and output folders checked first.
+
+Every file ganlib writes (checkpoints, the classifier cache) goes through :func:`atomic_write`:
+written to a temporary file beside its target, flushed to disk, then renamed over the target, so
+a crash leaves the old file or the new one, never half of one. Commands check their output
+folder with :func:`prepare_out_dir` before any training starts.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path, write, suffix: str = ".tmp") -> None:
+    """Call ``write(tmp_path)``, then move the finished file to ``path`` in one step.
+
+    The temporary file lies in ``path``'s folder (a rename within one file system is atomic),
+    is flushed with ``fsync`` before the rename, gets the permissions a new file would get
+    (``0o666`` less the umask, not ``mkstemp``'s private ``0o600``), and is removed if anything
+    fails.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def check_out_dir(path, name: str = "out") -> str:
+    """Raise a one-line ``ValueError`` if ``path`` cannot become a writable folder; write nothing.
+
+    A folder that exists must be writable; one that does not exist must have a writable
+    nearest existing parent folder. Returns ``path`` as a string.
+    """
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise ValueError(f"{name} must be a folder path, got {path!r}")
+    path = os.fspath(path)
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise ValueError(f"{name} {path!r} exists and is not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ValueError(f"{name} {path!r} is not writable")
+        return path
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(f"{name} {path!r} cannot be created: {parent!r} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} {path!r} cannot be created: {parent!r} is not writable")
+    return path
+
+
+def prepare_out_dir(path, name: str = "out") -> str:
+    """Check ``path`` (see :func:`check_out_dir`), then create it; errors are ``ValueError``."""
+    path = check_out_dir(path, name)
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe_fd, probe = tempfile.mkstemp(dir=path, prefix=".ganlib-probe-")
+        os.close(probe_fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise ValueError(f"{name} {path!r} is not a writable folder ({exc.strerror or exc})") from None
+    return path
