@@ -108,6 +108,13 @@ class MNIST:
         return (f"MNIST(source={self.source!r}, x_train={self.x_train.shape}, "
                 f"x_test={self.x_test.shape})")
 
+    def summary(self) -> str:
+        """One line saying which MNIST this is, e.g. ``"MNIST: ganlib's bundled digits, 9,000
+        train + 1,000 test (Keras's download unavailable)"``."""
+        name = "Keras's download" if self.source == "keras" else "ganlib's bundled digits"
+        why = " (Keras's download unavailable)" if self.fallback_reason else ""
+        return f"MNIST: {name}, {len(self.x_train):,} train + {len(self.x_test):,} test{why}"
+
 
 def _mnist_split(name: str, x, y):
     """Check one split of raw MNIST (bytes 0..255) and return it scaled to [-1, 1]."""
@@ -145,15 +152,24 @@ def _load_bundled_mnist() -> MNIST:
 
 
 def _keras_mnist_arrays(cache_dir):
-    """Keras's MNIST as ((x_train, y_train), (x_test, y_test)) uint8 arrays; may download."""
+    """Keras's MNIST as ((x_train, y_train), (x_test, y_test)) uint8 arrays; may download.
+
+    Quietly: Keras's "Downloading data from ..." line and download bar go nowhere (a failed
+    probe would otherwise leave that line in every chapter's output); :meth:`MNIST.summary`
+    says afterwards, in one line, which source was used.
+    """
+    import contextlib
+    import io
+
     import keras
 
-    if cache_dir is None:
-        return keras.datasets.mnist.load_data()  # cache: $KERAS_HOME or ~/.keras/datasets
-    path = keras.utils.get_file(
-        "mnist.npz", origin=_KERAS_MNIST_URL, file_hash=_KERAS_MNIST_SHA256,
-        cache_dir=os.fspath(cache_dir),
-    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        if cache_dir is None:
+            return keras.datasets.mnist.load_data()  # cache: $KERAS_HOME or ~/.keras/datasets
+        path = keras.utils.get_file(
+            "mnist.npz", origin=_KERAS_MNIST_URL, file_hash=_KERAS_MNIST_SHA256,
+            cache_dir=os.fspath(cache_dir),
+        )
     with np.load(path, allow_pickle=False) as f:
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
 
@@ -194,8 +210,8 @@ def load_mnist(source: str = "auto", cache_dir=None, *, timeout: float | None = 
     images; it reads Keras's cache, ``~/.keras/datasets/mnist.npz``, when present and downloads
     otherwise) and, if that fails for any reason (no network, a download past ``timeout``
     seconds, a bad file), uses the 10,000 images shipped with ganlib (9,000 train, 1,000 test).
-    It prints nothing itself (Keras may print "Downloading data from ..."): read ``.source``
-    ("keras" or "bundled") and ``.fallback_reason``. ``source="keras"`` or ``"bundled"`` forces
+    It prints nothing itself, and Keras's download messages are swallowed: read ``.source``
+    ("keras" or "bundled") and ``.fallback_reason``, or print ``.summary()`` (one line). ``source="keras"`` or ``"bundled"`` forces
     one and raises RuntimeError if it is unavailable. ``cache_dir`` is Keras's cache directory
     (the file goes to ``cache_dir/datasets/mnist.npz``; None: ``$KERAS_HOME`` or ``~/.keras``).
     """

@@ -199,3 +199,17 @@ def test_bad_source(source):
 def test_bad_timeout(timeout):
     with pytest.raises(ValueError, match="timeout"):
         load_mnist(source="bundled", timeout=timeout)
+
+
+def test_a_failed_keras_probe_prints_nothing(tmp_path, capfd):
+    # Here Keras's download cannot succeed (no network, or an empty cache folder offline): the
+    # fallback must not leave Keras's "Downloading data from ..." line in a chapter's output.
+    from ganlib import data
+
+    mnist = data.load_mnist(cache_dir=tmp_path / "keras-cache", timeout=30)
+    out, _ = capfd.readouterr()
+    assert "Downloading data from" not in out
+    assert mnist.summary().startswith("MNIST: ")
+    if mnist.source == "bundled":
+        assert mnist.summary() == ("MNIST: ganlib's bundled digits, 9,000 train + 1,000 test "
+                                   "(Keras's download unavailable)")
