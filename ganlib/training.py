@@ -303,7 +303,7 @@ class GAN(keras.Model):
             if n % size:
                 raise ValueError(f"the {n} samples do not fill whole batches of {size}: the last "
                                  f"batch would make rounds of another size; pad the data with "
-                                 f"ganlib.training.pad_to_rounds (x, {size // k})")
+                                 f"ganlib.training.pad_to_rounds(x, {size // k})")
         with _all_trainable(self.generator, self.discriminator):
             return super().fit(x, y, batch_size, *args, **kwargs)
 
