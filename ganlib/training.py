@@ -293,10 +293,15 @@ class GAN(keras.Model):
         trainer's state over in another grouping. The round itself reads no flag.
         """
         k = self.rounds_per_step
+        size = 32 if batch_size is None else batch_size
+        devices = devices_in_use(self)
+        if devices > 1 and size % (devices * k):
+            raise ValueError(f"batch_size ({size}) must be a multiple of the {devices} devices"
+                             + (f" times rounds_per_step ({k})" if k > 1 else "")
+                             + ": each device gets an equal share of every batch")
         if k > 1 and x is not None and not _is_dataset(x):
             real = x["real"] if isinstance(x, dict) else x
             n = len(real)
-            size = 32 if batch_size is None else batch_size
             if size % k:
                 raise ValueError(f"batch_size ({size}) must be a multiple of rounds_per_step ({k}): "
                                  "each batch of fit is split into that many equal rounds")
@@ -316,9 +321,9 @@ class GAN(keras.Model):
 
         def loss(d_learns):
             p, new_keeps = D.stateless_call(d_learns, d_keeps, x, training=True)
-            return self.loss_fn(ops.full_like(p, label), p), (p, new_keeps)
+            return *self._loss(ops.full_like(p, label), p), p, new_keeps
 
-        (value, (p, new_keeps)), grads = value_and_grad(loss)(s.get(self._d_learns))
+        (_, (value, p, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
         s.apply(opt, grads, self._d_learns)
         s.set(self._d_keeps, new_keeps)
         return value, p
@@ -333,12 +338,24 @@ class GAN(keras.Model):
             fake, new_keeps = G.stateless_call(g_learns, g_keeps, z, training=True)
             # D is frozen: its variables are constants here and its updates are dropped.
             p, _ = D.stateless_call(d_learns, d_keeps, fake, training=self.d_batch_stats_in_g_step)
-            return self.loss_fn(ops.ones_like(p), p), new_keeps
+            return *self._loss(ops.ones_like(p), p), new_keeps
 
-        (value, new_keeps), grads = value_and_grad(loss)(s.get(self._g_learns))
+        (_, (value, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._g_learns))
         s.apply(opt, grads, self._g_learns)
         s.set(self._g_keeps, new_keeps)
         return value
+
+    def _loss(self, labels, p):
+        """``(loss to differentiate, loss to report)``: the same number on one device. Under
+        TensorFlow's MirroredStrategy the optimizer sums the replicas' gradients, so the first
+        is divided by the number of replicas (a Keras loss already does it when called)."""
+        replicas = _replica()[0]
+        value = self.loss_fn(labels, p)
+        if replicas == 1:
+            return value, value
+        if isinstance(self.loss_fn, keras.losses.Loss):
+            return value, value * replicas
+        return value / replicas, value
 
     def _fakes(self, s, z):
         fake, new_keeps = self.generator.stateless_call(
@@ -348,12 +365,19 @@ class GAN(keras.Model):
         return fake
 
     def _draw_noise(self, s, n):
-        """Three fresh noise batches (steps b, c, d), advancing the GAN's seed state in ``s``."""
+        """Three fresh noise batches (steps b, c, d), advancing the GAN's seed state in ``s``.
+
+        Under TensorFlow's MirroredStrategy every replica holds the same seed state, so each
+        draws the noise of all replicas and keeps its own slice: no two replicas share noise.
+        """
+        replicas, replica = _replica()
         seed_state = self.seed_generator.state
         with keras.StatelessScope(state_mapping=[(seed_state, s.get([seed_state])[0])]) as scope:
-            noise = [self.sample_noise(n) for _ in range(3)]
+            noise = [self.sample_noise(n * replicas) for _ in range(3)]
             new_seed = scope.get_current_value(seed_state)
         s.set([seed_state], [new_seed])
+        if replicas > 1:
+            noise = [z[replica * n : (replica + 1) * n] for z in noise]
         return noise
 
     def _round(self, s, real, noise=None):
@@ -497,6 +521,89 @@ def _all_trainable(*models):
         # Parents come before their sublayers, so each sublayer gets its own flag back last.
         for layer, flag in zip(layers, flags):
             layer.trainable = flag
+
+
+def _with_aux(fn):
+    """``fn(values) -> (loss, *aux)`` as ``fn(values) -> (loss, aux)`` for :func:`value_and_grad`."""
+
+    def wrapped(values):
+        loss, *aux = fn(values)
+        return loss, tuple(aux)
+
+    return wrapped
+
+
+def _replica():
+    """``(replicas, this replica's index)`` inside TensorFlow's ``MirroredStrategy``, else (1, 0).
+
+    Each replica's loss is a mean over its own slice of the batch and the optimizer sums the
+    replicas' gradients, so each loss is divided by the number of replicas before it is
+    differentiated (see ``GAN._loss``). JAX's ``DataParallel`` needs nothing: there the whole
+    batch is one array, split across devices by XLA, and the loss is already its mean.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return 1, 0
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 1, 0
+    return context.num_replicas_in_sync, context.replica_id_in_sync_group
+
+
+def visible_devices():
+    """The devices data-parallel training would use: every GPU Keras sees, else every CPU
+    device (one, unless the process split its CPU into virtual devices for a test)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return keras.distribution.list_devices()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    raise NotImplementedError(f"data-parallel training supports tensorflow and jax, not {backend!r}")
+
+
+@contextlib.contextmanager
+def data_parallel(enabled=True):
+    """Build, compile and ``fit`` a GAN inside this block to train it on every visible device.
+
+    Each batch of ``fit`` is split evenly across the devices; each device runs the round on its
+    share, and the gradients are summed before both networks take their step, so the result is
+    the round on the whole batch (batch norm aside: it normalizes each device's share). On JAX
+    this is ``keras.distribution.DataParallel``; on TensorFlow, ``tf.distribute.MirroredStrategy``.
+    Yields the number of devices (1 when ``enabled`` is False: the block then changes nothing).
+    Defined in chapter 5.
+    """
+    if not enabled:
+        yield 1
+        return
+    devices = visible_devices()
+    if keras.backend.backend() == "jax":
+        distribution = keras.distribution.DataParallel(devices=devices)
+        with distribution.scope():
+            yield len(devices)
+    else:
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
+        with strategy.scope():
+            yield strategy.num_replicas_in_sync
+
+
+def devices_in_use(model=None):
+    """How many devices a ``fit`` started here would split each batch across."""
+    if keras.backend.backend() == "jax":
+        distribution = keras.distribution.distribution()
+        if distribution is None:
+            return 1
+        return int(np.prod(distribution.device_mesh.shape))
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
+        return int(strategy.num_replicas_in_sync)
+    return 1
 
 
 def _is_dataset(x):

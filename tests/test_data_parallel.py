@@ -1,0 +1,60 @@
+"""Data-parallel training on 2 virtual CPU devices, on both backends: the batch is split, the
+counts add up to the whole batch, the losses are finite, both networks learn, and the run is the
+same round as on one device (JAX: exactly; TensorFlow: to float round-off)."""
+
+import pytest
+
+from conftest import last_json, needs_jax, run_python
+
+RUN = """
+import json, os, sys
+backend, devices = sys.argv[1], int(sys.argv[2])
+os.environ["KERAS_BACKEND"] = backend
+if backend == "jax":
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+else:
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
+import numpy as np, keras
+from ganlib import models
+from ganlib.training import GAN, data_parallel
+keras.utils.set_random_seed(0)
+with data_parallel(enabled=devices > 1) as used:
+    g, d = models.gaussian_generator(), models.gaussian_discriminator()
+    gan = GAN(g, d, ema_momentum=0.99, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    before = [np.array(w) for w in g.get_weights() + d.get_weights()]
+    x = np.random.default_rng(0).normal(5, 1, (256, 2)).astype("float32")
+    history = gan.fit(x, batch_size=64, epochs=2, verbose=0).history
+after = g.get_weights() + d.get_weights()
+print(json.dumps({"devices": used, "history": {k: [float(v) for v in vals] for k, vals in history.items()},
+                  "g_moved": any(not np.array_equal(a, b) for a, b in zip(before[:len(g.get_weights())], g.get_weights())),
+                  "d_moved": any(not np.array_equal(a, b) for a, b in zip(before[len(g.get_weights()):], d.get_weights()))}))
+"""
+
+
+def run(backend, devices):
+    return last_json(run_python(args=["-c", RUN, backend, str(devices)], backend=backend))
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=needs_jax)])
+def test_two_devices_train_the_same_round_as_one(backend):
+    two, one = run(backend, 2), run(backend, 1)
+    assert two["devices"] == 2 and one["devices"] == 1
+    h = two["history"]
+    # Each epoch: 4 rounds of 64 real and 64 fake samples, split 32 + 32 across the devices.
+    assert [a + b for a, b in zip(h["tp"], h["fn"])] == [256.0, 256.0]
+    assert [a + b for a, b in zip(h["fp"], h["tn"])] == [256.0, 256.0]
+    assert all(0.0 < v < 10.0 for v in h["d_loss"] + h["g_loss"])
+    assert two["g_moved"] and two["d_moved"]
+    for key in ("d_loss", "g_loss"):
+        assert h[key] == pytest.approx(one["history"][key], abs=1e-4), key
+    for key in ("tp", "fn", "fp", "tn"):
+        assert h[key] == one["history"][key], key
+
+
+def test_a_batch_that_does_not_split_evenly_is_a_clear_error():
+    code = RUN.replace("batch_size=64", "batch_size=63")
+    proc = run_python(args=["-c", code, "tensorflow", "2"], backend="tensorflow")
+    assert proc.returncode != 0 and "must be a multiple of the 2 devices" in proc.stderr
