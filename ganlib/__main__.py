@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from ganlib.config import DCGAN_ARCHS
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line on stderr and exit code 2."""
@@ -28,6 +30,16 @@ def _non_negative_int(text):
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
@@ -73,11 +85,17 @@ def build_parser():
     sub.add_parser("freeze-audit", help="which weights change in each step, Keras-2 idiom vs ganlib")
 
     d = sub.add_parser("dcgan", help="train a DCGAN on MNIST (chapter 5)")
-    _common(d, "epochs (default 5; quick mode 2)",
+    _common(d, "epochs, at most (default: the budget's; CPU 200 within --minutes, GPU 50, quick 2)",
             out_help="folder for the checkpoint and sample grids; must not hold a run unless "
                      "--resume (default: a new folder runs/dcgan-ARCH, runs/dcgan-ARCH-2, ...)")
-    d.add_argument("--arch", choices=("seed", "radford"), default="seed",
-                   help="the source's DCGAN (seed) or Radford et al.'s guidelines (radford)")
+    d.add_argument("--arch", choices=DCGAN_ARCHS, default="seed",
+                   help="the source's DCGAN (seed), Radford et al.'s guidelines (radford) or the "
+                        "course's CPU-sized DCGAN (compact)")
+    d.add_argument("--minutes", type=_positive_float, default=None,
+                   help="stop after the first epoch past this many minutes of training "
+                        "(default: the budget's; CPU 15, GPU none, quick none)")
+    d.add_argument("--distribute", action="store_true",
+                   help="train data-parallel on every visible device (GPUs, else the CPU)")
     d.add_argument("--resume", action="store_true",
                    help="continue the run in --out after its last complete epoch")
     m = sub.add_parser("mixture", help="mode collapse on the ring of 8 or grid of 25 Gaussians (chapter 7)")
@@ -185,9 +203,11 @@ def _run_dcgan(args):
     from ganlib import checkpoint, config, dcgan
     from ganlib.files import check_out_dir
 
-    cfg = config.dcgan_config(args.arch)
+    cfg = config.dcgan_config(args.arch, distribute=args.distribute)
     if args.epochs is not None:
         cfg = dataclasses.replace(cfg, epochs=args.epochs)
+    if args.minutes is not None:
+        cfg = dataclasses.replace(cfg, minutes=args.minutes)
     if args.resume and not args.out:
         raise ValueError("--resume needs --out: the folder of the run to continue")
     if args.out:
@@ -202,7 +222,8 @@ def _run_dcgan(args):
     else:
         # A new folder for every run: an earlier run is never overwritten.
         out = _new_run_dir(os.path.join("runs", f"dcgan-{args.arch}"))
-    print(config.device_report(), "· mode:", config.mode(), "· out:", out, flush=True)
+    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
+          flush=True)
     run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     for epoch, grid in enumerate(run.grids, start=run.resumed_from):
         plt.imsave(os.path.join(out, f"samples_epoch{epoch:03d}.png"), dcgan.image_grid(grid), cmap="gray")
@@ -217,6 +238,9 @@ def _run_dcgan(args):
         "seconds": round(run.seconds, 1),
         "data_source": run.data_source,
         "arch": args.arch,
+        "budget": cfg.budget,
+        "devices": run.devices,
+        "minutes": last.get("minutes"),
         "d_loss": last.get("d_loss"),
         "g_loss": last.get("g_loss"),
         "out": out,

@@ -37,11 +37,20 @@ def _key(i, variable):
     return f"v{i:04d}"
 
 
+def _to_numpy(variable):
+    """A variable's value as a NumPy array (also a TensorFlow variable mirrored across devices,
+    which ``convert_to_numpy`` refuses for integer dtypes)."""
+    value = variable.value
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
 def save_checkpoint(gan, path, epoch, history=None, extra=None):
     """Write ``gan`` (weights and optimizer state) after ``epoch`` epochs to ``path``, atomically."""
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
-    arrays = {_key(i, v): keras.ops.convert_to_numpy(v.value) for i, v in enumerate(_state_variables(gan))}
+    arrays = {_key(i, v): _to_numpy(v) for i, v in enumerate(_state_variables(gan))}
     meta = {"epoch": epoch, "history": history or {}, "extra": extra or {}}
     arrays["__meta__"] = np.array(json.dumps(meta))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -89,6 +89,27 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(int(seed))
 
 
+def _gpus() -> list[str]:
+    """Names of the GPUs the Keras backend sees (an empty list on a CPU-only machine)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_logical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return [str(d.device_kind) for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
 def device_report() -> str:
     """One line naming the Keras backend, its version and the accelerator in use.
 
@@ -97,59 +118,125 @@ def device_report() -> str:
     import keras
 
     backend = keras.backend.backend()
-    gpus: list[str] = []
     if backend == "tensorflow":
         import tensorflow as tf
 
         name, version = "TensorFlow", tf.__version__
-        gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     elif backend == "jax":
         import jax
 
         name, version = "JAX", jax.__version__
-        gpus = [str(d.device_kind) for d in jax.devices() if d.platform == "gpu"]
     elif backend == "torch":
         import torch
 
         name, version = "PyTorch", torch.__version__
-        if torch.cuda.is_available():
-            gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     else:
         name, version = backend, "?"
+    gpus = _gpus()
     gpu = ", ".join(gpus) if gpus else "none"
     return f"{name} {version} backend · Keras {keras.__version__} · GPU: {gpu}"
 
 
-#: The two DCGAN architectures of chapter 5.
-DCGAN_ARCHS = ("seed", "radford")
+#: The training budgets: "quick" (CI, GANLIB_QUICK=1), "cpu" (the book's stored runs, made on a
+#: 2-core CPU) and "gpu" (whenever Keras sees a GPU, e.g. on Colab). Chosen by :func:`budget`.
+BUDGETS = ("quick", "cpu", "gpu")
+
+
+def budget(quick: bool | None = None) -> str:
+    """The budget for this run: ``"quick"`` in quick mode, else ``"gpu"`` when the Keras backend
+    sees a GPU, else ``"cpu"``. Keras puts the work on the GPU by itself; this only decides how
+    much work there is."""
+    quick = is_quick() if quick is None else quick
+    if quick:
+        return "quick"
+    return "gpu" if _gpus() else "cpu"
+
+
+#: The DCGAN architectures of chapter 5: the source's, Radford et al.'s, and the course's
+#: CPU-sized one.
+DCGAN_ARCHS = ("seed", "radford", "compact")
 
 
 @dataclasses.dataclass(frozen=True)
 class DCGANConfig:
-    """Hyperparameters of the MNIST DCGAN (chapter 5)."""
+    """Hyperparameters of the MNIST DCGAN (chapter 5). :func:`dcgan_config` fills in each
+    architecture's own settings and the budget's length of training."""
 
-    # "seed": the source text's DCGAN (Gildenblat 2020); "radford": Radford et al.'s guidelines.
+    # "seed": the source text's DCGAN (Gildenblat 2020); "radford": Radford et al.'s guidelines;
+    # "compact": the course's CPU-sized DCGAN (see ganlib.models.compact_dcgan_generator).
     arch: str = "seed"
-    # Passes over the training images. On 2 CPU cores one epoch of the 9,000 bundled digits
-    # takes 2-3 minutes per architecture, so the book's stored run is 5 epochs; use more on a GPU.
+    # Passes over the training images (at most; see minutes).
     epochs: int = 5
-    # Images per round (the source's 128).
+    # Stop after the first epoch that ends past this many minutes of training (None: no limit).
+    # The chapter gives every architecture the same minutes, to compare them at equal cost.
+    minutes: float | None = None
+    # Images per round.
     batch_size: int = 128
-    # Length of the noise vector, uniform in [-1, 1].
+    # Length of the noise vector, and its kind: "uniform" in [-1, 1] or "normal".
     latent_dim: int = 100
+    noise: str = "uniform"
     # Use only the first n training images (None: all of them).
     n_train: int | None = None
-    # Learning rate of both networks (None: the architecture's own, see ganlib.dcgan).
+    # Learning rate of the generator (None: the architecture's own, see ganlib.dcgan), and of
+    # the discriminator (None: the generator's).
     learning_rate: float | None = None
+    d_learning_rate: float | None = None
+    # Exponential moving average of the generator's weights, used for sampling (0: none).
+    ema_momentum: float = 0.0
     # Generated digits scored with the chapter's classifier after every epoch (0: none).
     metric_samples: int = 2000
+    # Train data-parallel on every visible device (ganlib.training.data_parallel).
+    distribute: bool = False
+    # Which budget made this configuration (quick, cpu or gpu).
+    budget: str = "cpu"
+
+    def __post_init__(self):
+        if self.arch not in DCGAN_ARCHS:
+            raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {self.arch!r}")
+        if self.noise not in ("uniform", "normal"):
+            raise ValueError(f"noise must be 'uniform' or 'normal', got {self.noise!r}")
+        if self.budget not in BUDGETS:
+            raise ValueError(f"budget must be one of {BUDGETS}, got {self.budget!r}")
+        if self.minutes is not None and (isinstance(self.minutes, bool) or
+                                         not isinstance(self.minutes, (int, float)) or not self.minutes > 0):
+            raise ValueError(f"minutes must be a positive number or None, got {self.minutes!r}")
+        if not 0.0 <= float(self.ema_momentum) < 1.0:
+            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum!r}")
 
 
-def dcgan_config(arch: str = "seed", quick: bool | None = None) -> DCGANConfig:
-    """The DCGAN configuration for the current mode (quick mode: 2 epochs on 512 images)."""
+#: Each architecture's own settings (the rest are DCGANConfig's defaults).
+_DCGAN_ARCH_SETTINGS = {
+    "seed": {},
+    "radford": {},
+    # Chapter 5 explains each choice: small networks, batch 64, normal noise of 64 numbers, a
+    # discriminator that learns 3x faster than the generator (two time-scale update rule) and
+    # an averaged generator.
+    "compact": {"batch_size": 64, "latent_dim": 64, "noise": "normal", "learning_rate": 5e-4,
+                "d_learning_rate": 1.5e-3, "ema_momentum": 0.999},
+}
+
+#: How long each budget trains. CPU: the book's stored run, equal minutes for every architecture
+#: on the 2-core CPU; GPU: the full 60,000 digits (when Keras can download them) for longer.
+_DCGAN_BUDGETS = {
+    "quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
+    "cpu": {"epochs": 200, "minutes": 15.0},
+    "gpu": {"epochs": 50},
+}
+
+
+def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str | None = None,
+                 **overrides) -> DCGANConfig:
+    """The DCGAN configuration of ``arch`` for the budget of this run (see :func:`budget`):
+    quick (2 epochs on 512 images), cpu (15 minutes of training per architecture) or gpu
+    (50 epochs). ``overrides`` replace single settings, e.g. ``epochs=3``."""
     if arch not in DCGAN_ARCHS:
         raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {arch!r}")
-    quick = is_quick() if quick is None else quick
-    if quick:
-        return DCGANConfig(arch=arch, epochs=2, n_train=512, metric_samples=200)
-    return DCGANConfig(arch=arch)
+    name = budget(quick) if budget_name is None else budget_name
+    if name not in BUDGETS:
+        raise ValueError(f"budget_name must be one of {BUDGETS}, got {name!r}")
+    known = {field.name for field in dataclasses.fields(DCGANConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown DCGANConfig setting(s) {unknown}; expected some of {sorted(known)}")
+    settings = {**_DCGAN_ARCH_SETTINGS[arch], **_DCGAN_BUDGETS[name], **overrides}
+    return DCGANConfig(arch=arch, budget=name, **settings)

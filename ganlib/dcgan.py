@@ -18,14 +18,16 @@ from ganlib import models
 from ganlib.checkpoint import CHECKPOINT_NAME, EpochCheckpoint, load_checkpoint
 from ganlib.config import DCGAN_ARCHS, DCGANConfig, dcgan_config, set_seed
 from ganlib.files import prepare_out_dir
-from ganlib.training import GAN, SampleMetrics, Snapshots, StopOnNaN
+from ganlib.training import GAN, SampleMetrics, Snapshots, StopOnNaN, data_parallel
 
-#: Each architecture's networks and optimizer (both networks get the same settings).
+#: Each architecture's networks, optimizer and default learning rate.
 ARCHS = {
     # The source: SGD with Nesterov momentum, learning rate 0.0005.
     "seed": (models.seed_dcgan_generator, models.seed_dcgan_discriminator, "sgd", 5e-4),
     # Radford et al.: Adam with learning rate 0.0002 and beta_1 = 0.5.
     "radford": (models.radford_dcgan_generator, models.radford_dcgan_discriminator, "adam", 2e-4),
+    # The course's CPU-sized DCGAN: Adam with beta_1 = 0.5 (learning rates in its config).
+    "compact": (models.compact_dcgan_generator, models.compact_dcgan_discriminator, "adam", 5e-4),
 }
 
 
@@ -36,21 +38,53 @@ def _optimizer(kind, learning_rate):
 
 
 def build_gan(config: DCGANConfig, seed: int = 0, jit_compile="auto") -> GAN:
-    """Build and compile the fused GAN of ``config.arch``. Defined in chapter 5."""
+    """Build and compile the fused GAN of ``config.arch``. Defined in chapter 5.
+
+    Build it inside :func:`ganlib.training.data_parallel` to train on several devices.
+    """
     if config.arch not in DCGAN_ARCHS:
         raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {config.arch!r}")
     make_g, make_d, kind, default_lr = ARCHS[config.arch]
-    learning_rate = config.learning_rate or default_lr
+    g_lr = config.learning_rate or default_lr
+    d_lr = config.d_learning_rate or g_lr
     gan = GAN(
         make_g(config.latent_dim),
         make_d(),
-        noise="uniform",
+        noise=config.noise,
+        ema_momentum=config.ema_momentum,
         seed=seed,
-        # Radford's D has batch norm: in G's steps it normalizes with the fakes' own statistics.
-        d_batch_stats_in_g_step=config.arch == "radford",
+        # A D with batch norm (Radford's, the compact one) normalizes G's fakes with their own
+        # statistics in G's steps, as it does in its own steps.
+        d_batch_stats_in_g_step=config.arch in ("radford", "compact"),
     )
-    gan.compile(_optimizer(kind, learning_rate), _optimizer(kind, learning_rate), jit_compile=jit_compile)
+    gan.compile(_optimizer(kind, d_lr), _optimizer(kind, g_lr), jit_compile=jit_compile)
     return gan
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after the first epoch that ends past ``minutes`` of training in this ``fit``
+    (progress bars, sample grids and checkpoints still see that epoch); ``None``: no limit."""
+
+    def __init__(self, minutes=None, already=0.0):
+        super().__init__()
+        self.minutes, self.already = minutes, already
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        self.trained = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        # Training time only: what other callbacks do between epochs (metrics) is not counted.
+        self.trained += time.perf_counter() - self.epoch_start
+        spent = self.already + self.trained / 60
+        if logs is not None:
+            logs["minutes"] = spent
+        if self.minutes is not None and spent >= self.minutes:
+            self.stopped_early = True
+            self.model.stop_training = True
 
 
 @dataclasses.dataclass
@@ -67,6 +101,8 @@ class DCGANRun:
     seconds: float
     resumed_from: int
     checkpoint: str | None
+    # Devices the batches were split across (1 without config.distribute).
+    devices: int = 1
 
 
 def train_dcgan(
@@ -100,44 +136,48 @@ def train_dcgan(
     set_seed(seed)
     data = data if data is not None else load_mnist()
     x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
-    gan = build_gan(config, seed=seed)
+    with data_parallel(config.distribute) as devices:
+        gan = build_gan(config, seed=seed)
+        history, initial_epoch = {}, 0
+        if resume and os.path.exists(checkpoint_path):
+            meta = load_checkpoint(gan, checkpoint_path, expect={"arch": config.arch})
+            history, initial_epoch = meta["history"], meta["epoch"]
 
-    history, initial_epoch = {}, 0
-    if resume and os.path.exists(checkpoint_path):
-        meta = load_checkpoint(gan, checkpoint_path, expect={"arch": config.arch})
-        history, initial_epoch = meta["history"], meta["epoch"]
+        grid = Snapshots(n=64, seed=2024)
+        budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
+        # The NaN guard first (no callback sees bad weights), the clock next (it stops before
+        # the metrics run), the checkpoint last (it records what the others logged).
+        all_callbacks = [StopOnNaN(), budget, grid]
+        if config.metric_samples:
+            from ganlib import metrics
 
-    grid = Snapshots(n=64, seed=2024)
-    all_callbacks = [StopOnNaN(), grid]  # the NaN guard first: no callback sees bad weights
-    if config.metric_samples:
-        from ganlib import metrics
-
-        classifier = classifier or metrics.get_classifier(data=data)
-        reference = data.x_test[: config.metric_samples]
-        all_callbacks.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
-    saver = None
-    if checkpoint_path:
-        saver = EpochCheckpoint(checkpoint_path, history, extra={"arch": config.arch, "seed": seed})
-        all_callbacks.append(saver)  # last: it records the logs the other callbacks added
-    start = time.perf_counter()
-    try:
-        fit = gan.fit(
-            x,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            shuffle=True,
-            verbose=verbose,
-            callbacks=[*all_callbacks, *callbacks],
-        )
-    except FloatingPointError as exc:
-        saved = None
-        if checkpoint_path and os.path.exists(checkpoint_path):
-            with np.load(checkpoint_path, allow_pickle=False) as f:
-                saved = json.loads(str(f["__meta__"]))["epoch"]
-        kept = (f"the last good checkpoint (epoch {saved}) is kept at {checkpoint_path}"
-                if saved else "no checkpoint was written")
-        raise FloatingPointError(f"{exc}; {kept}") from None
+            classifier = classifier or metrics.get_classifier(data=data)
+            reference = data.x_test[: config.metric_samples]
+            all_callbacks.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
+        saver = None
+        if checkpoint_path:
+            saver = EpochCheckpoint(checkpoint_path, history,
+                                    extra={"arch": config.arch, "seed": seed})
+            all_callbacks.append(saver)
+        start = time.perf_counter()
+        try:
+            fit = gan.fit(
+                x,
+                batch_size=config.batch_size,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                shuffle=True,
+                verbose=verbose,
+                callbacks=[*all_callbacks, *callbacks],
+            )
+        except FloatingPointError as exc:
+            saved = None
+            if checkpoint_path and os.path.exists(checkpoint_path):
+                with np.load(checkpoint_path, allow_pickle=False) as f:
+                    saved = json.loads(str(f["__meta__"]))["epoch"]
+            kept = (f"the last good checkpoint (epoch {saved}) is kept at {checkpoint_path}"
+                    if saved else "no checkpoint was written")
+            raise FloatingPointError(f"{exc}; {kept}") from None
     seconds = time.perf_counter() - start
     if saver is not None:
         history = saver.history
@@ -152,6 +192,7 @@ def train_dcgan(
         seconds=seconds,
         resumed_from=initial_epoch,
         checkpoint=checkpoint_path,
+        devices=devices,
     )
 
 

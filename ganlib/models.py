@@ -135,3 +135,47 @@ def radford_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential
         ],
         name=name,
     )
+
+
+def compact_dcgan_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
+    """The course's CPU-sized DCGAN generator: noise -> Dense(7*7*128) + BN + ReLU
+    -> ConvT(64, 4x4, stride 2) + BN + ReLU -> ConvT(1, 4x4, stride 2, tanh).
+
+    Radford et al.'s pattern with fewer, smaller layers (4x4 kernels, which a stride of 2
+    covers evenly). No bias before batch norm: BN's own shift replaces it. Defined in chapter 5.
+    """
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(latent_dim,)),
+            layers.Dense(7 * 7 * 128, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Reshape((7, 7, 128)),
+            layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
+        ],
+        name=name,
+    )
+
+
+def compact_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
+    """The course's CPU-sized DCGAN discriminator: Conv(64, 4x4, stride 2) + LeakyReLU(0.2)
+    -> Conv(128, 4x4, stride 2) + BN + LeakyReLU(0.2) -> Flatten -> Dense(1, sigmoid).
+    Defined in chapter 5.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(64, 4, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        name=name,
+    )

@@ -13,7 +13,7 @@ import pytest
 
 import keras
 
-from conftest import last_json, run_python
+from conftest import last_json, needs_jax, run_python
 from ganlib import checkpoint, config, dcgan, models
 from ganlib.data import load_mnist
 
@@ -121,3 +121,57 @@ def test_cli_dcgan_trains_and_resumes(tmp_path):
 def test_cli_dcgan_rejects_bad_arguments():
     proc = run_python(args=["-m", "ganlib", "dcgan", "--arch", "wgan"])
     assert proc.returncode == 2 and "invalid choice" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_budgets_follow_the_mode_and_the_device():
+    assert config.budget(quick=True) == "quick"
+    assert config.budget(quick=False) in ("cpu", "gpu")  # "gpu" only where Keras sees one
+    quick_cfg = config.dcgan_config("compact", quick=True)
+    assert (quick_cfg.budget, quick_cfg.epochs, quick_cfg.n_train) == ("quick", 2, 512)
+    cpu = config.dcgan_config("compact", budget_name="cpu")
+    assert cpu.minutes == 15.0 and cpu.budget == "cpu"
+    assert config.dcgan_config("seed", budget_name="cpu").minutes == cpu.minutes  # equal time
+    gpu = config.dcgan_config("radford", budget_name="gpu")
+    assert gpu.minutes is None and gpu.epochs == 50
+    assert (cpu.batch_size, cpu.latent_dim, cpu.noise, cpu.ema_momentum) == (64, 64, "normal", 0.999)
+    with pytest.raises(ValueError, match="unknown DCGANConfig setting"):
+        config.dcgan_config("compact", epoch=3)
+    with pytest.raises(ValueError, match="budget_name"):
+        config.dcgan_config("compact", budget_name="tpu")
+    with pytest.raises(ValueError, match="minutes"):
+        config.dcgan_config("compact", minutes=0)
+    with pytest.raises(ValueError, match="noise"):
+        config.dcgan_config("compact", noise="cauchy")
+
+
+def test_compact_networks_have_the_described_shapes():
+    g, d = models.compact_dcgan_generator(), models.compact_dcgan_discriminator()
+    assert g.input_shape == (None, 64) and g.output_shape == (None, 28, 28, 1)
+    assert d.output_shape == (None, 1)
+    assert any(isinstance(l, keras.layers.BatchNormalization) for l in d.layers)
+
+
+def test_time_budget_stops_after_the_first_epoch_past_it(tmp_path, mnist):
+    cfg = quick("compact", epochs=5, minutes=1e-6)
+    run = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), data=mnist, verbose=0)
+    assert len(run.history["d_loss"]) == 1 and run.history["minutes"][0] > 0
+    # Resumed, the clock goes on from the minutes already spent: again one epoch, then a stop.
+    more = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), resume=True, data=mnist, verbose=0)
+    assert more.resumed_from == 1 and len(more.history["minutes"]) == 2
+    assert more.history["minutes"][1] > more.history["minutes"][0]
+
+
+def test_cli_dcgan_reports_arch_budget_and_devices(tmp_path):
+    result = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "compact",
+                                        "--epochs", "1", "--distribute", "--out", str(tmp_path / "r")]))
+    assert (result["arch"], result["budget"], result["devices"]) == ("compact", "quick", 1)
+    assert result["minutes"] > 0
+
+
+@needs_jax
+def test_cli_dcgan_distributes_over_two_jax_devices(tmp_path):
+    proc = run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "compact", "--epochs", "1",
+                            "--distribute", "--out", str(tmp_path / "r")], backend="jax",
+                      env_extra={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    result = last_json(proc)
+    assert result["devices"] == 2 and all(np.isfinite([result["d_loss"], result["g_loss"]]))
