@@ -9,9 +9,14 @@ optimizers, in one process, on the TensorFlow backend:
   (``tf.GradientTape`` and ``apply_gradients`` on ``trainable_weights``, TensorFlow only);
 * classic: ``ClassicGAN``'s ``train_on_batch`` calls with the trainable flags.
 
-Each is warmed up (compilation excluded), then timed over ``--steps`` rounds. The last line is
-``ratio: X`` = reference ms / ganlib ms (above 1 means ganlib is faster).
-Usage: ``python benchmarks/dcgan_step.py [--arch seed|radford] [--steps 20]``.
+Each is warmed up (compilation excluded), then timed over ``--steps`` rounds (``fit``: the
+difference between 2 x steps and steps rounds, so that starting a ``fit`` is not counted), for every
+architecture of chapter 5 (or ``--arch``) at its own batch size. Beside the times: the round's
+FLOPs counted from the layer shapes (:func:`ganlib.training.round_flops`), the GFLOP/s the fused
+round achieves, and the ceiling: the GFLOP/s of a large float32 matrix product on the same
+machine, measured in the same run. The last line is ``ratio: X`` = reference ms / ganlib ms for
+the architecture where ganlib does worst (above 1 means ganlib is faster for every one).
+Usage: ``python benchmarks/dcgan_step.py [--arch seed|radford|compact] [--steps 20]``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import keras  # noqa: E402
 
 from ganlib import config, dcgan  # noqa: E402
 from ganlib.freeze import ClassicGAN  # noqa: E402
+from ganlib.training import round_flops  # noqa: E402
 
 
 class ReferenceGAN(keras.Model):
@@ -57,7 +63,7 @@ class ReferenceGAN(keras.Model):
     def _g_step(self, n):
         import tensorflow as tf
 
-        z = keras.random.uniform((n, self.latent_dim), -1, 1, seed=self.seed_generator)
+        z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
             p = self.discriminator(self.generator(z, training=True), training=False)
             loss = self.loss_fn(tf.ones_like(p), p)
@@ -70,54 +76,50 @@ class ReferenceGAN(keras.Model):
         n = keras.ops.shape(real)[0]
         d1 = self._d_step(real, 1.0)
         g1 = self._g_step(n)
-        z = keras.random.uniform((n, self.latent_dim), -1, 1, seed=self.seed_generator)
+        z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
         d2 = self._d_step(self.generator(z, training=True), 0.0)
         g2 = self._g_step(n)
         return {"d_loss": (d1 + d2) / 2, "g_loss": (g1 + g2) / 2}
 
 
 def time_fit(model, x, batch_size, steps):
+    """Steady-state ms per round of ``fit``: the time of 2 * steps rounds less that of ``steps``
+    rounds, so the fixed cost of starting a ``fit`` (its data pipeline, callbacks) cancels."""
     model.fit(x[: batch_size * 3], batch_size=batch_size, epochs=1, verbose=0)  # compile
-    start = time.perf_counter()
-    model.fit(x[: batch_size * steps], batch_size=batch_size, epochs=1, verbose=0)
-    return (time.perf_counter() - start) / steps * 1000
+
+    def seconds(n):
+        start = time.perf_counter()
+        model.fit(x[: batch_size * n], batch_size=batch_size, epochs=1, verbose=0)
+        return time.perf_counter() - start
+
+    short, long = seconds(steps), seconds(2 * steps)
+    return (long - short) / steps * 1000
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", choices=config.DCGAN_ARCHS, default="seed")
-    parser.add_argument("--steps", type=int, default=20)
-    args = parser.parse_args()
-    if args.steps < 1:
-        parser.error("--steps must be 1 or more")
-    if keras.backend.backend() != "tensorflow":
-        parser.error("the reference step is TensorFlow code: run with KERAS_BACKEND=tensorflow")
-    cfg = config.dcgan_config(args.arch, quick=False)
-    b = cfg.batch_size
-    x = np.random.default_rng(0).uniform(-1, 1, (b * args.steps, 28, 28, 1)).astype("float32")
-    print(config.device_report(), f"· arch {args.arch} · batch {b} · {args.steps} timed rounds")
+def matmul_gflops(n=2048, repeats=10):
+    """The machine's ceiling: GFLOP/s of an n x n float32 matrix product (best of ``repeats``)."""
+    a = keras.random.normal((n, n), seed=1)
+    b = keras.random.normal((n, n), seed=2)
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))  # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
 
-    config.set_seed(0)
-    ganlib_ms = time_fit(dcgan.build_gan(cfg), x, b, args.steps)
-    print(f"ganlib fused GAN.train_step      : {ganlib_ms:8.1f} ms/round")
 
-    config.set_seed(0)
-    template = dcgan.build_gan(cfg)  # the same networks and optimizer settings
-    reference = ReferenceGAN(template.generator, template.discriminator, cfg.latent_dim)
-    reference.compile(template.d_optimizer, template.g_optimizer)
-    reference_ms = time_fit(reference, x, b, args.steps)
-    print(f"reference (keras-io style) step  : {reference_ms:8.1f} ms/round")
-
+def classic_ms(cfg, x, steps):
     config.set_seed(0)
     template = dcgan.build_gan(cfg)
     classic = ClassicGAN(template.generator, template.discriminator,
                          template.d_optimizer.__class__.from_config(template.d_optimizer.get_config()),
                          template.g_optimizer.__class__.from_config(template.g_optimizer.get_config()))
-    rng = np.random.default_rng(0)
+    rng, b = np.random.default_rng(0), cfg.batch_size
 
     def classic_round(i):
-        real = x[(i % args.steps) * b : (i % args.steps + 1) * b]
-        z = rng.uniform(-1, 1, (3, b, cfg.latent_dim)).astype("float32")
+        real = x[(i % steps) * b : (i % steps + 1) * b]
+        z = template.noise_array(3 * b, rng=rng).reshape(3, b, cfg.latent_dim)
         classic.train_discriminator(real, 1.0)
         classic.train_generator(z[0])
         classic.train_discriminator(classic.generator.predict_on_batch(z[1]), 0.0)
@@ -126,11 +128,55 @@ def main():
     for i in range(3):
         classic_round(i)
     start = time.perf_counter()
-    for i in range(args.steps):
+    for i in range(steps):
         classic_round(i)
-    classic_ms = (time.perf_counter() - start) / args.steps * 1000
-    print(f"classic train_on_batch round     : {classic_ms:8.1f} ms/round")
-    print(f"ratio: {reference_ms / ganlib_ms:.2f}")
+    return (time.perf_counter() - start) / steps * 1000
+
+
+def measure(arch, steps):
+    """ms per round of the three ways, and the round's GFLOPs, for one architecture."""
+    cfg = config.dcgan_config(arch, budget_name="cpu")
+    b = cfg.batch_size
+    x = np.random.default_rng(0).uniform(-1, 1, (b * 2 * steps, 28, 28, 1)).astype("float32")
+    config.set_seed(0)
+    fused = dcgan.build_gan(cfg)
+    gflops = round_flops(fused.generator, fused.discriminator, b) / 1e9
+    fused_ms = time_fit(fused, x, b, steps)
+    config.set_seed(0)
+    template = dcgan.build_gan(cfg)  # the same networks and optimizer settings
+    reference = ReferenceGAN(template.generator, template.discriminator, cfg.latent_dim)
+    reference.compile(template.d_optimizer, template.g_optimizer)
+    reference_ms = time_fit(reference, x, b, steps)
+    return {"batch": b, "gflops": gflops, "fused": fused_ms, "reference": reference_ms,
+            "classic": classic_ms(cfg, x, steps)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", choices=config.DCGAN_ARCHS, default=None,
+                        help="one architecture (default: all)")
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    if args.steps < 1:
+        parser.error("--steps must be 1 or more")
+    if keras.backend.backend() != "tensorflow":
+        parser.error("the reference step is TensorFlow code: run with KERAS_BACKEND=tensorflow")
+    archs = [args.arch] if args.arch else list(config.DCGAN_ARCHS)
+    print(config.device_report(), f"· {args.steps} timed rounds per way")
+    ceiling = matmul_gflops()
+    print(f"ceiling: 2048x2048 float32 matmul {ceiling:.0f} GFLOP/s")
+    print(f"{'arch':<8} {'batch':>5} {'GFLOP/round':>11} {'fused ms':>9} {'keras-io ms':>11} "
+          f"{'classic ms':>10} {'fused GFLOP/s':>13} {'of ceiling':>10} {'ratio':>6}")
+    ratios = []
+    for arch in archs:
+        r = measure(arch, args.steps)
+        achieved = r["gflops"] / (r["fused"] / 1000)
+        ratio = r["reference"] / r["fused"]
+        ratios.append(ratio)
+        print(f"{arch:<8} {r['batch']:>5} {r['gflops']:>11.2f} {r['fused']:>9.1f} {r['reference']:>11.1f} "
+              f"{r['classic']:>10.1f} {achieved:>13.1f} {achieved / ceiling:>9.0%} {ratio:>6.2f}",
+              flush=True)
+    print(f"ratio: {min(ratios):.2f}")
 
 
 if __name__ == "__main__":

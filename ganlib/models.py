@@ -179,3 +179,28 @@ def compact_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential
         ],
         name=name,
     )
+
+
+def forward_flops(model) -> int:
+    """Floating-point operations of one sample's forward pass, counted from the layer shapes.
+
+    Counts the multiply-adds (2 FLOPs each) of ``Dense``, ``Conv2D`` and ``Conv2DTranspose``
+    layers, which hold nearly all the work; activations, batch norm and pooling (a few FLOPs per
+    number) are left out. A transposed convolution costs what the convolution it inverts costs:
+    every input pixel meets the whole kernel. Defined in chapter 5.
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    total = 0
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, layers.Dense):
+            total += 2 * int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
+        elif isinstance(layer, layers.Conv2DTranspose):
+            kh, kw, c_out, c_in = (int(n) for n in layer.kernel.shape)
+            h, w = layer.input.shape[1:3]
+            total += 2 * kh * kw * c_in * c_out * int(h) * int(w)
+        elif isinstance(layer, layers.Conv2D):
+            kh, kw, c_in, c_out = (int(n) for n in layer.kernel.shape)
+            h, w = layer.output.shape[1:3]
+            total += 2 * kh * kw * c_in * c_out * int(h) * int(w)
+    return total

@@ -740,3 +740,18 @@ class SampleMetrics(keras.callbacks.Callback):
             for key in ("classifier_score", "fid", "class_kl", "classes_present"):
                 if result[key] is not None:
                     logs[key] = float(result[key])
+
+
+def round_flops(generator, discriminator, batch_size) -> int:
+    """FLOPs of one four-step round on ``batch_size`` real and fake samples (chapter 2).
+
+    A backward pass costs about twice its forward pass (gradients for the inputs and for the
+    weights), so per sample, with G and D the forward FLOPs of each network
+    (:func:`ganlib.models.forward_flops`): (a) D learns: 3 D; (b) G learns through the frozen
+    D: G forward and backward, 3 G, and D forward plus its input gradients only, 2 D; (c) the
+    fakes, G, then D learns, 3 D; (d) as (b). In all 7 G + 10 D per sample.
+    """
+    from ganlib.models import forward_flops
+
+    batch_size = _check_positive_int("batch_size", batch_size)
+    return batch_size * (7 * forward_flops(generator) + 10 * forward_flops(discriminator))

@@ -92,3 +92,17 @@ def test_models_are_the_source_networks():
     assert np.all((p > 0) & (p < 1))
     with pytest.raises(ValueError, match="latent_dim"):
         models.gaussian_generator(latent_dim=0)
+
+
+def test_flops_are_counted_from_the_layer_shapes():
+    from ganlib import training
+
+    g, d = models.compact_dcgan_generator(), models.compact_dcgan_discriminator()
+    # By hand: Dense 64 -> 6272; ConvT 4x4 128 -> 64 on a 7x7 input; ConvT 4x4 64 -> 1 on 14x14.
+    g_by_hand = 2 * (64 * 6272 + 16 * 128 * 64 * 49 + 16 * 64 * 1 * 196)
+    # Conv 4x4 1 -> 64 to 14x14; Conv 4x4 64 -> 128 to 7x7; Dense 6272 -> 1.
+    d_by_hand = 2 * (16 * 1 * 64 * 196 + 16 * 64 * 128 * 49 + 6272)
+    assert models.forward_flops(g) == g_by_hand and models.forward_flops(d) == d_by_hand
+    assert training.round_flops(g, d, 64) == 64 * (7 * g_by_hand + 10 * d_by_hand)
+    with pytest.raises(ValueError, match="model"):
+        models.forward_flops("a model")
