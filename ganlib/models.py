@@ -139,10 +139,12 @@ def radford_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential
 
 def compact_dcgan_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
     """The course's CPU-sized DCGAN generator: noise -> Dense(7*7*128) + BN + ReLU
-    -> ConvT(64, 4x4, stride 2) + BN + ReLU -> ConvT(1, 4x4, stride 2, tanh).
+    -> ConvT(64, 4x4, stride 2) + BN + ReLU -> Conv(64, 3x3) + BN + ReLU
+    -> ConvT(1, 4x4, stride 2, tanh).
 
     Radford et al.'s pattern with fewer, smaller layers (4x4 kernels, which a stride of 2
-    covers evenly). No bias before batch norm: BN's own shift replaces it. Defined in chapter 5.
+    covers evenly), and one stride-1 convolution at 14x14 that refines the strokes before the
+    last upsampling. No bias before batch norm: BN's own shift replaces it. Defined in chapter 5.
     """
     latent_dim = _check_positive_int("latent_dim", latent_dim)
     return keras.Sequential(
@@ -153,6 +155,9 @@ def compact_dcgan_generator(latent_dim: int = 64, name: str = "generator") -> ke
             layers.ReLU(),
             layers.Reshape((7, 7, 128)),
             layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2D(64, 3, padding="same", use_bias=False),
             layers.BatchNormalization(),
             layers.ReLU(),
             layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
