@@ -84,13 +84,13 @@ class ClassicGAN:
         real = _batch_check("real", real, self.discriminator)
         z_tn, z_fp, z_tn2 = (_batch_check(n, z, self.generator) for n, z in
                              (("z_tn", z_tn), ("z_fp", z_fp), ("z_tn2", z_tn2)))
-        p_real = _judge(self.discriminator, real)
+        p_real = judge(self.discriminator, real)
         d_real = self.train_discriminator(real, 1.0)  # (a) FN step
         g_1 = self.train_generator(z_tn)  # (b) TN step
         # Fakes made in training mode, as in any train step: batch norm uses the batch's own
         # statistics (and updates its running averages), as the fused round does.
         fakes = keras.ops.convert_to_numpy(self.generator(z_fp, training=True))
-        p_fake = _judge(self.discriminator, fakes)
+        p_fake = judge(self.discriminator, fakes)
         d_fake = self.train_discriminator(fakes, 0.0)  # (c) FP step
         g_2 = self.train_generator(z_tn2)  # (d) TN step again
         tp, fp = int(np.sum(p_real >= 0.5)), int(np.sum(p_fake >= 0.5))
@@ -104,16 +104,21 @@ class ClassicGAN:
         }
 
 
-def _judge(discriminator, x):
-    """D's probabilities for ``x`` as its training step sees them (training mode, batch norm on
-    the batch's statistics), without changing any of D's variables."""
+def judge(discriminator, x, training=True):
+    """D's probabilities for the batch ``x``, as a NumPy vector, without changing any of D's
+    variables. ``training=True``: as its training step sees them (batch norm normalizes with the
+    batch's own statistics); ``False``: as ``predict`` sees them (the running averages). Used in
+    chapter 5 to show why Dawn's training-mode accuracy can fall below chance."""
+    if not isinstance(training, bool):
+        raise ValueError(f"training must be True or False, got {training!r}")
+    x = _batch_check("x", x, discriminator)
     p, _ = discriminator.stateless_call(
         [v.value for v in discriminator.trainable_variables],
         [v.value for v in discriminator.non_trainable_variables],
         keras.ops.convert_to_tensor(x),
-        training=True,
+        training=training,
     )
-    return keras.ops.convert_to_numpy(p)
+    return keras.ops.convert_to_numpy(p).reshape(-1)
 
 
 def _weights(model):

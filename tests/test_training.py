@@ -135,3 +135,23 @@ def test_classic_vs_fused_rejects_bad_arguments():
         freeze.classic_vs_fused(rounds=5, rounds_per_step=2)
     with pytest.raises(ValueError, match="rounds"):
         freeze.classic_vs_fused(rounds=0)
+
+
+def test_judge_uses_batch_statistics_only_in_training_mode_and_changes_nothing():
+    keras.utils.set_random_seed(0)
+    D = models.compact_dcgan_discriminator()
+    before = [np.array(w) for w in D.get_weights()]
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    shifted = x.copy()
+    shifted[:8] += 0.5  # changes the batch's statistics, and so the other 8 samples' verdicts
+    train_a, train_b = freeze.judge(D, x)[8:], freeze.judge(D, shifted)[8:]
+    infer_a, infer_b = (freeze.judge(D, v, training=False)[8:] for v in (x, shifted))
+    assert train_a.shape == (8,)
+    assert np.abs(train_a - train_b).max() > 1e-4  # batch norm on the batch's own statistics
+    np.testing.assert_allclose(infer_a, infer_b, atol=1e-6)  # running averages: batch-independent
+    np.testing.assert_allclose(infer_a, D.predict(x, verbose=0)[8:, 0], atol=1e-5)
+    assert all(np.array_equal(a, b) for a, b in zip(before, D.get_weights()))
+    with pytest.raises(ValueError, match="training must be"):
+        freeze.judge(D, x, training="yes")
+    with pytest.raises(ValueError, match=r"x must have shape"):
+        freeze.judge(D, x[:, :14])
