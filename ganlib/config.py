@@ -247,3 +247,75 @@ def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str
     clock = {"minutes": DCGAN_CPU_MINUTES[arch]} if name == "cpu" else {}
     settings = {**_DCGAN_ARCH_SETTINGS[arch], **_DCGAN_BUDGETS[name], **clock, **overrides}
     return DCGANConfig(arch=arch, budget=name, **settings)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProGANConfig:
+    """Hyperparameters of chapter 6's ProGAN on MNIST padded to 32x32 (ganlib.progan).
+
+    The loss and optimizer are Karras et al.'s (WGAN-GP, Adam(1e-3, beta_1 = 0, beta_2 = 0.99));
+    the widths and the phase lengths are scaled down for the budget.
+    """
+
+    # Width of both networks at 4, 8, 16 and 32 pixels.
+    channels: tuple = (64, 64, 32, 16)
+    latent_dim: int = 64
+    # Images per round (a multiple of 4: the minibatch standard deviation works in groups of 4).
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    beta_1: float = 0.0
+    beta_2: float = 0.99
+    # Weight of the gradient penalty, and of the drift term that keeps D's scores near 0.
+    gp_weight: float = 10.0
+    drift: float = 1e-3
+    ema_momentum: float = 0.999
+    # Rounds of the stable phase at 4, 8, 16, 32, and of the fade-in phase at 8, 16, 32.
+    stable_rounds: tuple = (600, 600, 800, 2000)
+    fade_rounds: tuple = (600, 800, 1000)
+    # A checkpoint (and a progress update) every chunk_rounds rounds; the samples are scored
+    # every eval_minutes of training and after every phase.
+    chunk_rounds: int = 100
+    eval_minutes: float = 1.0
+    metric_samples: int = 2000
+    # Use only the first n training images (None: all of them).
+    n_train: int | None = None
+    budget: str = "cpu"
+
+    def __post_init__(self):
+        if len(self.channels) != 4 or len(self.stable_rounds) != 4 or len(self.fade_rounds) != 3:
+            raise ValueError("channels and stable_rounds need 4 entries (4, 8, 16, 32), "
+                             "fade_rounds 3 (8, 16, 32)")
+        for name in ("latent_dim", "batch_size", "chunk_rounds", "metric_samples"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.batch_size % 4:
+            raise ValueError(f"batch_size must be a multiple of 4, got {self.batch_size}")
+        for name in ("channels", "stable_rounds", "fade_rounds"):
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in getattr(self, name)):
+                raise ValueError(f"{name} must hold positive integers, got {getattr(self, name)!r}")
+        if self.budget not in BUDGETS:
+            raise ValueError(f"budget must be one of {BUDGETS}, got {self.budget!r}")
+
+
+#: ProGAN's budgets: quick (CI), CPU (the book's run, scaled to about 20 minutes of training for
+#: the growing run and as long again for the baseline), GPU (longer phases, wider networks).
+_PROGAN_BUDGETS = {
+    "quick": {"stable_rounds": (4, 4, 4, 4), "fade_rounds": (4, 4, 4), "chunk_rounds": 4,
+              "n_train": 256, "metric_samples": 200, "eval_minutes": 100.0},
+    "cpu": {},
+    "gpu": {"channels": (256, 256, 128, 64), "latent_dim": 128, "batch_size": 64,
+            "stable_rounds": (4000, 6000, 8000, 16000), "fade_rounds": (6000, 8000, 8000)},
+}
+
+
+def progan_config(quick: bool | None = None, budget_name: str | None = None, **overrides) -> ProGANConfig:
+    """Chapter 6's ProGAN configuration for the budget of this run (see :func:`budget`)."""
+    name = budget(quick) if budget_name is None else budget_name
+    if name not in BUDGETS:
+        raise ValueError(f"budget_name must be one of {BUDGETS}, got {name!r}")
+    known = {field.name for field in dataclasses.fields(ProGANConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown ProGANConfig setting(s) {unknown}; expected some of {sorted(known)}")
+    return ProGANConfig(budget=name, **{**_PROGAN_BUDGETS[name], **overrides})

@@ -1,0 +1,621 @@
+"""ProGAN from scratch in Keras 3 (chapter 6): networks that grow from 4x4 to 32x32.
+
+Karras et al. (2018) train a GAN on tiny images first, then add layers to both networks and
+*fade* them in, doubling the resolution stage by stage. The pieces, each a Keras layer that runs
+on TensorFlow and JAX:
+
+* :class:`PixelNorm`: every pixel's feature vector scaled to unit mean square (in G);
+* :class:`EqualizedDense`, :class:`EqualizedConv2D`: weights stored as N(0, 1) draws and scaled
+  at run time by He's constant sqrt(2 / fan_in), so Adam moves every layer at the same pace;
+* :class:`FadeIn`: ``(1 - alpha) * old + alpha * new`` with a non-trainable ``alpha`` that
+  training moves from 0 to 1;
+* :class:`ganlib.layers.MinibatchStdDev` (chapter 7) at the end of D;
+* nearest-neighbour upsampling and average pooling, 1x1 toRGB / fromRGB convolutions.
+
+:class:`GrowingGenerator` and :class:`GrowingDiscriminator` own their layers once;
+``model(resolution, fading)`` wires them into a Keras model for one phase, so the 2k x 2k networks
+reuse the k x k networks' layers and weights (no copy that could drift). :class:`ProGAN` trains
+one phase with the WGAN-GP loss on the fused round's explicit variable lists (D's steps change
+only D's variables, G's only G's); :func:`train_progan` runs the stages with checkpoints and
+resume. ``grow=False`` trains the final networks from the start, for the chapter's comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+import keras
+from keras import layers, ops
+
+from ganlib.checkpoint import load_checkpoint, save_checkpoint
+from ganlib.data import _check_positive_int
+from ganlib.files import prepare_out_dir
+from ganlib.layers import MinibatchStdDev
+from ganlib.training import GAN, StopOnNaN, value_and_grad
+
+CHECKPOINT_NAME = "progan.npz"
+
+
+# -- the layers ---------------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class PixelNorm(keras.layers.Layer):
+    """Scale each pixel's feature vector to unit mean square: ``x / sqrt(mean(x**2) + eps)``
+    over the last axis. Keeps G's signals from growing in the competition (Karras et al. 4.2).
+    Defined in chapter 6."""
+
+    def __init__(self, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+def _check_gain(gain):
+    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not gain > 0:
+        raise ValueError(f"gain must be a positive number, got {gain!r}")
+    return float(gain)
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class EqualizedDense(keras.layers.Layer):
+    """A dense layer with an equalized learning rate: the stored kernel is drawn from N(0, 1)
+    and multiplied at run time by ``gain / sqrt(fan_in)`` (He's constant with ``gain = sqrt 2``).
+    Defined in chapter 6."""
+
+    def __init__(self, units, gain=math.sqrt(2.0), use_bias=True, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _check_positive_int("units", units)
+        self.gain = _check_gain(gain)
+        self.use_bias = bool(use_bias)
+        self.seed = seed
+
+    def build(self, input_shape):
+        fan_in = int(input_shape[-1])
+        self.scale = self.gain / math.sqrt(fan_in)
+        self.kernel = self.add_weight(shape=(fan_in, self.units), name="kernel",
+                                      initializer=keras.initializers.RandomNormal(0.0, 1.0, self.seed))
+        self.bias = (self.add_weight(shape=(self.units,), name="bias", initializer="zeros")
+                     if self.use_bias else None)
+
+    def call(self, x):
+        y = ops.matmul(x, self.kernel * self.scale)
+        return y + self.bias if self.use_bias else y
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "gain": self.gain,
+                "use_bias": self.use_bias, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class EqualizedConv2D(keras.layers.Layer):
+    """A 'same'-padded, stride-1 convolution with an equalized learning rate: kernel from
+    N(0, 1), scaled at run time by ``gain / sqrt(k * k * channels_in)``. Defined in chapter 6."""
+
+    def __init__(self, filters, kernel_size=3, gain=math.sqrt(2.0), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _check_positive_int("filters", filters)
+        self.kernel_size = _check_positive_int("kernel_size", kernel_size)
+        self.gain = _check_gain(gain)
+        self.seed = seed
+
+    def build(self, input_shape):
+        k, c_in = self.kernel_size, int(input_shape[-1])
+        self.scale = self.gain / math.sqrt(k * k * c_in)
+        self.kernel = self.add_weight(shape=(k, k, c_in, self.filters), name="kernel",
+                                      initializer=keras.initializers.RandomNormal(0.0, 1.0, self.seed))
+        self.bias = self.add_weight(shape=(self.filters,), name="bias", initializer="zeros")
+
+    def call(self, x):
+        return ops.conv(x, self.kernel * self.scale, padding="same") + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "gain": self.gain, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class FadeIn(keras.layers.Layer):
+    """Blend two paths of the same shape: ``(1 - alpha) * old + alpha * new``. ``alpha`` is a
+    non-trainable variable (gradients never move it); training sets it, 0 -> 1 over a fade-in
+    phase. Called as ``FadeIn()([old, new])``. Defined in chapter 6."""
+
+    def build(self, input_shape):
+        self.alpha = self.add_weight(shape=(), name="alpha", initializer="zeros", trainable=False)
+
+    def call(self, inputs):
+        old, new = inputs
+        return old + ops.cast(self.alpha, old.dtype) * (new - old)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+# -- the growing networks -------------------------------------------------------------------------
+
+#: Resolutions of the stages, 4x4 to 32x32.
+RESOLUTIONS = (4, 8, 16, 32)
+
+
+def _check_resolution(resolution):
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {RESOLUTIONS}, got {resolution!r}")
+    return resolution
+
+
+def _lrelu():
+    return layers.LeakyReLU(negative_slope=0.2)
+
+
+class GrowingGenerator:
+    """ProGAN's generator, grown one resolution at a time. Its layers are made once; every
+    :meth:`model` wires the same layer objects, so all phases share one set of weights.
+
+    4x4: noise -> PixelNorm -> dense to 4x4xC -> LReLU, PixelNorm -> conv 3x3 -> LReLU, PixelNorm.
+    Each next stage: upsample x2 (nearest) -> two (conv 3x3 -> LReLU -> PixelNorm). Each
+    resolution has its own toRGB, a 1x1 convolution to one grey channel (linear output).
+    ``channels`` maps resolution to width. Defined in chapter 6.
+    """
+
+    def __init__(self, latent_dim=128, channels=None, seed=0):
+        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
+        seeds = iter(range(1000 * seed, 1000 * seed + 1000))  # each layer's initial weights
+        self.channels = dict(channels or {4: 128, 8: 128, 16: 64, 32: 32})
+        if sorted(self.channels) != list(RESOLUTIONS):
+            raise ValueError(f"channels must give a width for each of {RESOLUTIONS}")
+        c4 = self.channels[4]
+        self.base = [PixelNorm(), EqualizedDense(16 * c4, gain=math.sqrt(2.0) / 4, seed=next(seeds)),
+                     layers.Reshape((4, 4, c4)), _lrelu(), PixelNorm(),
+                     EqualizedConv2D(c4, 3, seed=next(seeds)), _lrelu(), PixelNorm()]
+        self.blocks = {r: [layers.UpSampling2D(2, interpolation="nearest"),
+                           EqualizedConv2D(self.channels[r], 3, seed=next(seeds)), _lrelu(), PixelNorm(),
+                           EqualizedConv2D(self.channels[r], 3, seed=next(seeds)), _lrelu(), PixelNorm()]
+                       for r in RESOLUTIONS[1:]}
+        self.to_rgb = {r: EqualizedConv2D(1, 1, gain=1.0, name=f"to_rgb_{r}", seed=next(seeds))
+                       for r in RESOLUTIONS}
+        self.fade = FadeIn(name="g_fade")
+
+    def model(self, resolution, fading=False):
+        """The generator of one phase: noise -> image of ``resolution``; while ``fading``, the
+        new top block's image blended with the previous stage's image, upsampled."""
+        resolution = _check_resolution(resolution)
+        if fading and resolution == RESOLUTIONS[0]:
+            raise ValueError("the 4x4 stage has nothing to fade in from")
+        z = keras.Input(shape=(self.latent_dim,))
+        h = z
+        for layer in self.base:
+            h = layer(h)
+        for r in RESOLUTIONS[1:]:
+            if r > resolution:
+                break
+            before = h
+            for layer in self.blocks[r]:
+                h = layer(h)
+        image = self.to_rgb[resolution](h)
+        if fading:
+            old = layers.UpSampling2D(2, interpolation="nearest")(self.to_rgb[resolution // 2](before))
+            image = self.fade([old, image])
+        return keras.Model(z, image, name=f"generator_{resolution}{'_fading' if fading else ''}")
+
+
+class GrowingDiscriminator:
+    """ProGAN's discriminator, the generator's mirror. Each resolution has its own fromRGB (a 1x1
+    convolution + LReLU) and, above 4x4, a block of two (conv 3x3 -> LReLU) and an average pool
+    that halves the resolution. The 4x4 end: minibatch standard deviation (chapter 7, groups of
+    4) -> conv 3x3 -> LReLU -> dense -> LReLU -> dense to one score (linear: a WGAN critic).
+    Defined in chapter 6."""
+
+    def __init__(self, channels=None, group_size=4, seed=0):
+        seeds = iter(range(1000 * seed + 500, 1000 * seed + 1000))  # each layer's initial weights
+        self.channels = dict(channels or {4: 128, 8: 128, 16: 64, 32: 32})
+        if sorted(self.channels) != list(RESOLUTIONS):
+            raise ValueError(f"channels must give a width for each of {RESOLUTIONS}")
+        self.group_size = _check_positive_int("group_size", group_size)
+        c = self.channels
+        self.from_rgb = {r: [EqualizedConv2D(c[r], 1, name=f"from_rgb_{r}", seed=next(seeds)), _lrelu()]
+                         for r in RESOLUTIONS}
+        self.blocks = {r: [EqualizedConv2D(c[r], 3, seed=next(seeds)), _lrelu(),
+                           EqualizedConv2D(c[r // 2], 3, seed=next(seeds)), _lrelu(),
+                           layers.AveragePooling2D(2)]
+                       for r in RESOLUTIONS[1:]}
+        c4 = c[4]
+        self.end = [MinibatchStdDev(group_size=self.group_size),
+                    EqualizedConv2D(c4, 3, seed=next(seeds)), _lrelu(), layers.Flatten(),
+                    EqualizedDense(c4, seed=next(seeds)), _lrelu(),
+                    EqualizedDense(1, gain=1.0, seed=next(seeds))]
+        self.fade = FadeIn(name="d_fade")
+
+    def model(self, resolution, fading=False):
+        """The critic of one phase: image of ``resolution`` -> score; while ``fading``, the new
+        block's features blended with the previous stage's fromRGB of the image, average-pooled."""
+        resolution = _check_resolution(resolution)
+        if fading and resolution == RESOLUTIONS[0]:
+            raise ValueError("the 4x4 stage has nothing to fade in from")
+        x = keras.Input(shape=(resolution, resolution, 1))
+        h = x
+        for layer in self.from_rgb[resolution]:
+            h = layer(h)
+        r = resolution
+        if r > RESOLUTIONS[0]:
+            for layer in self.blocks[r]:
+                h = layer(h)
+            if fading:
+                old = layers.AveragePooling2D(2)(x)
+                for layer in self.from_rgb[r // 2]:
+                    old = layer(old)
+                h = self.fade([old, h])
+            r //= 2
+        while r > RESOLUTIONS[0]:
+            for layer in self.blocks[r]:
+                h = layer(h)
+            r //= 2
+        for layer in self.end:
+            h = layer(h)
+        return keras.Model(x, h, name=f"discriminator_{resolution}{'_fading' if fading else ''}")
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+
+def pad_to_32(images):
+    """MNIST digits (n, 28, 28, 1) in [-1, 1] -> (n, 32, 32, 1), padded with background (-1)."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
+        raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
+    return np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0)
+
+
+def downsample(images, resolution):
+    """Average-pool (n, 32, 32, 1) images down to ``resolution`` (4, 8, 16 or 32)."""
+    resolution = _check_resolution(resolution)
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or images.shape[1:] != (32, 32, 1):
+        raise ValueError(f"images must have shape (n, 32, 32, 1), got {images.shape}")
+    f = 32 // resolution
+    return images.reshape(len(images), resolution, f, resolution, f, 1).mean(axis=(2, 4))
+
+
+def to_28(images):
+    """Images of any stage -> (n, 28, 28, 1) in [-1, 1] for the chapter-5 classifier: upsampled
+    (nearest) to 32x32 and the 2-pixel border that :func:`pad_to_32` added cut off again."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or images.shape[-1] != 1 or images.shape[1] not in RESOLUTIONS:
+        raise ValueError(f"images must have shape (n, r, r, 1) with r in {RESOLUTIONS}, got {images.shape}")
+    f = 32 // images.shape[1]
+    big = images.repeat(f, axis=1).repeat(f, axis=2) if f > 1 else images
+    return np.clip(big[:, 2:30, 2:30, :], -1.0, 1.0)
+
+
+# -- one phase of training ------------------------------------------------------------------------
+
+
+def input_gradient(fn, x):
+    """d sum(fn(x)) / dx, differentiable again (for the gradient penalty inside D's loss)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.grad(lambda v: ops.sum(fn(v)))(x)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = ops.sum(fn(x))
+        return tape.gradient(y, x)
+    raise NotImplementedError(f"ProGAN supports the tensorflow and jax backends, not {backend!r}")
+
+
+def gradient_penalty(critic, real, fake, eps):
+    """WGAN-GP's penalty ``mean (||grad_x critic(x_hat)|| - 1)**2`` at the blends
+    ``x_hat = eps * real + (1 - eps) * fake`` (``eps`` one number per sample, shape (n, 1, 1, 1))."""
+    real, fake, eps = (ops.convert_to_tensor(v, "float32") for v in (real, fake, eps))
+    x_hat = eps * real + (1.0 - eps) * fake
+    grads = input_gradient(critic, x_hat)
+    norms = ops.sqrt(ops.sum(ops.square(grads), axis=(1, 2, 3)) + 1e-12)
+    return ops.mean(ops.square(norms - 1.0))
+
+
+class ProGAN(GAN):
+    """One phase of ProGAN training: the fused round with WGAN-GP losses.
+
+    Each round: (1) D learns, loss ``mean D(fake) - mean D(real) + gp_weight * GP
+    + drift * mean D(real)**2``, GP the gradient penalty ``mean (||grad_x D(x_hat)|| - 1)**2``
+    on random blends ``x_hat`` of real and fake images; (2) G learns, loss ``-mean D(G(z))``.
+    As in :class:`ganlib.training.GAN`, each step changes only its own network's variables
+    (explicit lists). While fading (``fade_rounds > 0``), ``alpha`` of every :class:`FadeIn`
+    layer is ``min(1, (round + 1) / fade_rounds)``, the round counted in ``phase_round``, which
+    checkpoints keep, so a resumed phase continues at the right alpha. Defined in chapter 6.
+    """
+
+    def __init__(self, generator, discriminator, fade_rounds=0, gp_weight=10.0, drift=1e-3,
+                 **kwargs):
+        kwargs.setdefault("noise", "normal")
+        super().__init__(generator, discriminator, **kwargs)
+        if isinstance(fade_rounds, bool) or not isinstance(fade_rounds, int) or fade_rounds < 0:
+            raise ValueError(f"fade_rounds must be a non-negative integer, got {fade_rounds!r}")
+        self.fade_rounds = fade_rounds
+        self.gp_weight, self.drift = float(gp_weight), float(drift)
+        self.phase_round = keras.Variable(0.0, trainable=False, name="phase_round")
+        self.gp_tracker = keras.metrics.Mean(name="gp")
+        self.alpha_tracker = keras.metrics.Mean(name="alpha")
+        fades = [layer for net in (generator, discriminator) for layer in net.layers
+                 if isinstance(layer, FadeIn)]
+        if fade_rounds and len(fades) != 2:
+            raise ValueError("fade_rounds > 0 needs a fading generator and discriminator")
+        self._alphas = [f.alpha for f in fades]
+        if self.ema_generator is not None:
+            self._alphas += [layer.alpha for layer in self.ema_generator.layers
+                             if isinstance(layer, FadeIn)]
+        self.set_alpha(1.0 if not fade_rounds else 0.0)
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.gp_tracker, self.alpha_tracker]
+
+    def set_alpha(self, alpha):
+        """Set every fade-in's alpha (the live, averaged and critic networks') to ``alpha``."""
+        for variable in self._alphas:
+            variable.assign(float(alpha))
+
+    def _critic_loss(self, s, real, fake, eps):
+        D = self.discriminator
+        d_keeps = s.get(self._d_keeps)
+
+        def loss(d_learns):
+            def critic(x):
+                return D.stateless_call(d_learns, d_keeps, x, training=True)[0]
+
+            d_real, d_fake = critic(real), critic(fake)
+            gp = gradient_penalty(critic, real, fake, eps)
+            wasserstein = ops.mean(d_fake) - ops.mean(d_real)
+            value = wasserstein + self.gp_weight * gp + self.drift * ops.mean(ops.square(d_real))
+            return value, (value, gp)
+
+        (_, (value, gp)), grads = value_and_grad(loss)(s.get(self._d_learns))
+        s.apply(self.d_optimizer, grads, self._d_learns)
+        return value, gp
+
+    def _generator_loss(self, s, z):
+        G, D = self.generator, self.discriminator
+        g_keeps, d_learns, d_keeps = s.get(self._g_keeps), s.get(self._d_learns), s.get(self._d_keeps)
+
+        def loss(g_learns):
+            fake, _ = G.stateless_call(g_learns, g_keeps, z, training=True)
+            score, _ = D.stateless_call(d_learns, d_keeps, fake, training=True)
+            value = -ops.mean(score)
+            return value, value
+
+        (_, value), grads = value_and_grad(loss)(s.get(self._g_learns))
+        s.apply(self.g_optimizer, grads, self._g_learns)
+        return value
+
+    def _round(self, s, real, noise=None):
+        n = ops.shape(real)[0]
+        t = s.get([self.phase_round])[0]
+        alpha = (ops.minimum(1.0, (t + 1.0) / float(self.fade_rounds)) if self.fade_rounds
+                 else ops.ones(()))
+        s.set(self._alphas, [alpha] * len(self._alphas))
+        z_d, _, z_g = self._draw_noise(s, n)
+        seed_state = self.seed_generator.state
+        with keras.StatelessScope(state_mapping=[(seed_state, s.get([seed_state])[0])]) as scope:
+            eps = keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator)
+            new_seed = scope.get_current_value(seed_state)
+        s.set([seed_state], [new_seed])
+        fake = self.generator.stateless_call(s.get(self._g_learns), s.get(self._g_keeps), z_d,
+                                             training=True)[0]
+        d_loss, gp = self._critic_loss(s, real, fake, eps)
+        g_loss = self._generator_loss(s, z_g)
+        s.set([self.phase_round], [t + 1.0])
+        self._update_ema(s)
+        for metric, value in [(self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
+                              (self.gp_tracker, gp), (self.alpha_tracker, alpha)]:
+            s.set(metric.variables, metric.stateless_update_state(s.get(metric.variables), value))
+
+    def _update_ema(self, s):
+        """The averaged generator: trainable weights averaged, alpha copied (set above)."""
+        if self.ema_generator is None:
+            return
+        t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32")
+        m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
+        live = [w for w in self.generator.weights if not any(w is a for a in self._alphas)]
+        ema = [w for w in self.ema_generator.weights if not any(w is a for a in self._alphas)]
+        s.set(ema, [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(live), strict=True)])
+
+
+# -- the stages ---------------------------------------------------------------------------------
+
+
+def phases(config, grow=True):
+    """The phases of a run as ``(resolution, fading, rounds)``: 4x4 stable, then for 8, 16 and 32
+    a fade-in and a stable phase (``grow=True``); or one 32x32 phase (``grow=False``), whose
+    length is set by minutes (see :func:`train_progan`)."""
+    if not grow:
+        return [(RESOLUTIONS[-1], False, None)]
+    out = [(RESOLUTIONS[0], False, config.stable_rounds[0])]
+    for i, r in enumerate(RESOLUTIONS[1:], start=1):
+        out += [(r, True, config.fade_rounds[i - 1]), (r, False, config.stable_rounds[i])]
+    return out
+
+
+class ProGANRun:
+    """What :func:`train_progan` produced: ``gan`` (the last phase's :class:`ProGAN`),
+    ``history`` (one record per evaluation: minutes, resolution, alpha, metrics),
+    ``stages`` (one record per finished phase), ``grids`` (64 fixed-noise samples after every
+    phase, at that phase's resolution), ``seconds`` of training, ``resumed``."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _adam(config):
+    return keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
+                                 epsilon=1e-8)
+
+
+def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
+    gan = ProGAN(g_net.model(resolution, fading), d_net.model(resolution, fading),
+                 fade_rounds=rounds if fading else 0, gp_weight=config.gp_weight,
+                 drift=config.drift, ema_momentum=config.ema_momentum, seed=seed)
+    gan.compile(_adam(config), _adam(config))
+    return gan
+
+
+def _evaluate(gan, classifier, reference, n, seed=7):
+    from ganlib import metrics
+
+    images = to_28(gan.generate(n, seed=seed))
+    return metrics.evaluate(images, classifier, reference=reference)
+
+
+def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifier=None,
+                 grow=True, minutes=None, verbose=1):
+    """Train ProGAN on MNIST padded to 32x32 and return a :class:`ProGANRun`.
+
+    ``grow=True`` runs the stages of :func:`phases` (4x4, then a fade-in and a stable phase for
+    each of 8, 16, 32); ``grow=False`` trains the final 32x32 networks from the start (same loss,
+    optimizer and batch) for ``minutes`` of training. Every ``config.chunk_rounds`` rounds a
+    checkpoint is written to ``out_dir`` (the phase, its round, so its alpha, every weight and
+    optimizer state); ``resume=True`` continues from it. Every ``config.eval_minutes`` of
+    training, and after every phase, 2,000 samples of the averaged generator are scored with the
+    chapter-5 classifier (on :func:`to_28` of the samples). Defined in chapter 6.
+    """
+    from ganlib import metrics
+    from ganlib.config import set_seed
+    from ganlib.data import load_mnist
+
+    if not grow and (minutes is None or isinstance(minutes, bool)
+                     or not isinstance(minutes, (int, float)) or not minutes > 0):
+        raise ValueError(f"grow=False needs minutes, a positive number, got {minutes!r}")
+    if resume and not out_dir:
+        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
+    path = os.path.join(out_dir, CHECKPOINT_NAME) if out_dir else None
+    if out_dir:
+        prepare_out_dir(out_dir, "out_dir")
+    set_seed(seed)
+    data = data if data is not None else load_mnist()
+    classifier = classifier or metrics.get_classifier(data=data)
+    x32 = pad_to_32(data.x_train if config.n_train is None else data.x_train[: config.n_train])
+    reference = data.x_test[: config.metric_samples]
+    plan = phases(config, grow)
+    channels = dict(zip(RESOLUTIONS, config.channels))
+    g_net = GrowingGenerator(config.latent_dim, channels, seed=seed)
+    d_net = GrowingDiscriminator(channels, seed=seed)
+    state = {"phase": 0, "round": 0, "trained": 0.0, "history": [], "stages": [], "next_eval": 0.0}
+    saved = None
+    if resume and path and os.path.exists(path):
+        with np.load(path, allow_pickle=False) as f:
+            saved = json.loads(str(f["__meta__"]))["extra"]
+        if saved.get("grow") != grow or saved.get("plan") != [list(p) for p in plan]:
+            raise ValueError(f"the checkpoint in {out_dir} is from another run (grow or phases differ)")
+        state.update({k: saved[k] for k in state})
+    loaded = None
+    if saved is not None:
+        # Build every earlier phase's model once so the layers exist, then load the phase the
+        # checkpoint was written from (the current one, or the one just finished).
+        at = saved["model_phase"]
+        for r, fading, _ in plan[:at]:
+            g_net.model(r, fading), d_net.model(r, fading)
+        r, fading, rounds = plan[at]
+        loaded = _build_phase(config, g_net, d_net, r, fading, rounds or 0, seed + at)
+        load_checkpoint(loaded, path)
+    grids = []
+    fixed_z = None
+    gan = loaded
+    start_wall = time.perf_counter()
+    b = config.batch_size
+    for index in range(state["phase"], len(plan)):
+        resolution, fading, rounds = plan[index]
+        if loaded is not None and index == saved["model_phase"]:
+            gan = loaded
+        else:
+            gan = _build_phase(config, g_net, d_net, resolution, fading, rounds or 0, seed + index)
+            state["round"] = 0
+        if fixed_z is None:
+            fixed_z = gan.noise_array(64, rng=np.random.default_rng(2024))
+        gan.set_alpha(min(1.0, state["round"] / rounds) if fading else 1.0)
+        x = downsample(x32, resolution) if resolution < 32 else x32
+        label = f"{resolution}x{resolution} {'fade-in' if fading else 'stable'}"
+        phase_minutes = None if rounds else minutes
+        bar = keras.utils.Progbar(rounds, unit_name="round") if rounds and verbose else None
+        if verbose:
+            print(f"phase {index + 1}/{len(plan)}: {label}" + (f", {rounds} rounds" if rounds
+                                                              else f", {minutes} minutes"), flush=True)
+        # Training seconds when this phase began (the end of the one before).
+        phase_start = 60 * state["stages"][-1]["minutes"] if state["stages"] else 0.0
+        while True:
+            done = state["round"]
+            if rounds is not None and done >= rounds:
+                break
+            if rounds is None and state["trained"] - phase_start >= 60 * phase_minutes:
+                break
+            n_rounds = config.chunk_rounds if rounds is None else min(config.chunk_rounds, rounds - done)
+            # Each chunk's images depend only on (seed, phase, round): a resumed run sees the
+            # same batches as one that was never stopped.
+            rng = np.random.default_rng([seed, index, done])
+            batch = x[rng.integers(0, len(x), n_rounds * b)]
+            tick = time.perf_counter()
+            fit = gan.fit(batch, batch_size=b, epochs=1, shuffle=False, verbose=0,
+                          callbacks=[StopOnNaN()])
+            state["trained"] += time.perf_counter() - tick
+            state["round"] = done + n_rounds
+            logs = {k: float(v[-1]) for k, v in fit.history.items()}
+            if bar is not None:
+                bar.update(state["round"], values=[(k, logs[k]) for k in ("d_loss", "g_loss", "alpha")])
+            elif verbose:
+                print(f"  {state['trained'] / 60:5.1f} min  d_loss {logs['d_loss']:.3f}  "
+                      f"g_loss {logs['g_loss']:.3f}", flush=True)
+            if state["trained"] / 60 >= state["next_eval"]:
+                state["next_eval"] = state["trained"] / 60 + config.eval_minutes
+                result = _evaluate(gan, classifier, reference, config.metric_samples)
+                state["history"].append({"minutes": state["trained"] / 60, "resolution": resolution,
+                                         "alpha": logs["alpha"], **_scores(result)})
+            if path:
+                save_checkpoint(gan, path, epoch=index, extra={**_plain(state), "grow": grow,
+                                                                  "model_phase": index,
+                                                                  "plan": [list(p) for p in plan]})
+        result = _evaluate(gan, classifier, reference, config.metric_samples)
+        record = {"resolution": resolution, "fading": fading, "rounds": state["round"],
+                  "minutes": state["trained"] / 60, "seconds": state["trained"] - phase_start,
+                  **_scores(result)}
+        state["stages"].append(record)
+        state["history"].append({"minutes": state["trained"] / 60, "resolution": resolution,
+                                 "alpha": 1.0, **_scores(result)})
+        grids.append((label, gan.generate(z=fixed_z)))
+        state["phase"], state["round"] = index + 1, 0
+        if path:
+            save_checkpoint(gan, path, epoch=index + 1, extra={**_plain(state), "grow": grow,
+                                                                "model_phase": index,
+                                                                "plan": [list(p) for p in plan]})
+    return ProGANRun(gan=gan, history=state["history"], stages=state["stages"], grids=grids,
+                     seconds=state["trained"], wall_seconds=time.perf_counter() - start_wall,
+                     resumed=saved is not None, fixed_z=fixed_z,
+                     generator=g_net, discriminator=d_net)
+
+
+def _scores(result):
+    return {"classifier_score": float(result["classifier_score"]), "fid": float(result["fid"]),
+            "class_kl": float(result["class_kl"]), "classes_present": int(result["classes_present"])}
+
+
+def _plain(state):
+    return {k: state[k] for k in ("phase", "round", "trained", "history", "stages", "next_eval")}

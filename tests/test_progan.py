@@ -1,0 +1,126 @@
+"""Chapter 6's ProGAN: the layers, growing, fading, the gradient penalty, resume, the CLI."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import last_json, needs_jax, run_python
+import progan_checks
+from ganlib import config, metrics, progan
+from ganlib.data import load_mnist
+
+
+@pytest.fixture(scope="module")
+def mnist_small():
+    """The bundled digits and an untrained classifier (the metrics only need to run)."""
+    return load_mnist("bundled"), metrics.build_classifier(seed=0)
+
+
+def test_fade_in_at_alpha_zero_equals_the_smaller_networks_tensorflow():
+    progan_checks.check_fade_in_at_alpha_zero_equals_the_smaller_networks()
+
+
+def test_equalized_layers_and_pixel_norm_tensorflow():
+    progan_checks.check_equalized_layers()
+    progan_checks.check_pixel_norm()
+
+
+def test_gradient_penalty_matches_finite_differences_tensorflow():
+    progan_checks.check_gradient_penalty_matches_finite_differences()
+
+
+@needs_jax
+def test_progan_pieces_jax():
+    code = ("import sys; sys.path.insert(0, 'tests'); import progan_checks; "
+            "progan_checks.run_all(); print('{\"ok\": true}')")
+    assert last_json(run_python(code, backend="jax")) == {"ok": True}
+
+
+def test_data_helpers():
+    x = np.full((2, 28, 28, 1), 0.5, "float32")
+    padded = progan.pad_to_32(x)
+    assert padded.shape == (2, 32, 32, 1) and padded[0, 0, 0, 0] == -1.0
+    np.testing.assert_array_equal(progan.to_28(padded), x)  # the border comes off again
+    small = progan.downsample(padded, 8)
+    assert small.shape == (2, 8, 8, 1)
+    np.testing.assert_allclose(small.mean(), padded.mean(), rtol=1e-6)
+    assert progan.to_28(small).shape == (2, 28, 28, 1)
+    with pytest.raises(ValueError, match="resolution"):
+        progan.downsample(padded, 12)
+    with pytest.raises(ValueError, match="images must have shape"):
+        progan.pad_to_32(np.zeros((2, 32, 32, 1)))
+    with pytest.raises(ValueError, match="nothing to fade in"):
+        progan.GrowingGenerator(8).model(4, fading=True)
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="multiple of 4"):
+        config.progan_config(quick=True, batch_size=30)
+    with pytest.raises(ValueError, match="unknown ProGANConfig"):
+        config.progan_config(quick=True, batchsize=32)
+    with pytest.raises(ValueError, match="stable_rounds"):
+        config.progan_config(quick=True, stable_rounds=(1, 2, 3))
+
+
+class Killed(Exception):
+    pass
+
+
+def _quick_cfg():
+    return config.progan_config(quick=True, stable_rounds=(4, 4, 4, 4), fade_rounds=(4, 4, 4),
+                                chunk_rounds=2, channels=(8, 8, 8, 8), latent_dim=8,
+                                batch_size=8, n_train=64, metric_samples=50)
+
+
+def test_resume_after_a_kill_continues_at_the_right_phase_and_alpha(tmp_path, monkeypatch, mnist_small):
+    data, classifier = mnist_small
+    cfg = _quick_cfg()
+    straight = progan.train_progan(cfg, seed=1, out_dir=str(tmp_path / "a"), data=data,
+                                   classifier=classifier, verbose=0)
+    calls = {"n": 0}
+    real_fit = progan.ProGAN.fit
+
+    def dying_fit(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 8:  # phase 4 (16x16 fade-in), after its first chunk: alpha 0.5
+            raise Killed()
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(progan.ProGAN, "fit", dying_fit)
+    with pytest.raises(Killed):
+        progan.train_progan(cfg, seed=1, out_dir=str(tmp_path / "b"), data=data,
+                            classifier=classifier, verbose=0)
+    with np.load(tmp_path / "b" / progan.CHECKPOINT_NAME) as f:
+        meta = json.loads(str(f["__meta__"]))["extra"]
+    assert (meta["phase"], meta["round"], meta["model_phase"]) == (3, 2, 3)
+    monkeypatch.setattr(progan.ProGAN, "fit", real_fit)
+    resumed = progan.train_progan(cfg, seed=1, out_dir=str(tmp_path / "b"), resume=True, data=data,
+                                  classifier=classifier, verbose=0)
+    assert resumed.resumed
+    assert [s["resolution"] for s in resumed.stages] == [s["resolution"] for s in straight.stages]
+    assert [s["rounds"] for s in resumed.stages] == [4] * 7
+    # Same weights as the run that was never killed: stage, alpha, weights, optimizer state and
+    # noise state all came back.
+    for a, b in zip(straight.gan.weights, resumed.gan.weights, strict=True):
+        np.testing.assert_allclose(np.asarray(a.value), np.asarray(b.value), atol=1e-5, err_msg=a.path)
+
+
+def test_resume_refuses_another_runs_checkpoint(tmp_path, mnist_small):
+    data, classifier = mnist_small
+    cfg = _quick_cfg()
+    progan.train_progan(cfg, out_dir=str(tmp_path), data=data, classifier=classifier, verbose=0)
+    with pytest.raises(ValueError, match="another run"):
+        progan.train_progan(cfg, out_dir=str(tmp_path), resume=True, data=data,
+                            classifier=classifier, grow=False, minutes=0.01, verbose=0)
+
+
+def test_cli_quick_run_prints_the_json_line(tmp_path):
+    out = tmp_path / "run"
+    result = last_json(run_python(args=["-m", "ganlib", "progan", "--quick", "--out", str(out)]))
+    assert result["resolution"] == 32
+    assert [s["resolution"] for s in result["stages"]] == [4, 8, 8, 16, 16, 32, 32]
+    for key in ("classifier_score", "fid", "class_kl", "classes_present", "seconds"):
+        assert key in result
+    assert os.path.exists(out / progan.CHECKPOINT_NAME)
