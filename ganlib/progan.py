@@ -461,7 +461,9 @@ class ProGANRun:
     """What :func:`train_progan` produced: ``gan`` (the last phase's :class:`ProGAN`),
     ``history`` (one record per evaluation: minutes, resolution, alpha, metrics),
     ``stages`` (one record per finished phase), ``grids`` (64 fixed-noise samples after every
-    phase, at that phase's resolution), ``seconds`` of training, ``resumed``."""
+    phase, at that phase's resolution), ``fades`` (per fading resolution, ``(alpha, 8 samples of
+    the same noise)`` after every chunk of its fade-in), ``seconds`` of training, ``resumed``.
+    Grids and fades cover the phases trained in this call (not those before a resume)."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
@@ -538,7 +540,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
         r, fading, rounds = plan[at]
         loaded = _build_phase(config, g_net, d_net, r, fading, rounds or 0, seed + at)
         load_checkpoint(loaded, path)
-    grids = []
+    grids, fades = [], {}
     fixed_z = None
     gan = loaded
     start_wall = time.perf_counter()
@@ -581,6 +583,10 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
             logs = {k: float(v[-1]) for k, v in fit.history.items()}
             if bar is not None:
                 bar.update(state["round"], values=[(k, logs[k]) for k in ("d_loss", "g_loss", "alpha")])
+            if fading:
+                # The same 8 noise vectors as alpha rises: the new block fading in.
+                alpha = min(1.0, state["round"] / rounds)
+                fades.setdefault(resolution, []).append((alpha, gan.generate(z=fixed_z[:8])))
             elif verbose:
                 print(f"  {state['trained'] / 60:5.1f} min  d_loss {logs['d_loss']:.3f}  "
                       f"g_loss {logs['g_loss']:.3f}", flush=True)
@@ -606,7 +612,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
             save_checkpoint(gan, path, epoch=index + 1, extra={**_plain(state), "grow": grow,
                                                                 "model_phase": index,
                                                                 "plan": [list(p) for p in plan]})
-    return ProGANRun(gan=gan, history=state["history"], stages=state["stages"], grids=grids,
+    return ProGANRun(gan=gan, history=state["history"], stages=state["stages"], grids=grids, fades=fades,
                      seconds=state["trained"], wall_seconds=time.perf_counter() - start_wall,
                      resumed=saved is not None, fixed_z=fixed_z,
                      generator=g_net, discriminator=d_net)
