@@ -270,7 +270,7 @@ class ProGANConfig:
     drift: float = 1e-3
     ema_momentum: float = 0.999
     # Rounds of the stable phase at 4, 8, 16, 32, and of the fade-in phase at 8, 16, 32.
-    stable_rounds: tuple = (600, 600, 800, 2000)
+    stable_rounds: tuple = (600, 600, 800, 2400)
     fade_rounds: tuple = (600, 800, 1000)
     # A checkpoint (and a progress update) every chunk_rounds rounds; the samples are scored
     # every eval_minutes of training and after every phase.
