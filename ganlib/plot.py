@@ -162,3 +162,393 @@ def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
                  fontsize=12)
     fig.tight_layout()
     return fig
+
+
+# -- Chapters 1 and 2: Dawn's decision map, the four outcomes, the round, the combined model ------
+
+#: The two players' colours in the diagrams of chapters 1 and 2 (real and fake samples keep
+#: REAL_COLOR and FAKE_COLOR).
+DAWN_COLOR = "#6a51a3"
+GLENN_COLOR = "#e6550d"
+_LIGHT = {REAL_COLOR: "#dbe9f6", FAKE_COLOR: "#f8d9d9", DAWN_COLOR: "#e7e1f1",
+          GLENN_COLOR: "#fde3d3", "gray": "#f0f0f0"}
+#: Dawn's map runs from light red (sure it is fake, D = 0) through white to light blue (sure it
+#: is real, D = 1): the colours of the fake and real points, faded so the points stay visible.
+DECISION_CMAP = None  # built on first use (matplotlib.colors is imported lazily)
+
+
+def _decision_cmap():
+    global DECISION_CMAP
+    if DECISION_CMAP is None:
+        from matplotlib.colors import LinearSegmentedColormap
+
+        DECISION_CMAP = LinearSegmentedColormap.from_list(
+            "dawn", ["#ec9a9a", "#ffffff", "#93bce6"])
+    return DECISION_CMAP
+
+
+def _probabilities(discriminator, x):
+    """D's outputs for the rows of ``x`` as a flat NumPy vector: a Keras model (``predict``) or
+    any function from an ``(n, 2)`` array to ``n`` probabilities."""
+    if hasattr(discriminator, "predict"):
+        p = discriminator.predict(x, verbose=0, batch_size=4096)
+    elif callable(discriminator):
+        p = discriminator(x)
+    else:
+        raise ValueError(f"discriminator must be a Keras model or a function, "
+                         f"got {type(discriminator).__name__}")
+    p = np.asarray(p, dtype="float64").reshape(-1)
+    if p.shape[0] != x.shape[0]:
+        raise ValueError(f"the discriminator gave {p.shape[0]} outputs for {x.shape[0]} points")
+    return p
+
+
+def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, resolution=161):
+    """Real and fake points over Dawn's decision map: the colour at each place is D(x) there.
+
+    ``discriminator`` is a Keras model (or a function of an ``(n, 2)`` array) giving the
+    probability that a point is real; its map runs from red (D = 0, "fake") through white to blue
+    (D = 1, "real"), with the line D(x) = 0.5 where her verdict flips. ``real`` and ``fake`` are
+    ``(n, 2)`` arrays; the first ``n_shown`` of each are drawn (real: blue dots, fake: red
+    crosses). With ``score`` (a function of an ``(n, 2)`` array, higher = more likely real), a
+    second panel on the left draws that score's lines of equal value over the same points, at
+    the levels that 25 %, 50 % and 75 % of the real points exceed. The map is stored on the
+    axes as an image (``ax.images[0]``) of D on a ``resolution`` x ``resolution`` grid over
+    ``[-lim, lim]`` squared. Defined in chapter 1.
+    """
+    real = check_points("real", real)[:n_shown]
+    fake = check_points("fake", fake)[:n_shown]
+    if lim is None:
+        lim = float(np.ceil(np.percentile(np.abs(np.concatenate([real, fake])), 99.5) * 2) / 2)
+    if not lim > 0:
+        raise ValueError(f"lim must be positive, got {lim!r}")
+    axis = np.linspace(-lim, lim, resolution)
+    gx, gy = np.meshgrid(axis, axis)
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype("float32")
+    p = _probabilities(discriminator, grid).reshape(resolution, resolution)
+
+    panels = 2 if score is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(9.5 if panels == 2 else 5.6, 4.9), squeeze=False)
+    axes = list(axes[0])
+
+    def points(ax):
+        ax.scatter(real[:, 0], real[:, 1], s=9, c=REAL_COLOR, lw=0, alpha=0.8, label="real")
+        ax.scatter(fake[:, 0], fake[:, 1], s=14, c=FAKE_COLOR, marker="x", lw=0.9, alpha=0.8,
+                   label="fake (shuffled)")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xlabel("feature 1", fontsize=11)
+        ax.tick_params(labelsize=10)
+
+    if score is not None:
+        ax = axes[0]
+        s_grid = np.asarray(score(grid), dtype="float64").reshape(resolution, resolution)
+        levels = np.sort(np.percentile(np.asarray(score(real), dtype="float64"), [25, 50, 75]))
+        ax.contour(gx, gy, s_grid, levels=levels, colors="0.25", linewidths=1.3,
+                   linestyles="solid")
+        points(ax)
+        ax.set_ylabel("feature 2", fontsize=11)
+        ax.set_title("per-feature score", fontsize=12)
+    ax = axes[-1]
+    image = ax.imshow(p, origin="lower", extent=(-lim, lim, -lim, lim), cmap=_decision_cmap(),
+                      vmin=0.0, vmax=1.0, interpolation="bilinear")
+    ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.6)
+    points(ax)
+    if score is None:
+        ax.set_ylabel("feature 2", fontsize=11)
+    ax.set_title("Dawn's verdict D(x)", fontsize=12)
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, ticks=[0, 0.5, 1])
+    bar.ax.set_yticklabels(["0 fake", "0.5", "1 real"], fontsize=10)
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], ls="", marker="o", color=REAL_COLOR, label="real"),
+        Line2D([], [], ls="", marker="x", color=FAKE_COLOR, mew=1.5, label="fake (shuffled)"),
+        Line2D([], [], color="k", lw=1.6, label="D(x) = 0.5"),
+    ]
+    if score is not None:
+        handles.append(Line2D([], [], color="0.25", lw=1.3, label="equal score"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=10,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def _box(ax, x, y, w, h, text, face="white", edge="0.3", ink="k", size=11, weight="normal",
+         style="-", hatch=None, lw=1.2):
+    """A rounded box centred on (x, y), in the diagram's inch coordinates, with centred text."""
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=face, edgecolor=edge, ls=style, hatch=hatch, lw=lw))
+    if text:
+        ax.text(x, y, text, ha="center", va="center", color=ink, fontsize=size, weight=weight)
+
+
+def _arrow(ax, x0, y0, x1, y1, color="0.35", style="-|>", lw=1.3, rad=0.0):
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                arrowprops={"arrowstyle": style, "color": color, "lw": lw,
+                            "shrinkA": 0, "shrinkB": 0, "connectionstyle": f"arc3,rad={rad}"})
+
+
+def _canvas(width, height):
+    """A figure whose single axes is measured in inches (0..width, 0..height), without frame."""
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    return fig, ax
+
+
+#: The four outcomes of chapter 1: who made the sample, what Dawn said, and who learns from it.
+OUTCOME_ROWS = (
+    ("tp", "real", "real", "TP  true positive", None),
+    ("fn", "real", "fake", "FN  false negative", "Dawn"),
+    ("fp", "fake", "real", "FP  false positive", "Dawn"),
+    ("tn", "fake", "fake", "TN  true negative", "Glenn"),
+)
+
+
+def outcomes_diagram(counts=None):
+    """Chapter 1's four outcomes as four small flowcharts, one per row: who made the sample (a
+    real note or Glenn's fake) -> what Dawn said -> the outcome -> who learns from it (Dawn from
+    FN and FP, Glenn from TN, nobody from TP). With ``counts`` (a dict with ``tp``, ``fn``, ``fp``,
+    ``tn``, as :func:`ganlib.training.count_outcomes` returns), a last column gives how many
+    samples of the batch had each outcome. Defined in chapter 1."""
+    if counts is not None:
+        if not isinstance(counts, dict) or set(counts) < {"tp", "fn", "fp", "tn"}:
+            raise ValueError(f"counts must be a dict with the keys tp, fn, fp, tn, got {counts!r}")
+        bad = {k: counts[k] for k in ("tp", "fn", "fp", "tn")
+               if isinstance(counts[k], bool) or not float(counts[k]).is_integer() or counts[k] < 0}
+        if bad:
+            raise ValueError(f"counts must be whole numbers of at least 0, got {bad}")
+    width, row_h = 9.5, 0.78
+    height = 0.55 + 4 * row_h + 0.1
+    fig, ax = _canvas(width, height)
+    columns = [("made by", 0.85, 1.45), ("Dawn says", 2.85, 1.35), ("outcome", 4.95, 2.0),
+               ("who learns", 7.05, 1.45)]
+    if counts is not None:
+        columns.append(("this batch", 8.75, 0.95))
+    top = height - 0.3
+    for title, x, _ in columns:
+        ax.text(x, top, title, ha="center", va="center", fontsize=11, color="0.3", style="italic")
+    for i, (key, made, said, outcome, learner) in enumerate(OUTCOME_ROWS):
+        y = top - 0.55 - i * row_h
+        h = row_h - 0.2
+        color = REAL_COLOR if made == "real" else FAKE_COLOR
+        _box(ax, columns[0][1], y, columns[0][2], h, "a real note" if made == "real" else "Glenn's fake",
+             face=_LIGHT[color], edge=color)
+        _box(ax, columns[1][1], y, columns[1][2], h, f"\u201c{said}\u201d", face=_LIGHT[DAWN_COLOR],
+             edge=DAWN_COLOR)
+        mistake = key in ("fn", "fp")
+        _box(ax, columns[2][1], y, columns[2][2], h, outcome, weight="bold",
+             edge="k" if mistake else "0.5", lw=2.0 if mistake else 1.2)
+        if learner is None:
+            _box(ax, columns[3][1], y, columns[3][2], h, "nobody", face=_LIGHT["gray"], edge="0.6",
+                 ink="0.35", style="--")
+        else:
+            learner_color = DAWN_COLOR if learner == "Dawn" else GLENN_COLOR
+            _box(ax, columns[3][1], y, columns[3][2], h, learner, face=learner_color,
+                 edge=learner_color, ink="white", weight="bold")
+        for (_, x0, w0), (_, x1, w1) in zip(columns[:3], columns[1:4]):
+            _arrow(ax, x0 + w0 / 2 + 0.05, y, x1 - w1 / 2 - 0.05, y)
+        if counts is not None:
+            ax.text(columns[4][1], y, f"{int(counts[key]):,}", ha="center", va="center",
+                    fontsize=13, weight="bold", color="k" if counts[key] else "0.55")
+    return fig
+
+
+#: What goes into each step of the round (chapter 2's table), and which network the step is for.
+ROUND_STEPS = {
+    "fn": ("(a) FN step", "real x \u2192 D\nlabel 1 (real)", "discriminator"),
+    "tn": ("(b) TN step", "G(z) \u2192 frozen D\nlabel 1 (real)", "generator"),
+    "fp": ("(c) FP step", "G(z) \u2192 D\nlabel 0 (fake)", "discriminator"),
+    "tn2": ("(d) TN again", "G(z) \u2192 frozen D\nlabel 1 (real)", "generator"),
+}
+
+
+def _check_audit(label, audit):
+    from ganlib.training import STEPS
+
+    if not isinstance(audit, dict) or set(audit) != set(STEPS):
+        raise ValueError(f"audit {label!r} must map the steps {STEPS} to results, "
+                         f"got {sorted(audit) if isinstance(audit, dict) else type(audit).__name__}")
+    for step in STEPS:
+        row = audit[step]
+        if not isinstance(row, dict) or set(row) != {"generator", "discriminator"} or not all(
+                isinstance(v, (bool, np.bool_)) for v in row.values()):
+            raise ValueError(f"audit {label!r}, step {step!r} must be "
+                             f"{{'generator': bool, 'discriminator': bool}}, got {row!r}")
+    return audit
+
+
+def round_diagram(audits, weights=None):
+    """The four-step round of chapter 2 as a diagram: which network's weights each step moved.
+
+    ``audits`` maps a row label to an audit as :func:`ganlib.freeze.ganlib_round` returns it
+    (``{"fn": {"generator": bool, "discriminator": bool}, ...}``), or is one such audit. Each row
+    shows the four steps in order, G's box above D's; a network whose weights the audit saw change
+    is a filled box ("learns"), one it saw unchanged an empty dashed box. A box the round says
+    should be the other way (D must learn in the FN and FP steps and stay unchanged in the TN
+    steps; G the reverse) gets a thick red frame and the words "should learn" or "should stay".
+    ``weights`` (optional) gives each network's number of weights, ``{"generator": n,
+    "discriminator": m}``, printed in the boxes of the networks that learn.
+    Defined in chapter 2.
+    """
+    from ganlib.training import STEPS
+
+    if isinstance(audits, dict) and set(audits) == set(STEPS):
+        audits = {"": audits}
+    if not isinstance(audits, dict) or not audits:
+        raise ValueError("audits must be an audit or a non-empty dict of label -> audit")
+    audits = {label: _check_audit(label, a) for label, a in audits.items()}
+    if weights is not None:
+        if not isinstance(weights, dict) or set(weights) != {"generator", "discriminator"}:
+            raise ValueError(f"weights must be {{'generator': n, 'discriminator': m}}, got {weights!r}")
+        for k, v in weights.items():
+            if isinstance(v, bool) or not float(v).is_integer() or v < 0:
+                raise ValueError(f"weights[{k!r}] must be a whole number, got {v!r}")
+    labelled = any(label for label in audits)
+    left = 1.5 if labelled else 0.1
+    width = 9.5
+    col_w = (width - left - 0.1) / 4
+    chip_h, gap = 0.56, 0.1
+    row_h = 2 * chip_h + gap + 0.3
+    head_h = 0.95
+    height = head_h + row_h * len(audits)
+    fig, ax = _canvas(width, height)
+    names = {"generator": ("G", GLENN_COLOR), "discriminator": ("D", DAWN_COLOR)}
+    for j, step in enumerate(STEPS):
+        title, inputs, _ = ROUND_STEPS[step]
+        x = left + (j + 0.5) * col_w
+        ax.text(x, height - 0.2, title, ha="center", va="center", fontsize=12, weight="bold")
+        ax.text(x, height - 0.6, inputs, ha="center", va="center", fontsize=10, color="0.25",
+                linespacing=1.15)
+        if j:
+            _arrow(ax, x - col_w / 2 - 0.12, height - 0.2, x - col_w / 2 + 0.12, height - 0.2)
+    for i, (label, audit) in enumerate(audits.items()):
+        y_mid = height - head_h - (i + 0.5) * row_h
+        if label:
+            ax.text(0.08, y_mid, label, ha="left", va="center", fontsize=11, weight="bold")
+        for j, step in enumerate(STEPS):
+            x = left + (j + 0.5) * col_w
+            learner = ROUND_STEPS[step][2]
+            for k, net in enumerate(("generator", "discriminator")):
+                short, color = names[net]
+                y = y_mid + (0.5 - k) * (chip_h + gap)
+                moved = bool(audit[step][net])
+                wrong = moved != (net == learner)
+                red = "#c00000"
+                if moved:
+                    count = "" if weights is None else f"\n({int(weights[net]):,} weights)"
+                    text = f"{short} learns" + ("\nshould stay" if wrong else count)
+                    _box(ax, x, y, col_w - 0.14, chip_h, text, face=color,
+                         edge=red if wrong else color, ink="white", weight="bold", size=10,
+                         lw=3.0 if wrong else 1.2)
+                else:
+                    text = f"{short} unchanged" + ("\nshould learn" if wrong else "")
+                    _box(ax, x, y, col_w - 0.14, chip_h, text, face="white",
+                         edge=red if wrong else "0.6", ink=red if wrong else "0.45", size=10,
+                         weight="bold" if wrong else "normal", style="-" if wrong else "--",
+                         lw=3.0 if wrong else 1.2)
+    return fig
+
+
+def _layer_line(layer):
+    """One line per layer for the combined-model diagram: its kind and size."""
+    kind = type(layer).__name__
+    units = getattr(layer, "units", None)
+    if units is not None:
+        activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
+        return f"{kind}({units}" + (f", {activation})" if activation != "linear" else ")")
+    return kind
+
+
+def _n_weights(variables):
+    return int(sum(int(np.prod(v.shape)) for v in variables))
+
+
+def combined_model_diagram(combined):
+    """Chapter 2's combined model G -> D, drawn from the model itself.
+
+    ``combined`` is a functional ``keras.Model`` whose inner models are the generator and the
+    discriminator (in that order), e.g. ``keras.Model(z, discriminator(generator(z)))``. Each
+    network is a box listing its layers and its number of weights, read from the model; a network
+    whose ``trainable`` flag is False is drawn hatched and grey, labelled frozen. The frame says
+    how many of the combined model's weights are trainable (those its training updates), and the
+    arrow below shows the loss's gradient going back through D to G. Defined in chapter 2.
+    """
+    import keras
+
+    if not isinstance(combined, keras.Model):
+        raise ValueError(f"combined must be a keras.Model, got {type(combined).__name__}")
+    inner = [layer for layer in combined.layers if isinstance(layer, keras.Model)]
+    if len(inner) != 2:
+        raise ValueError(f"combined must hold two inner models (generator, discriminator), "
+                         f"found {len(inner)}")
+    generator, discriminator = inner
+    n_in = int(np.prod(combined.input_shape[1:]))
+    n_mid = int(np.prod(generator.output_shape[1:]))
+    n_out = int(np.prod(discriminator.output_shape[1:]))
+    trains = _n_weights(combined.trainable_weights)
+    total = _n_weights(combined.weights)
+
+    width, height = 9.5, 4.0
+    fig, ax = _canvas(width, height)
+    y = 2.3
+    plural = {1: "number"}
+
+    def io_box(x, title, n, w=1.0):
+        _box(ax, x, y, w, 0.95, f"{title}\n{n} {plural.get(n, 'numbers')}", face="white", size=10)
+
+    def net_box(x, model, who, color, w):
+        layers = [_layer_line(layer) for layer in model.layers]
+        n = _n_weights(model.weights)
+        frozen = not model.trainable
+        h = 0.62 + 0.26 * len(layers) + 0.35
+        _box(ax, x, y, w, h, "", face="#eeeeee" if frozen else _LIGHT[color],
+             edge="0.45" if frozen else color, hatch="///" if frozen else None, lw=2.0)
+        top = y + h / 2
+        name = f"{who}: {model.name}"
+        ax.text(x, top - 0.22, name, ha="center", va="center", fontsize=11, weight="bold",
+                color="0.25" if frozen else color,
+                bbox={"facecolor": "#eeeeee" if frozen else _LIGHT[color], "edgecolor": "none",
+                      "pad": 1.0})
+        for k, line in enumerate(layers):
+            ax.text(x, top - 0.55 - 0.26 * k, line, ha="center", va="center", fontsize=10,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+        status = f"{n:,} weights, " + ("frozen" if frozen else "trainable")
+        ax.text(x, y - h / 2 + 0.22, status, ha="center", va="center", fontsize=10,
+                weight="bold", color="0.2" if frozen else color,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+        return h
+
+    xs = {"z": 0.65, "G": 2.3, "Gz": 3.95, "D": 5.65, "Dz": 7.35, "loss": 8.77}
+    io_box(xs["z"], "noise z", n_in, w=1.0)
+    net_box(xs["G"], generator, "G", GLENN_COLOR, 1.75)
+    io_box(xs["Gz"], "G(z)", n_mid, w=0.95)
+    h_d = net_box(xs["D"], discriminator, "D", DAWN_COLOR, 1.95)
+    io_box(xs["Dz"], "D(G(z))", n_out, w=0.95)
+    _box(ax, xs["loss"], y, 1.1, 0.95, "loss with\nlabel 1 (real)", face="white", size=10)
+    edges = [("z", 1.0, "G", 1.75), ("G", 1.75, "Gz", 0.95), ("Gz", 0.95, "D", 1.95),
+             ("D", 1.95, "Dz", 0.95), ("Dz", 0.95, "loss", 1.1)]
+    for a, wa, b, wb in edges:
+        _arrow(ax, xs[a] + wa / 2 + 0.02, y, xs[b] - wb / 2 - 0.02, y)
+    # The gradient of the loss flows back through D (which it does not change) into G.
+    low = y - h_d / 2 - 0.3
+    _arrow(ax, xs["loss"], y - 0.5, xs["G"], y - h_d / 2 + 0.05, color=GLENN_COLOR, lw=1.6,
+           style="-|>", rad=-0.25)
+    d_note = "only G's weights are updated" if not discriminator.trainable else \
+        "G's and D's weights are updated"
+    ax.text((xs["G"] + xs["loss"]) / 2, low - 0.42, f"the gradient flows back through D; {d_note}",
+            ha="center", va="center", fontsize=10, color=GLENN_COLOR)
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(Rectangle((0.05, 0.08), width - 0.1, height - 0.16, fill=False, ls="--",
+                           edgecolor="0.4", lw=1.2))
+    ax.text(0.2, height - 0.3, f"combined model \u201c{combined.name}\u201d: {trains:,} of its "
+            f"{total:,} weights trainable", ha="left", va="center", fontsize=11,
+            weight="bold")
+    return fig
