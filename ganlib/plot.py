@@ -6,6 +6,7 @@ import numpy as np
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Ellipse
+from matplotlib.ticker import MaxNLocator
 
 from ganlib.data import check_points
 
@@ -36,7 +37,10 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
     if bad:
         raise ValueError(f"epochs {bad} are not in snapshots (0 to {len(snapshots) - 1})")
     nrows = -(-len(epochs) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3 * ncols, 3 * nrows), squeeze=False)
+    # 2.3 inches a panel: four panels fit the book's column (688 px) at a readable scale.
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.3 * ncols + 0.5, 2.3 * nrows + 0.2), squeeze=False,
+                             sharex=True, sharey=True)
+    ticks = np.arange(np.ceil(lim[0] / 2.5) * 2.5, lim[1] + 1e-9, 2.5)
     shown = real[:500]
     for ax, epoch in zip(axes.flat, epochs):
         fake = check_points(f"snapshots[{epoch}]", snapshots[epoch])[:500]
@@ -47,9 +51,13 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
         ax.set_xlim(*lim)
         ax.set_ylim(*lim)
         ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"epoch {epoch}", fontsize=10)
+        # Ticks and a light grid, so positions can be read off every panel.
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
+        ax.tick_params(labelsize=8)
+        ax.grid(color="0.9", lw=0.6)
+        ax.set_axisbelow(True)
+        ax.set_title(f"epoch {epoch}", fontsize=11)
     for ax in list(axes.flat)[len(epochs):]:
         ax.axis("off")
     fig.tight_layout()
@@ -65,8 +73,9 @@ def loss_curves(history, ax=None):
     ax.plot(epochs, history["g_loss"], "s-", label="generator (Glenn)", color=FAKE_COLOR)
     ax.axhline(np.log(2), color="gray", ls=":", label="ln 2 ≈ 0.693")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("binary cross-entropy")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves, not on them
     ax.figure.tight_layout()
     return ax.figure
 
@@ -85,8 +94,9 @@ def outcome_counts(history, ax=None):
     for key, style in zip(labels, ("o-", "o--", "s--", "s-")):
         ax.plot(epochs, history[key], style, label=labels[key])
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("decisions per epoch")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves
     ax.figure.tight_layout()
     return ax.figure
 
