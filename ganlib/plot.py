@@ -67,7 +67,7 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
 def loss_curves(history, ax=None):
     """D's and G's mean loss per epoch, with ln 2 (D's loss when it can only guess) marked."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(8.5, 3.5))
     epochs = np.arange(1, len(history["d_loss"]) + 1)
     ax.plot(epochs, history["d_loss"], "o-", label="discriminator (Dawn)", color=REAL_COLOR)
     ax.plot(epochs, history["g_loss"], "s-", label="generator (Glenn)", color=FAKE_COLOR)
@@ -83,7 +83,7 @@ def loss_curves(history, ax=None):
 def outcome_counts(history, ax=None):
     """Counts of D's four outcomes per epoch (threshold 0.5): TP, FN, FP, TN."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(8.5, 3.5))
     epochs = np.arange(1, len(history["tp"]) + 1)
     labels = {
         "tp": "TP: real judged real",
