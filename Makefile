@@ -6,11 +6,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ganlib-installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider
 
-.PHONY: help install test unit nbval book execute bench clean
+.PHONY: help install test unit nbval book site-test execute bench clean
 
 help:
 	@echo "make book     build the site into _build/html from the stored notebook outputs"
 	@echo "make test     unit tests, then every notebook under pytest --nbval in quick mode"
+	@echo "make site-test  build the site, then open every page in headless Chromium (tools/site_test.py)"
 	@echo "make execute  rerun every notebook in full mode and store (stamp) its outputs"
 	@echo "make bench    the speed benchmarks (each prints 'ratio: X' last)"
 
@@ -33,6 +34,12 @@ nbval: $(STAMP)
 book: $(STAMP)
 	rm -rf _build/html
 	$(VENV)/bin/jupyter-book build --all .
+
+# Every page of the built site in headless Chromium: fails on console errors, requests outside the
+# site, broken images, raw TeX, Markdown tables printed as text and figures shrunk below 60 % of
+# their width (the checks are described in tools/site_test.py). Installs Chromium when root.
+site-test: book
+	$(PY) tools/site_test.py _build/html
 
 execute: $(STAMP)
 	$(PY) notebooks/execute.py $(NOTEBOOKS)
