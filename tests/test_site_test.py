@@ -113,3 +113,46 @@ def test_the_summary_and_exit_status(site, capsys):
 def test_no_site_is_a_clear_error(tmp_path, capsys):
     assert site_test.main([str(tmp_path / "nowhere")]) == 2
     assert "no site at" in capsys.readouterr().err
+
+
+# A stand-in for Sphinx's search page: it cuts its one result's snippet from a page whose formula
+# is TeX (as Sphinx's searchtools.js does with htmlToText), optionally with the book's
+# book/_static/search_math.js loaded after it, as the built site loads it.
+FAKE_SEARCH = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>search</title><link rel="icon" href="data:,">
+<script>const Search = {htmlToText: (html, anchor) => new DOMParser().parseFromString(html, "text/html").body.textContent};</script>
+%s
+</head><body><div id="search-results"></div>
+<script>
+document.addEventListener("DOMContentLoaded", () => {
+  const results = document.getElementById("search-results");
+  const summary = document.createElement("p");
+  summary.className = "search-summary";
+  summary.innerText = "Search finished, found 1 page(s) matching the search query.";
+  const item = document.createElement("li");
+  const context = document.createElement("p");
+  context.className = "context";
+  context.textContent = Search.htmlToText('<p>the loss settles at <span class="math notranslate nohighlight">\\(\\ln 2 = -\\log \\frac{1}{2}\\)</span> here</p>');
+  item.appendChild(context);
+  const list = document.createElement("ul");
+  list.appendChild(item);
+  results.append(summary, list);
+});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize("with_fix", [False, True])
+def test_search_snippets_are_checked_for_tex_and_the_book_script_removes_it(tmp_path, with_fix):
+    (tmp_path / "_static").mkdir()
+    script = ""
+    if with_fix:
+        source = os.path.join(ROOT, "book", "_static", "search_math.js")
+        (tmp_path / "_static" / "search_math.js").write_text(open(source, encoding="utf-8").read(), encoding="utf-8")
+        script = '<script src="_static/search_math.js"></script>'
+    (tmp_path / "search.html").write_text(FAKE_SEARCH % script, encoding="utf-8")
+    with site_test.Browser(site_test.ensure_chromium()) as browser:
+        problems = site_test.check_search(browser, str(tmp_path), terms=("loss",))
+    tex = [p for p in problems if p.startswith("raw TeX in a search snippet")]
+    if with_fix:
+        assert problems == []
+    else:
+        assert tex and "\\ln" in tex[0], problems

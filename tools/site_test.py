@@ -30,6 +30,11 @@ load event it waits for its images and for MathJax's first typeset, then fails t
     a block of rendered text (outside code) with a line of the form ``| a | b |`` (starts and
     ends with ``|``, at least three ``|``) or a Markdown table rule ``|---|``: a Markdown table
     that was printed instead of rendered.
+``raw TeX in a search snippet``
+    the site's own search (``search.html?q=...``, served over ``http://127.0.0.1`` from a
+    throw-away local server, since Sphinx's search fetches pages and browsers refuse that on
+    ``file://``), for each of :data:`SEARCH_TERMS`: the result snippets are checked for TeX as
+    above, and a search that finds nothing or logs an error fails too.
 ``figure too narrow``
     an image in the page's content, at least 200 px wide in its file, shown at less than 60 % of
     that width. The course's figures are Matplotlib PNGs whose titles, axis labels and legends are
@@ -44,6 +49,8 @@ from the OS packages (``apt-get install -y chromium``).
 """
 
 import argparse
+import functools
+import http.server
 import json
 import os
 import re
@@ -52,6 +59,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -62,6 +70,8 @@ MIN_FIGURE_NATURAL_WIDTH = 200  # smaller images are icons, not figures
 PAGE_TIMEOUT = 20.0  # seconds for one page to load and settle
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SKIPPED_FOLDERS = ("_static", "_sources")  # theme templates and copied sources, not pages
+#: Words searched for with the site's own search; each appears next to formulas in the book.
+SEARCH_TERMS = ("Jensen", "equilibrium", "cross-entropy")
 
 
 class SiteTestError(RuntimeError):
@@ -129,9 +139,10 @@ class Browser:
             self.close()
             raise
 
-    def open_tab(self):
+    def open_tab(self, block_network=True):
         """A new tab in a new, empty browser context (no cookies, storage or cache from earlier
-        pages: each page is checked as a first-time reader meets it)."""
+        pages: each page is checked as a first-time reader meets it). ``block_network=False``
+        lets http requests through (the search check's local server); all are still reported."""
         self.events.clear()
         self._context = self.call("Target.createBrowserContext")["browserContextId"]
         target = self.call("Target.createTarget", url="about:blank", browserContextId=self._context)["targetId"]
@@ -140,7 +151,7 @@ class Browser:
             self.call(f"{domain}.enable", session=True)
         # The site must work offline: nothing may leave the machine (it is still reported).
         self.call("Network.setBlockedURLs", session=True,
-                  urls=["http://*", "https://*", "ws://*", "wss://*", "ftp://*"])
+                  urls=(["http://*"] if block_network else []) + ["https://*", "ws://*", "wss://*", "ftp://*"])
         self.call("Emulation.setDeviceMetricsOverride", session=True, width=WINDOW[0],
                   height=WINDOW[1], deviceScaleFactor=1, mobile=False)
         self.events.clear()
@@ -228,6 +239,15 @@ class Browser:
         self.close()
 
 
+# What counts as raw TeX in rendered text (see the module's docstring), for both scripts below.
+TEX_JS = r"""[
+    /\$\$[^$]+?\$\$/,
+    /(?<![\\$\w])\$(?=\S)[^$\n]{1,300}?(?<=\S)\$(?![\d$])/,
+    /\\\(.+?\\\)/s,
+    /\\\[.+?\\\]/s,
+    /\\(frac|dfrac|tfrac|mathbb|mathcal|mathrm|mathbf|boldsymbol|operatorname|sqrt|sum|prod|int|log|exp|left|right|begin|end|cdot|times|leq|geq|neq|approx|sim|infty|nabla|partial|alpha|beta|gamma|theta|sigma|mu|lambda|epsilon|varepsilon|mathop|text)(?![A-Za-z])/,
+  ]"""
+
 # Runs in the page once it has loaded; resolves to {"images": [...], "tex": [...], "tables": [...]}.
 PAGE_SCRIPT = r"""
 (async () => {
@@ -283,13 +303,7 @@ PAGE_SCRIPT = r"""
     if (!blocks.has(block)) blocks.set(block, []);
     blocks.get(block).push(node.nodeValue);
   }
-  const TEX = [
-    /\$\$[^$]+?\$\$/,
-    /(?<![\\$\w])\$(?=\S)[^$\n]{1,300}?(?<=\S)\$(?![\d$])/,
-    /\\\(.+?\\\)/s,
-    /\\\[.+?\\\]/s,
-    /\\(frac|dfrac|tfrac|mathbb|mathcal|mathrm|mathbf|boldsymbol|operatorname|sqrt|sum|prod|int|log|exp|left|right|begin|end|cdot|times|leq|geq|neq|approx|sim|infty|nabla|partial|alpha|beta|gamma|theta|sigma|mu|lambda|epsilon|varepsilon|mathop|text)(?![A-Za-z])/,
-  ];
+  const TEX = %(tex)s;
   const TABLE_LINE = /^\|.*\|.*\|$/;
   const TABLE_RULE = /\|\s*:?-{3,}:?\s*\|/;
   const tex = [], tables = [];
@@ -310,7 +324,40 @@ PAGE_SCRIPT = r"""
   }
   return {images, tex, tables};
 })()
-""" % {"min_scale": MIN_FIGURE_SCALE, "min_natural": MIN_FIGURE_NATURAL_WIDTH}
+""" % {"min_scale": MIN_FIGURE_SCALE, "min_natural": MIN_FIGURE_NATURAL_WIDTH, "tex": TEX_JS}
+
+# Runs on search.html?q=...: waits for the search to finish and its snippets to arrive; resolves
+# to {"status": ..., "results": N, "snippets": N, "tex": [...]}.
+SEARCH_SCRIPT = r"""
+(async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const TEX = %(tex)s;
+  const deadline = Date.now() + %(timeout_ms)d;
+  let status = "", items = [], contexts = [];
+  while (Date.now() < deadline) {
+    status = (document.querySelector("#search-results .search-summary") || {}).innerText || "";
+    items = document.querySelectorAll("#search-results li");
+    contexts = document.querySelectorAll("#search-results li p.context");
+    if (/finished/i.test(status) && contexts.length >= items.length) break;
+    await sleep(100);
+  }
+  await sleep(200);
+  contexts = document.querySelectorAll("#search-results li p.context");
+  const tex = [];
+  for (const p of contexts) {
+    const text = p.innerText;
+    for (const pattern of TEX) {
+      const m = text.match(pattern);
+      if (m) {
+        const start = Math.max(0, m.index - 30);
+        tex.push(text.slice(start, m.index + m[0].length + 30).replace(/\s+/g, " ").trim());
+        break;
+      }
+    }
+  }
+  return {status, results: items.length, snippets: contexts.length, tex};
+})()
+""" % {"tex": TEX_JS, "timeout_ms": int(PAGE_TIMEOUT * 1000)}
 
 
 def _inside(url, root):
@@ -414,6 +461,72 @@ def _check_loaded_page(browser, path, root):
     return list(dict.fromkeys(problems))  # each problem once, in order
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _console_problems(events):
+    problems = []
+    for event in events:
+        method, params = event["method"], event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            text = (details.get("exception") or {}).get("description") or details.get("text", "")
+            problems.append(f"console error: uncaught {text.splitlines()[0] if text else 'exception'}")
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            problems.append(f"console error: console.{params['type']}: {text[:200]}")
+        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+            problems.append(f"console error: [{params['entry'].get('source')}] {params['entry'].get('text', '')[:200]}")
+    return problems
+
+
+def check_search(browser, root, terms=SEARCH_TERMS):
+    """Search the site for each term with its own search page, served from a local http server;
+    return the problems (none when there is no search.html)."""
+    if not os.path.isfile(os.path.join(root, "search.html")):
+        return []
+    handler = functools.partial(_QuietHandler, directory=root)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    problems = []
+    try:
+        for term in terms:
+            browser.open_tab(block_network=False)
+            try:
+                url = base + "search.html?q=" + urllib.parse.quote(term)
+                browser.call("Page.navigate", session=True, url=url)
+                browser.wait_for("Page.loadEventFired", PAGE_TIMEOUT)
+                result = browser.call("Runtime.evaluate", session=True, expression=SEARCH_SCRIPT,
+                                      awaitPromise=True, returnByValue=True, timeout=PAGE_TIMEOUT * 1000 + 5000)
+                browser.wait_for("(settle)", 0.1)
+                if "exceptionDetails" in result:
+                    problems.append(f"search for {term!r}: the checker's script failed")
+                    continue
+                found = result["result"]["value"]
+                if not found["results"]:
+                    problems.append(f"search for {term!r} found nothing ({found['status'] or 'no status'})")
+                elif found["snippets"] < found["results"]:
+                    problems.append(f"search for {term!r}: {found['results'] - found['snippets']} of "
+                                    f"{found['results']} results have no snippet")
+                for text in found["tex"]:
+                    problems.append(f"raw TeX in a search snippet for {term!r}: \"{text}\"")
+                problems += [f"search for {term!r}: {p}" for p in _console_problems(browser.events)]
+                for event in browser.events:
+                    if event["method"] == "Network.requestWillBeSent":
+                        requested = event["params"]["request"]["url"]
+                        if not requested.startswith((base, "data:", "blob:", "about:")):
+                            problems.append(f"search for {term!r}: request outside the site: {requested[:160]}")
+            finally:
+                browser.close_tab()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return list(dict.fromkeys(problems))
+
+
 def site_pages(root):
     """Every HTML page under root, sorted, except the theme's templates and copied sources."""
     pages = []
@@ -424,8 +537,9 @@ def site_pages(root):
     return sorted(pages)
 
 
-def check_site(root, pages=None, chromium=None, out=None):
-    """Check pages (default: every page under root); print a line per page and a summary.
+def check_site(root, pages=None, chromium=None, out=None, search=None):
+    """Check pages (default: every page under root), then the site's search (default: when
+    checking every page); print a line per page and a summary.
 
     Returns {relative path: [problems]}.
     """
@@ -440,6 +554,7 @@ def check_site(root, pages=None, chromium=None, out=None):
             raise SiteTestError(f"no such page: {', '.join(missing)}")
     else:
         pages = site_pages(root)
+        search = True if search is None else search
     if not pages:
         raise SiteTestError(f"no HTML pages under {root}")
     results = {}
@@ -457,6 +572,17 @@ def check_site(root, pages=None, chromium=None, out=None):
             else:
                 print(f"ok    {name}  ({seconds:.1f} s)", file=out)
             out.flush()
+        if search:
+            started = time.monotonic()
+            problems = check_search(browser, root)
+            if problems or os.path.isfile(os.path.join(root, "search.html")):
+                results["search.html?q=..."] = problems
+                if problems:
+                    print(f"FAIL  search  ({len(problems)} problems, {time.monotonic() - started:.1f} s)", file=out)
+                    for problem in problems:
+                        print(f"        - {problem}", file=out)
+                else:
+                    print(f"ok    search for {', '.join(SEARCH_TERMS)}  ({time.monotonic() - started:.1f} s)", file=out)
     bad = [name for name, problems in results.items() if problems]
     count = sum(len(results[name]) for name in bad)
     if bad:
