@@ -537,6 +537,17 @@ def site_pages(root):
     return sorted(pages)
 
 
+def _report(out, name, problems, seconds):
+    """One line for a checked page (ok or FAIL), then one line per problem."""
+    if problems:
+        print(f"FAIL  {name}  ({len(problems)} problem{'s' * (len(problems) != 1)}, {seconds:.1f} s)", file=out)
+        for problem in problems:
+            print(f"        - {problem}", file=out)
+    else:
+        print(f"ok    {name}  ({seconds:.1f} s)", file=out)
+    out.flush()
+
+
 def check_site(root, pages=None, chromium=None, out=None, search=None):
     """Check pages (default: every page under root), then the site's search (default: when
     checking every page); print a line per page and a summary.
@@ -564,25 +575,13 @@ def check_site(root, pages=None, chromium=None, out=None, search=None):
             problems = check_page(browser, path, root)
             name = os.path.relpath(path, root)
             results[name] = problems
-            seconds = time.monotonic() - started
-            if problems:
-                print(f"FAIL  {name}  ({len(problems)} problem{'s' * (len(problems) != 1)}, {seconds:.1f} s)", file=out)
-                for problem in problems:
-                    print(f"        - {problem}", file=out)
-            else:
-                print(f"ok    {name}  ({seconds:.1f} s)", file=out)
-            out.flush()
+            _report(out, name, problems, time.monotonic() - started)
         if search:
             started = time.monotonic()
             problems = check_search(browser, root)
             if problems or os.path.isfile(os.path.join(root, "search.html")):
                 results["search.html?q=..."] = problems
-                if problems:
-                    print(f"FAIL  search  ({len(problems)} problems, {time.monotonic() - started:.1f} s)", file=out)
-                    for problem in problems:
-                        print(f"        - {problem}", file=out)
-                else:
-                    print(f"ok    search for {', '.join(SEARCH_TERMS)}  ({time.monotonic() - started:.1f} s)", file=out)
+                _report(out, f"search for {', '.join(SEARCH_TERMS)}", problems, time.monotonic() - started)
     bad = [name for name, problems in results.items() if problems]
     count = sum(len(results[name]) for name in bad)
     if bad:
