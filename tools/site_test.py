@@ -419,22 +419,11 @@ def _check_loaded_page(browser, path, root):
     browser.wait_for("(settle)", 0.1)  # collect events that arrived with the last reply
 
     requested, failed = {}, []
+    # Failed requests come again as network log entries; they are reported below instead.
+    problems += _console_problems(browser.events, root, network_entries=False)
     for event in browser.events:
         method, params = event["method"], event.get("params", {})
-        if method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            text = (details.get("exception") or {}).get("description") or details.get("text", "")
-            problems.append(f"console error: uncaught {text.splitlines()[0] if text else 'exception'}"
-                            f" ({_short(details.get('url', ''), root)}:{details.get('lineNumber', 0) + 1})")
-        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
-            problems.append(f"console error: console.{params['type']}: {text[:200]}")
-        elif method == "Log.entryAdded":
-            entry = params["entry"]
-            # Failed requests come again as network log entries; they are reported below instead.
-            if entry.get("level") == "error" and entry.get("source") != "network":
-                problems.append(f"console error: [{entry.get('source')}] {entry.get('text', '')[:200]}")
-        elif method == "Network.requestWillBeSent":
+        if method == "Network.requestWillBeSent":
             requested[params["requestId"]] = params["request"]["url"]
         elif method == "Network.loadingFailed":
             failed.append((params["requestId"], params.get("errorText", "")))
@@ -466,19 +455,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _console_problems(events):
+def _console_problems(events, root, network_entries=True):
+    """The console errors among a tab's DevTools events: uncaught exceptions, console.error and
+    console.assert calls, and browser log entries of level error (network ones only when
+    ``network_entries``)."""
     problems = []
     for event in events:
         method, params = event["method"], event.get("params", {})
         if method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
             text = (details.get("exception") or {}).get("description") or details.get("text", "")
-            problems.append(f"console error: uncaught {text.splitlines()[0] if text else 'exception'}")
+            problems.append(f"console error: uncaught {text.splitlines()[0] if text else 'exception'}"
+                            f" ({_short(details.get('url', ''), root)}:{details.get('lineNumber', 0) + 1})")
         elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
             text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
             problems.append(f"console error: console.{params['type']}: {text[:200]}")
-        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-            problems.append(f"console error: [{params['entry'].get('source')}] {params['entry'].get('text', '')[:200]}")
+        elif method == "Log.entryAdded":
+            entry = params["entry"]
+            if entry.get("level") == "error" and (network_entries or entry.get("source") != "network"):
+                problems.append(f"console error: [{entry.get('source')}] {entry.get('text', '')[:200]}")
     return problems
 
 
@@ -513,7 +508,7 @@ def check_search(browser, root, terms=SEARCH_TERMS):
                                     f"{found['results']} results have no snippet")
                 for text in found["tex"]:
                     problems.append(f"raw TeX in a search snippet for {term!r}: \"{text}\"")
-                problems += [f"search for {term!r}: {p}" for p in _console_problems(browser.events)]
+                problems += [f"search for {term!r}: {p}" for p in _console_problems(browser.events, root)]
                 for event in browser.events:
                     if event["method"] == "Network.requestWillBeSent":
                         requested = event["params"]["request"]["url"]
