@@ -101,8 +101,9 @@ def test_flops_are_counted_from_the_layer_shapes():
     # By hand: Dense 64 -> 6272; ConvT 4x4 128 -> 64 on a 7x7 input; Conv 3x3 64 -> 64 to 14x14;
     # ConvT 4x4 64 -> 1 on 14x14.
     g_by_hand = 2 * (64 * 6272 + 16 * 128 * 64 * 49 + 9 * 64 * 64 * 196 + 16 * 64 * 1 * 196)
-    # Conv 4x4 1 -> 64 to 14x14; Conv 4x4 64 -> 128 to 7x7; Dense 6272 -> 1.
-    d_by_hand = 2 * (16 * 1 * 64 * 196 + 16 * 64 * 128 * 49 + 6272)
+    # Conv 4x4 1 -> 64 to 14x14; Conv 4x4 64 -> 128 to 7x7; Conv 4x4 128 -> 256 to 4x4;
+    # Dense 4096 -> 1.
+    d_by_hand = 2 * (16 * 1 * 64 * 196 + 16 * 64 * 128 * 49 + 16 * 128 * 256 * 16 + 4096)
     assert models.forward_flops(g) == g_by_hand and models.forward_flops(d) == d_by_hand
     assert training.round_flops(g, d, 64) == 64 * (7 * g_by_hand + 10 * d_by_hand)
     with pytest.raises(ValueError, match="model"):

@@ -151,6 +151,9 @@ def test_compact_networks_have_the_described_shapes():
     assert g.input_shape == (None, 64) and g.output_shape == (None, 28, 28, 1)
     assert d.output_shape == (None, 1)
     assert any(isinstance(l, keras.layers.BatchNormalization) for l in d.layers)
+    # Three strided convolutions take the image 28 -> 14 -> 7 -> 4 before the verdict.
+    convs = [l for l in d.layers if isinstance(l, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [64, 128, 256] and convs[-1].output.shape[1:3] == (4, 4)
 
 
 def test_time_budget_stops_after_the_first_epoch_past_it(tmp_path, mnist):
