@@ -73,6 +73,128 @@ def _new_run_dir(stem):
     return path
 
 
+def _conditional_options(parser, epochs_help):
+    _common(parser, epochs_help,
+            out_help="folder for the checkpoint and figures; must not hold a run unless --resume "
+                     "(default: a new folder runs/EXPERIMENT, runs/EXPERIMENT-2, ...)")
+    parser.add_argument("--minutes", type=_positive_float, default=None,
+                        help="stop after the first epoch past this many minutes of training "
+                             "(default: the budget's; CPU 10 for cgan and acgan, 6 for pix2pix)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out after its last complete epoch")
+
+
+def _run_folder(args, stem):
+    """``--out`` checked (and ``--resume`` against it) before any work, or a new folder."""
+    from ganlib import checkpoint
+    from ganlib.files import check_out_dir
+
+    if args.resume and not args.out:
+        raise ValueError("--resume needs --out: the folder of the run to continue")
+    if not args.out:
+        # A new folder for every run: an earlier run is never overwritten.
+        return _new_run_dir(os.path.join("runs", stem))
+    out = check_out_dir(args.out, "--out")
+    holds_run = os.path.exists(os.path.join(out, checkpoint.CHECKPOINT_NAME))
+    if args.resume and not holds_run:
+        raise ValueError(f"--resume: there is no run to continue in {out!r} "
+                         f"(no {checkpoint.CHECKPOINT_NAME})")
+    if holds_run and not args.resume:
+        raise ValueError(f"--out {out!r} already holds a run; pass --resume to continue it "
+                         "or choose another folder")
+    return out
+
+
+def _chapter8_overrides(args):
+    overrides = {}
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    if args.minutes is not None:
+        overrides["minutes"] = args.minutes
+    return overrides
+
+
+def _run_conditional(args):
+    import matplotlib.pyplot as plt
+
+    from ganlib import conditional, config, metrics
+    from ganlib.dcgan import image_grid
+
+    cfg = config.conditional_config(args.experiment, **_chapter8_overrides(args))
+    out = _run_folder(args, args.experiment)
+    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
+          flush=True)
+    from ganlib.data import load_mnist
+
+    data = load_mnist()
+    classifier = metrics.get_classifier(data=data)
+    run = conditional.train_conditional(cfg, seed=args.seed, out_dir=out, resume=args.resume,
+                                        data=data, classifier=classifier, verbose=2)
+    per_class = 100 if cfg.budget != "quick" else 20
+    report = conditional.label_report(run.gan, classifier, per_class, seed=args.seed,
+                                      reference=data.x_test)
+    plt.imsave(os.path.join(out, "digits_by_label.png"), image_grid(run.grids[-1], ncols=10), cmap="gray")
+    print(f"{args.experiment}: label accuracy {100 * report['label_accuracy']:.1f}%, classifier score "
+          f"{report['classifier_score']:.2f}, FID {report['fid']:.1f}, class KL {report['class_kl']:.3f}",
+          flush=True)
+    return {
+        "label_accuracy": report["label_accuracy"],
+        "per_class_accuracy": report["per_class_accuracy"],
+        "confusion": report["confusion"],
+        "classifier_score": report["classifier_score"],
+        "fid": report["fid"],
+        "class_kl": report["class_kl"],
+        "classes_present": report["classes_present"],
+        "samples": len(report["confusion"]) * per_class,
+        "epochs": len(run.history.get("d_loss", [])),
+        "resumed_from": run.resumed_from,
+        "minutes": (run.history.get("minutes") or [None])[-1],
+        "seconds": round(run.seconds, 1),
+        "kind": args.experiment,
+        "budget": cfg.budget,
+        "data_source": run.data_source,
+        "out": out,
+    }
+
+
+def _run_pix2pix(args):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ganlib import conditional, config
+
+    cfg = config.pix2pix_config(args.task, **_chapter8_overrides(args))
+    out = _run_folder(args, f"pix2pix-{args.task}")
+    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
+          flush=True)
+    run = conditional.train_pix2pix(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
+    strip = np.concatenate([np.concatenate(list(run.examples[k][..., 0]), axis=1)
+                            for k in run.examples], axis=0)
+    plt.imsave(os.path.join(out, "strip.png"), (strip + 1) / 2, cmap="gray", vmin=0, vmax=1)
+    methods = {k: v for k, v in run.results.items() if k != "truth"}
+    for name, r in methods.items():
+        print(f"{args.task} {name}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}, classifier accuracy "
+              f"{100 * r['classifier_accuracy']:.1f}%", flush=True)
+    gan = methods["gan"]
+    return {
+        "task": args.task,
+        "psnr": gan["psnr"],
+        "ssim": gan["ssim"],
+        "classifier_accuracy": gan["classifier_accuracy"],
+        "sharpness": gan["sharpness"],
+        "methods": methods,
+        "truth": run.results["truth"],
+        "test_digits": cfg.eval_samples,
+        "epochs": len(run.history.get("d_loss", [])),
+        "l1_epochs": len(run.l1_history.get("loss", [])),
+        "resumed_from": run.resumed_from,
+        "seconds": round(run.seconds + run.l1_seconds, 1),
+        "budget": cfg.budget,
+        "data_source": run.data_source,
+        "out": out,
+    }
+
+
 def build_parser():
     parser = _Parser(prog="python -m ganlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="experiment", metavar="experiment", parser_class=_Parser)
@@ -119,6 +241,18 @@ def build_parser():
                         "--resume (default: a new folder runs/progan, runs/progan-2, ...)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint (the right phase and alpha)")
+
+    for kind, what in (("cgan", "a conditional GAN: the label joined to the noise and the image"),
+                       ("acgan", "an auxiliary-classifier GAN: D also names the digit")):
+        k = sub.add_parser(kind, help=f"{what} (chapter 8)")
+        _conditional_options(k, "epochs, at most (default: the budget's; CPU 200 within --minutes, "
+                                "GPU 30, quick 2)")
+    x = sub.add_parser("pix2pix", help="image-to-image GAN: super-resolution or inpainting of "
+                       "digits, beside an L1-only twin and the plain baseline (chapter 8)")
+    x.add_argument("--task", choices=("superres", "inpaint"), required=True,
+                   help="superres: 7x7 digits back to 28x28; inpaint: fill a 12x12 square")
+    _conditional_options(x, "epochs of the GAN, at most (default: the budget's; CPU 200 within "
+                            "--minutes, GPU 30, quick 1); the L1-only network takes twice as many")
 
     c = sub.add_parser("collapse", help="a small DCGAN on MNIST with poorly chosen hyperparameters "
                        "(chapter 7)")
@@ -336,7 +470,8 @@ def main(argv=None):
 
         os.environ[QUICK_ENV] = "1"
     runners = {"gaussian": _run_gaussian, "freeze-audit": _run_freeze_audit, "dcgan": _run_dcgan,
-               "mixture": _run_mixture, "collapse": _run_collapse, "progan": _run_progan}
+               "mixture": _run_mixture, "collapse": _run_collapse, "progan": _run_progan,
+               "cgan": _run_conditional, "acgan": _run_conditional, "pix2pix": _run_pix2pix}
     try:
         result = runners[args.experiment](args)
     except (ValueError, FloatingPointError, OSError) as exc:

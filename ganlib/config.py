@@ -319,3 +319,126 @@ def progan_config(quick: bool | None = None, budget_name: str | None = None, **o
     if unknown:
         raise ValueError(f"unknown ProGANConfig setting(s) {unknown}; expected some of {sorted(known)}")
     return ProGANConfig(budget=name, **{**_PROGAN_BUDGETS[name], **overrides})
+
+
+#: Chapter 8's label-conditional GANs.
+CONDITIONAL_KINDS = ("cgan", "acgan")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConditionalConfig:
+    """Hyperparameters of chapter 8's CGAN and ACGAN (ganlib.conditional): chapter 5's compact
+    DCGAN with a label, the same optimizers, noise, batch and averaged generator."""
+
+    kind: str = "cgan"
+    # Passes over the training images (at most; see minutes).
+    epochs: int = 200
+    # Stop after the first epoch that ends past this many minutes of training (None: no limit).
+    minutes: float | None = None
+    batch_size: int = 64
+    latent_dim: int = 64
+    learning_rate: float = 5e-4
+    d_learning_rate: float = 1.5e-3
+    ema_momentum: float = 0.999
+    # ACGAN: weight of the class head's cross-entropy in both players' losses.
+    class_weight: float = 1.0
+    # Generated digits scored after every epoch (label accuracy, classifier score, FID).
+    metric_samples: int = 2000
+    # Use only the first n training images (None: all of them).
+    n_train: int | None = None
+    budget: str = "cpu"
+
+    def __post_init__(self):
+        if self.kind not in CONDITIONAL_KINDS:
+            raise ValueError(f"kind must be one of {CONDITIONAL_KINDS}, got {self.kind!r}")
+        _check_common(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pix2PixConfig:
+    """Hyperparameters of chapter 8's image-to-image GANs (ganlib.conditional): Isola et al.'s
+    losses and optimizer (Adam 2e-4, beta_1 = 0.5, L1 weight 100) on 28x28 digits."""
+
+    # "superres" (7x7 -> 28x28) or "inpaint" (a 12x12 square).
+    task: str = "superres"
+    epochs: int = 200
+    minutes: float | None = None
+    batch_size: int = 64
+    learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    l1_weight: float = 100.0
+    # Held-out test digits the three methods are scored on.
+    eval_samples: int = 1000
+    n_train: int | None = None
+    budget: str = "cpu"
+
+    def __post_init__(self):
+        if self.task not in ("superres", "inpaint"):
+            raise ValueError(f"task must be 'superres' or 'inpaint', got {self.task!r}")
+        if not self.l1_weight >= 0:
+            raise ValueError(f"l1_weight must be 0 or more, got {self.l1_weight!r}")
+        _check_common(self)
+
+
+def _check_common(cfg):
+    """Checks shared by chapter 8's configurations."""
+    if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, int) or cfg.epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {cfg.epochs!r}")
+    if cfg.minutes is not None and (isinstance(cfg.minutes, bool) or
+                                    not isinstance(cfg.minutes, (int, float)) or not cfg.minutes > 0):
+        raise ValueError(f"minutes must be a positive number or None, got {cfg.minutes!r}")
+    if isinstance(cfg.batch_size, bool) or not isinstance(cfg.batch_size, int) or cfg.batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {cfg.batch_size!r}")
+    if cfg.n_train is not None and (isinstance(cfg.n_train, bool) or not isinstance(cfg.n_train, int)
+                                    or cfg.n_train < cfg.batch_size):
+        raise ValueError(f"n_train must be None or at least batch_size ({cfg.batch_size}), "
+                         f"got {cfg.n_train!r}")
+    if cfg.budget not in BUDGETS:
+        raise ValueError(f"budget must be one of {BUDGETS}, got {cfg.budget!r}")
+
+
+#: Chapter 8's budgets. CPU: the book's stored run, 10 minutes for each of CGAN and ACGAN and 6
+#: for each image-to-image GAN (its L1-only twin then takes as many generator steps), about 40
+#: minutes in all; GPU: the full 60,000 digits when downloadable, 30 epochs.
+_CONDITIONAL_BUDGETS = {
+    "quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
+    "cpu": {"epochs": 200, "minutes": 10.0},
+    "gpu": {"epochs": 30},
+}
+_PIX2PIX_BUDGETS = {
+    "quick": {"epochs": 1, "n_train": 256, "eval_samples": 200},
+    "cpu": {"epochs": 200, "minutes": 6.0},
+    "gpu": {"epochs": 30},
+}
+
+
+def conditional_config(kind: str = "cgan", quick: bool | None = None, budget_name: str | None = None,
+                       **overrides) -> ConditionalConfig:
+    """Chapter 8's CGAN or ACGAN configuration for the budget of this run (see :func:`budget`)."""
+    name = _budget_name(quick, budget_name)
+    _check_overrides_of(ConditionalConfig, overrides)
+    return ConditionalConfig(kind=kind, budget=name, **{**_CONDITIONAL_BUDGETS[name], **overrides})
+
+
+def pix2pix_config(task: str = "superres", quick: bool | None = None, budget_name: str | None = None,
+                   **overrides) -> Pix2PixConfig:
+    """Chapter 8's image-to-image configuration for ``task`` and the budget of this run."""
+    name = _budget_name(quick, budget_name)
+    _check_overrides_of(Pix2PixConfig, overrides)
+    return Pix2PixConfig(task=task, budget=name, **{**_PIX2PIX_BUDGETS[name], **overrides})
+
+
+def _budget_name(quick, budget_name):
+    name = budget(quick) if budget_name is None else budget_name
+    if name not in BUDGETS:
+        raise ValueError(f"budget_name must be one of {BUDGETS}, got {name!r}")
+    return name
+
+
+def _check_overrides_of(config_class, overrides):
+    known = {field.name for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(overrides) - known - {"kind", "task", "budget"})
+    bad = sorted(set(overrides) & {"kind", "task", "budget"})
+    if unknown or bad:
+        raise ValueError(f"unknown {config_class.__name__} setting(s) {unknown or bad}; "
+                         f"expected some of {sorted(known - {'kind', 'task', 'budget'})}")

@@ -673,3 +673,73 @@ def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
         "classes_present": _classes_present(counts),
         "class_histogram": counts.tolist(),
     }
+
+
+# --- image-to-image metrics (chapter 8) -----------------------------------------------------------
+
+
+def _check_pair(a, b):
+    a, b = _check_images("images", a, min_n=1), _check_images("reference", b, min_n=1)
+    if a.shape != b.shape:
+        raise ValueError(f"images and reference must have the same shape, got {a.shape} and {b.shape}")
+    return a[..., 0].astype("float64"), b[..., 0].astype("float64")
+
+
+def psnr(images, reference) -> np.ndarray:
+    """Peak signal-to-noise ratio of each image against its reference, in dB: 10 log10(R^2 / MSE)
+    with R = 2, the range of [-1, 1] (the same as 10 log10(1 / MSE) on [0, 1] pixels). Higher is
+    closer; an exact copy gives infinity. Returns one value per image. Defined in chapter 8."""
+    a, b = _check_pair(images, reference)
+    mse = np.mean((a - b) ** 2, axis=(1, 2))
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(4.0 / mse)
+
+
+def _box_mean(x, size):
+    """Mean over every ``size`` x ``size`` window that fits inside the image (valid positions)."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(1, 2))
+    return windows.mean(axis=(-2, -1))
+
+
+def ssim(images, reference, win_size: int = 7) -> np.ndarray:
+    """Structural similarity (Wang et al. 2004) of each image against its reference, 1 for a copy.
+
+    The same definition as scikit-image's ``structural_similarity`` with its defaults
+    (``data_range=2`` for [-1, 1]): local means, variances (sample, n - 1) and covariance over
+    ``win_size`` x ``win_size`` windows, constants K1 = 0.01 and K2 = 0.03, averaged over the
+    windows that lie inside the image. Returns one value per image. Defined in chapter 8.
+    """
+    a, b = _check_pair(images, reference)
+    win_size = _check_positive_int("win_size", win_size)
+    if win_size % 2 == 0 or win_size > min(a.shape[1:]):
+        raise ValueError(f"win_size must be odd and at most the image size, got {win_size}")
+    c1, c2 = (0.01 * 2.0) ** 2, (0.03 * 2.0) ** 2
+    n_win = win_size * win_size
+    cov_norm = n_win / (n_win - 1.0)
+    ux, uy = _box_mean(a, win_size), _box_mean(b, win_size)
+    vx = cov_norm * (_box_mean(a * a, win_size) - ux * ux)
+    vy = cov_norm * (_box_mean(b * b, win_size) - uy * uy)
+    vxy = cov_norm * (_box_mean(a * b, win_size) - ux * uy)
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux ** 2 + uy ** 2 + c1) * (vx + vy + c2))
+    return s.mean(axis=(1, 2))
+
+
+def sharpness(images) -> np.ndarray:
+    """Root-mean-square gradient of each image, on [0, 1] pixels: the square root of the mean of
+    dx^2 + dy^2, the differences between neighbouring pixels. A blurred edge spreads its rise over
+    several pixels: the plain mean of |gradient| would not notice (the rises add up to the same
+    total), the squares do (an edge spread over 4 pixels gives a quarter of the energy, half the
+    RMS). Crisp strokes score high, blurred ones low. Defined in chapter 8."""
+    x = (_check_images("images", images, min_n=1)[..., 0].astype("float64") + 1.0) / 2.0
+    dx, dy = np.diff(x, axis=2)[:, :-1, :], np.diff(x, axis=1)[:, :, :-1]
+    return np.sqrt((dx ** 2 + dy ** 2).mean(axis=(1, 2)))
+
+
+def classifier_accuracy(images, labels, classifier) -> float:
+    """Fraction of ``images`` the classifier reads as their ``labels``. Defined in chapter 8."""
+    _check_classifier(classifier)
+    x = _check_images("images", images, min_n=1)
+    labels = np.asarray(labels)
+    if labels.shape != (len(x),) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be {len(x)} whole numbers, one per image, got shape {labels.shape}")
+    return float(np.mean(_activations(x, classifier)[1].argmax(axis=1) == labels))

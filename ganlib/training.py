@@ -391,27 +391,35 @@ class GAN(keras.Model):
         d_loss_fake, p_fake = self._d_step(s, self._fakes(s, z_fp), 0.0)  # (c) FP step
         g_loss_2 = self._g_step(s, z_tn2)  # (d) TN step again
 
-        if self.ema_generator is not None:
-            # The average starts short and grows: momentum min(m, (1 + t) / (10 + t)) after t
-            # rounds, so early weights, far from the answer, are soon forgotten.
-            t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32") / 2.0
-            m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
-            ema = self.ema_generator.weights
-            new = [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(self.generator.weights))]
-            s.set(ema, new)
+        self._update_ema(s)
+        self._record(s, (d_loss_real + d_loss_fake) / 2.0, (g_loss_1 + g_loss_2) / 2.0, p_real, p_fake)
 
+    def _update_ema(self, s):
+        """Move the averaged generator's weights towards the live generator's (two G steps a round)."""
+        if self.ema_generator is None:
+            return
+        # The average starts short and grows: momentum min(m, (1 + t) / (10 + t)) after t
+        # rounds, so early weights, far from the answer, are soon forgotten.
+        t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32") / 2.0
+        m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
+        ema = self.ema_generator.weights
+        new = [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(self.generator.weights))]
+        s.set(ema, new)
+
+    def _record(self, s, d_loss, g_loss, p_real, p_fake, extra=()):
+        """Add a round's losses and D's outcome counts (threshold 0.5; every output of D counts,
+        so a patch discriminator's counts are patches) to the metrics; ``extra`` holds further
+        ``(metric, value)`` pairs."""
         judged_real = [ops.sum(ops.cast(p >= 0.5, "float32")) for p in (p_real, p_fake)]
-        n_real, n_fake = (ops.cast(ops.shape(p)[0], "float32") for p in (p_real, p_fake))
+        n_real, n_fake = (ops.cast(ops.size(p), "float32") for p in (p_real, p_fake))
         counts = {
             "tp": judged_real[0],
             "fn": n_real - judged_real[0],
             "fp": judged_real[1],
             "tn": n_fake - judged_real[1],
         }
-        updates = [
-            (self.d_loss_tracker, (d_loss_real + d_loss_fake) / 2.0),
-            (self.g_loss_tracker, (g_loss_1 + g_loss_2) / 2.0),
-        ] + [(t, counts[t.name]) for t in self.outcome_trackers]
+        updates = [(self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss)]
+        updates += [(t, counts[t.name]) for t in self.outcome_trackers] + list(extra)
         for metric, value in updates:
             s.set(metric.variables, metric.stateless_update_state(s.get(metric.variables), value))
 

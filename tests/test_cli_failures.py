@@ -62,6 +62,18 @@ BAD = [
     ["dcgan", "--resume", "--out", "empty"],
     ["dcgan", "--resume", "--out", "nowhere"],
     ["dcgan", "--out", "held"],
+    # chapter 8
+    ["cgan", "--epochs", "-1"],
+    ["acgan", "--minutes", "0"],
+    ["cgan", "--seed", "x"],
+    ["pix2pix"],
+    ["pix2pix", "--task", "colorize"],
+    ["cgan", "--out", "a-file"],
+    ["pix2pix", "--task", "inpaint", "--out", "a-file/sub"],
+    ["acgan", "--resume"],
+    ["cgan", "--resume", "--out", "empty"],
+    ["acgan", "--out", "held"],
+    ["pix2pix", "--task", "superres", "--out", "held"],
 ]
 
 

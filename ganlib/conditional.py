@@ -1,0 +1,765 @@
+"""Conditional GANs on MNIST (chapter 8): CGAN, ACGAN and pix2pix-style image-to-image GANs.
+
+The source texts give the counterfeiter a label beside his noise: *which* digit to draw. Three
+ways to use it, all trained by the fused four-step round of :class:`ganlib.training.GAN` (explicit
+variable lists, TensorFlow and JAX):
+
+- **CGAN** (Mirza and Osindero 2014): the label's embedding is joined to the noise in G and to
+  the image in D, so D judges (image, label) pairs: a good 3 labelled 7 is a fake.
+- **ACGAN** (Odena et al. 2017): D sees only the image and has a second head that names its
+  class; both players also learn from that head's cross-entropy (D on real and generated digits,
+  G on its own, with the labels it was asked for).
+- **pix2pix** (Isola et al. 2017): G is a U-Net from a damaged digit to a whole one, D a patch
+  discriminator on (input, output) pairs; G's loss is the adversarial one plus lambda times the
+  L1 distance to the true digit. Two tasks: super-resolution of digits shrunk to 7x7 and
+  inpainting of a masked square.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+
+import keras
+from keras import layers, ops
+
+from ganlib.data import _check_positive_int
+from ganlib.training import GAN, StopOnNaN, _replica, _with_aux, value_and_grad
+
+#: Digits 0..9.
+N_CLASSES = 10
+#: The kinds of label-conditional GAN.
+KINDS = ("cgan", "acgan")
+#: The image-to-image tasks.
+TASKS = ("superres", "inpaint")
+
+
+# -- checking what callers pass ---------------------------------------------------------------
+
+
+def check_labels(labels, n=None, name="labels"):
+    """``labels`` as an int32 vector of digits 0..9, or a ValueError saying what is wrong."""
+    try:
+        array = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of digits 0..9, got {type(labels).__name__}") from exc
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of digits 0..9, got shape {array.shape}")
+    if len(array) == 0:
+        raise ValueError(f"{name} is empty: it needs at least one label")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{name} must hold whole numbers (digits 0..9), got dtype {array.dtype}")
+    if array.min() < 0 or array.max() >= N_CLASSES:
+        raise ValueError(f"{name} must be digits 0..{N_CLASSES - 1}, got values from "
+                         f"{array.min()} to {array.max()}")
+    if n is not None and len(array) != n:
+        raise ValueError(f"{name} must hold {n} labels (one per image), got {len(array)}")
+    return array.astype("int32")
+
+
+def check_digits(images, name="images", channels=1):
+    """``images`` as float32 of shape (n, 28, 28, channels) with values in [-1, 1], or a ValueError."""
+    try:
+        array = np.asarray(images, dtype="float32")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of images, got {type(images).__name__}") from exc
+    if array.ndim == 3 and channels == 1:
+        array = array[..., None]
+    if array.ndim != 4 or array.shape[1:] != (28, 28, channels) or len(array) == 0:
+        raise ValueError(f"{name} must have shape (n, 28, 28, {channels}), got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if array.min() < -1.001 or array.max() > 1.001:
+        raise ValueError(f"{name} must be scaled to [-1, 1], got values from {array.min():.3g} "
+                         f"to {array.max():.3g}")
+    return array
+
+
+# -- networks -----------------------------------------------------------------------------------
+
+
+def _generator_body(h):
+    """The compact DCGAN's generator from its first dense layer on (chapter 5)."""
+    h = layers.Dense(7 * 7 * 128, use_bias=False)(h)
+    h = layers.BatchNormalization()(h)
+    h = layers.ReLU()(h)
+    h = layers.Reshape((7, 7, 128))(h)
+    h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)
+    h = layers.BatchNormalization()(h)
+    h = layers.ReLU()(h)
+    h = layers.Conv2D(64, 3, padding="same", use_bias=False)(h)
+    h = layers.BatchNormalization()(h)
+    h = layers.ReLU()(h)
+    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
+
+
+def _discriminator_body(h):
+    """The compact DCGAN's discriminator up to its verdict: three strided convolutions, flat."""
+    h = layers.Conv2D(64, 4, strides=2, padding="same")(h)
+    h = layers.LeakyReLU(negative_slope=0.2)(h)
+    for width in (128, 256):
+        h = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(negative_slope=0.2)(h)
+    return layers.Flatten()(h)
+
+
+def conditional_generator(latent_dim=64, embed_dim=16, name="generator"):
+    """G(z, y) for CGAN and ACGAN: the label's learned embedding (``embed_dim`` numbers) joined to
+    the noise, then chapter 5's compact generator. Inputs: noise (n, latent_dim) and labels (n,)."""
+    z = keras.Input((latent_dim,), name="noise")
+    y = keras.Input((), dtype="int32", name="label")
+    e = layers.Embedding(N_CLASSES, embed_dim, name="label_embedding")(y)
+    return keras.Model([z, y], _generator_body(layers.Concatenate()([z, e])), name=name)
+
+
+def cgan_discriminator(name="discriminator"):
+    """CGAN's D(x, y): the label's embedding, 784 learned numbers laid out as a second 28x28
+    channel beside the image, then the compact discriminator. Output: P(real pair)."""
+    x = keras.Input((28, 28, 1), name="image")
+    y = keras.Input((), dtype="int32", name="label")
+    plane = layers.Reshape((28, 28, 1))(layers.Embedding(N_CLASSES, 28 * 28, name="label_plane")(y))
+    h = _discriminator_body(layers.Concatenate()([x, plane]))
+    return keras.Model([x, y], layers.Dense(1, activation="sigmoid", name="real")(h), name=name)
+
+
+def acgan_discriminator(name="discriminator"):
+    """ACGAN's D(x): the compact discriminator with two heads, P(real) and 10 class logits."""
+    x = keras.Input((28, 28, 1), name="image")
+    h = _discriminator_body(x)
+    real = layers.Dense(1, activation="sigmoid", name="real")(h)
+    logits = layers.Dense(N_CLASSES, name="class_logits")(h)
+    return keras.Model(x, [real, logits], name=name)
+
+
+class ConditionalGAN(GAN):
+    """A label-conditional GAN (``kind`` "cgan" or "acgan") trained by the four-step round.
+
+    Train with ``fit({"real": x, "label": y}, batch_size=...)``. Each round: (a) D learns from the
+    real digits with their labels; (b) G learns from fresh noise and random labels; (c) D learns
+    from fresh fakes with the labels they were made for; (d) as (b). In ACGAN both players add the
+    class head's cross-entropy (weight ``class_weight``) to their loss; ``class_loss`` in the
+    history is D's on the real digits, which falls as its class head learns. Sample with
+    :meth:`generate`. Defined in chapter 8.
+    """
+
+    def __init__(self, generator, discriminator, kind="cgan", class_weight=1.0, **kwargs):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if not isinstance(generator, keras.Model) or len(generator.inputs) != 2:
+            raise ValueError("generator must be a keras.Model with two inputs (noise, label)")
+        kwargs.setdefault("noise", "normal")
+        super().__init__(generator, discriminator, latent_dim=generator.inputs[0].shape[-1],
+                         **kwargs)
+        if self.rounds_per_step != 1:
+            raise ValueError("a ConditionalGAN runs one round per step (rounds_per_step=1)")
+        self.kind = kind
+        self.class_weight = float(class_weight)
+        self.class_loss_tracker = keras.metrics.Mean(name="class_loss")
+
+    @property
+    def metrics(self):
+        extra = [self.class_loss_tracker] if self.kind == "acgan" else []
+        return [*super().metrics, *extra]
+
+    def call(self, inputs, training=False):
+        z, y = inputs
+        fake = self.generator([z, y], training=training)
+        out = self.discriminator([fake, y] if self.kind == "cgan" else fake, training=training)
+        return out if self.kind == "cgan" else out[0]
+
+    def _d_inputs(self, x, y):
+        return [x, y] if self.kind == "cgan" else x
+
+    def _class_loss(self, y, logits):
+        value = ops.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
+        replicas = _replica()[0]
+        return value / replicas, value
+
+    def _judge(self, d_learns, d_keeps, x, y, label, training):
+        """D's verdict on (x, y) and its losses: (loss to differentiate, adversarial loss, class
+        loss, P(real), new batch-norm statistics)."""
+        out, new_keeps = self.discriminator.stateless_call(d_learns, d_keeps, self._d_inputs(x, y),
+                                                           training=training)
+        p = out if self.kind == "cgan" else out[0]
+        adv, adv_report = self._loss(ops.full_like(p, label), p)
+        if self.kind == "cgan":
+            return adv, adv_report, ops.zeros(()), p, new_keeps
+        cls, cls_report = self._class_loss(y, out[1])
+        return adv + self.class_weight * cls, adv_report, cls_report, p, new_keeps
+
+    def _d_step_labelled(self, s, x, y, label):
+        d_keeps = s.get(self._d_keeps)
+
+        def loss(d_learns):
+            return self._judge(d_learns, d_keeps, x, y, label, training=True)
+
+        (_, (adv, cls, p, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
+        s.apply(self.d_optimizer, grads, self._d_learns)
+        s.set(self._d_keeps, new_keeps)
+        return adv, cls, p
+
+    def _g_step_labelled(self, s, z, y):
+        g_keeps = s.get(self._g_keeps)
+        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
+
+        def loss(g_learns):
+            fake, new_keeps = self.generator.stateless_call(g_learns, g_keeps, [z, y], training=True)
+            # D is frozen: its variables are constants here and its statistics' updates dropped.
+            value, adv, _, _, _ = self._judge(d_learns, d_keeps, fake, y, 1.0,
+                                              training=self.d_batch_stats_in_g_step)
+            return value, adv, new_keeps
+
+        (_, (adv, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._g_learns))
+        s.apply(self.g_optimizer, grads, self._g_learns)
+        s.set(self._g_keeps, new_keeps)
+        return adv
+
+    def _draw_labelled(self, s, n):
+        """Three noise batches and three label batches (uniform over the digits)."""
+        replicas, replica = _replica()
+        seed_state = self.seed_generator.state
+        with keras.StatelessScope(state_mapping=[(seed_state, s.get([seed_state])[0])]) as scope:
+            noise = [self.sample_noise(n * replicas) for _ in range(3)]
+            labels = [keras.random.randint((n * replicas,), 0, N_CLASSES, seed=self.seed_generator,
+                                           dtype="int32") for _ in range(3)]
+            new_seed = scope.get_current_value(seed_state)
+        s.set([seed_state], [new_seed])
+        if replicas > 1:
+            noise = [z[replica * n : (replica + 1) * n] for z in noise]
+            labels = [y[replica * n : (replica + 1) * n] for y in labels]
+        return noise, labels
+
+    def _round(self, s, real, y_real):
+        (z_tn, z_fp, z_tn2), (y_tn, y_fp, y_tn2) = self._draw_labelled(s, ops.shape(real)[0])
+        d_real, cls_real, p_real = self._d_step_labelled(s, real, y_real, 1.0)  # (a)
+        g_1 = self._g_step_labelled(s, z_tn, y_tn)  # (b)
+        fake = self._fakes(s, [z_fp, y_fp])
+        d_fake, _, p_fake = self._d_step_labelled(s, fake, y_fp, 0.0)  # (c)
+        g_2 = self._g_step_labelled(s, z_tn2, y_tn2)  # (d)
+        self._update_ema(s)
+        extra = [(self.class_loss_tracker, cls_real)] if self.kind == "acgan" else []
+        self._record(s, (d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake, extra)
+
+    def _rounds(self, s, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._round(s, x["real"], ops.cast(x["label"], "int32"))
+        return {m.name: m.stateless_result(s.get(m.variables)) for m in self.metrics}
+
+    def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
+        if not isinstance(x, dict) or set(x) != {"real", "label"}:
+            raise ValueError('x must be a dict {"real": images, "label": labels}')
+        images = check_digits(x["real"], "x['real']")
+        labels = check_labels(x["label"], n=len(images), name="x['label']")
+        return super().fit({"real": images, "label": labels}, y, batch_size, *args, **kwargs)
+
+    def generate(self, labels, z=None, seed=None, use_ema=True):
+        """Digits of the requested ``labels`` (n,) as a NumPy array (n, 28, 28, 1) in [-1, 1].
+
+        The noise is ``z`` (n, latent_dim) when given, else drawn as in :meth:`GAN.generate`.
+        """
+        labels = check_labels(labels)
+        n = len(labels)
+        if z is None:
+            z = self.noise_array(n) if seed is None else ops.convert_to_numpy(self.sample_noise(n, seed=seed))
+        try:
+            z = np.asarray(z, dtype="float32")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"z must be an array of numbers, got {type(z).__name__}") from exc
+        if z.shape != (n, self.latent_dim):
+            raise ValueError(f"z must have shape ({n}, {self.latent_dim}), one row per label, "
+                             f"got {tuple(z.shape)}")
+        model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        out = [model([ops.convert_to_tensor(z[i:i + 1000]), ops.convert_to_tensor(labels[i:i + 1000])],
+                     training=False) for i in range(0, n, 1000)]
+        return np.concatenate([ops.convert_to_numpy(o) for o in out])
+
+
+# -- image to image -------------------------------------------------------------------------------
+
+
+def shrink(images, factor=4):
+    """Each ``factor`` x ``factor`` block averaged: 28x28 digits become 7x7 (factor 4)."""
+    images = check_digits(images)
+    n, size = len(images), 28 // factor
+    if 28 % factor:
+        raise ValueError(f"factor must divide 28, got {factor}")
+    return images.reshape(n, size, factor, size, factor, 1).mean(axis=(2, 4))
+
+
+def upsample_bicubic(small, size=28):
+    """Bicubic upsampling back to ``size`` x ``size`` (Keras's resize), clipped to [-1, 1]."""
+    small = np.asarray(small, dtype="float32")
+    if small.ndim != 4 or small.shape[-1] != 1 or small.shape[1] != small.shape[2]:
+        raise ValueError(f"small must have shape (n, s, s, 1), got {small.shape}")
+    big = keras.ops.image.resize(small, (size, size), interpolation="bicubic")
+    return np.clip(ops.convert_to_numpy(big), -1.0, 1.0).astype("float32")
+
+
+def square_masks(n, size=12, low=5, high=11, rng=None):
+    """``n`` masks (n, 28, 28, 1): 1 inside a ``size`` x ``size`` square whose top-left corner is
+    drawn uniformly from [low, high] in both directions (the middle of the digit), else 0."""
+    n = _check_positive_int("n", n)
+    rng = np.random.default_rng(0) if rng is None else rng
+    masks = np.zeros((n, 28, 28, 1), dtype="float32")
+    rows, cols = rng.integers(low, high + 1, n), rng.integers(low, high + 1, n)
+    for i, (r, c) in enumerate(zip(rows, cols)):
+        masks[i, r:r + size, c:c + size] = 1.0
+    return masks
+
+
+def degrade(images, task, rng=None):
+    """What the image-to-image generator gets for ``task``, and the simple baseline's answer.
+
+    ``superres``: the digits shrunk to 7x7 and upsampled bicubically; the input *is* the
+    baseline (bicubic). ``inpaint``: the digits with a 12x12 square set to the background (-1)
+    and the mask as a second channel; the baseline is the masked digit. Returns
+    ``(inputs, baseline)``.
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    images = check_digits(images)
+    if task == "superres":
+        up = upsample_bicubic(shrink(images))
+        return up, up
+    masks = square_masks(len(images), rng=rng)
+    masked = images * (1.0 - masks) - masks
+    return np.concatenate([masked, masks], axis=-1), masked
+
+
+class PasteKnown(layers.Layer):
+    """Inpainting's output: G's pixels inside the mask, the input's own pixels outside it.
+    Inputs: [G's raw output (n, 28, 28, 1), the input (masked digit, mask)]."""
+
+    def call(self, inputs):
+        raw, given = inputs
+        mask = given[..., 1:2]
+        return mask * raw + (1.0 - mask) * given[..., 0:1]
+
+
+def unet_generator(in_channels=1, paste=False, name="generator"):
+    """pix2pix's U-Net for 28x28 digits: 28 -> 14 -> 7 (encoder), 7 -> 14 -> 28 (decoder), each
+    decoder level joined to the encoder's features of its size (the skip connections), the last
+    to the input itself, so fine detail the input has need not pass through the 7x7 bottleneck.
+    With ``paste`` (inpainting) the pixels outside the mask are the input's own."""
+    x = keras.Input((28, 28, in_channels), name="damaged")
+    e1 = layers.LeakyReLU(negative_slope=0.2)(layers.Conv2D(32, 4, strides=2, padding="same")(x))
+    h = layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False)(e1)
+    e2 = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(h))
+    h = layers.Conv2D(128, 3, padding="same", use_bias=False)(e2)
+    h = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(h))
+    h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.Concatenate()([h, e1])  # skip at 14x14
+    h = layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False)(h)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.Concatenate()([h, x])  # skip at 28x28: the input itself
+    out = layers.Conv2D(1, 3, padding="same", activation="tanh")(h)
+    if paste:
+        out = PasteKnown()([out, x])
+    return keras.Model(x, out, name=name)
+
+
+def patch_discriminator(in_channels=1, name="discriminator"):
+    """pix2pix's PatchGAN for 28x28: judges (input, output) pairs joined as channels; its 7x7
+    output is a verdict per overlapping patch of about 22x22 pixels."""
+    given = keras.Input((28, 28, in_channels), name="damaged")
+    image = keras.Input((28, 28, 1), name="image")
+    h = layers.Concatenate()([given, image])
+    h = layers.LeakyReLU(negative_slope=0.2)(layers.Conv2D(64, 4, strides=2, padding="same")(h))
+    h = layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False)(h)
+    h = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(h))
+    out = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
+    return keras.Model([given, image], out, name=name)
+
+
+class Pix2Pix(GAN):
+    """An image-to-image GAN trained by the four-step round: (a) D learns that (input, truth)
+    pairs are real; (b) G learns: D's verdict on (input, G(input)) labelled real, plus
+    ``l1_weight`` times the mean L1 distance from G(input) to the truth; (c) D learns that
+    (input, G(input)) pairs are fake; (d) as (b). Train with ``fit({"input": x, "target": y})``.
+    ``l1`` in the history is G's L1 term, ``g_loss`` its adversarial one. Defined in chapter 8.
+    """
+
+    def __init__(self, generator, discriminator, l1_weight=100.0, **kwargs):
+        super().__init__(generator, discriminator, latent_dim=1, **kwargs)
+        if self.rounds_per_step != 1:
+            raise ValueError("Pix2Pix runs one round per step (rounds_per_step=1)")
+        if not float(l1_weight) >= 0:
+            raise ValueError(f"l1_weight must be 0 or more, got {l1_weight!r}")
+        self.l1_weight = float(l1_weight)
+        self.l1_tracker = keras.metrics.Mean(name="l1")
+
+    @property
+    def metrics(self):
+        return [*super().metrics, self.l1_tracker]
+
+    def call(self, x, training=False):
+        return self.generator(x, training=training)
+
+    def _pair_step(self, s, given, image, label):
+        d_keeps = s.get(self._d_keeps)
+
+        def loss(d_learns):
+            p, new_keeps = self.discriminator.stateless_call(d_learns, d_keeps, [given, image],
+                                                             training=True)
+            return *self._loss(ops.full_like(p, label), p), p, new_keeps
+
+        (_, (value, p, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
+        s.apply(self.d_optimizer, grads, self._d_learns)
+        s.set(self._d_keeps, new_keeps)
+        return value, p
+
+    def _g_step_pair(self, s, given, target):
+        g_keeps = s.get(self._g_keeps)
+        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
+        replicas = _replica()[0]
+
+        def loss(g_learns):
+            out, new_keeps = self.generator.stateless_call(g_learns, g_keeps, given, training=True)
+            p, _ = self.discriminator.stateless_call(d_learns, d_keeps, [given, out],
+                                                     training=self.d_batch_stats_in_g_step)
+            adv, adv_report = self._loss(ops.ones_like(p), p)
+            l1 = ops.mean(ops.abs(out - target))
+            return adv + self.l1_weight * l1 / replicas, adv_report, l1, new_keeps
+
+        (_, (adv, l1, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._g_learns))
+        s.apply(self.g_optimizer, grads, self._g_learns)
+        s.set(self._g_keeps, new_keeps)
+        return adv, l1
+
+    def _rounds(self, s, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        given, target = x["input"], x["target"]
+        d_real, p_real = self._pair_step(s, given, target, 1.0)  # (a)
+        g_1, l1_1 = self._g_step_pair(s, given, target)  # (b)
+        fake = self._fakes(s, given)
+        d_fake, p_fake = self._pair_step(s, given, fake, 0.0)  # (c)
+        g_2, l1_2 = self._g_step_pair(s, given, target)  # (d)
+        self._update_ema(s)
+        self._record(s, (d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake,
+                     [(self.l1_tracker, (l1_1 + l1_2) / 2.0)])
+        return {m.name: m.stateless_result(s.get(m.variables)) for m in self.metrics}
+
+    def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
+        if not isinstance(x, dict) or set(x) != {"input", "target"}:
+            raise ValueError('x must be a dict {"input": damaged digits, "target": true digits}')
+        channels = self.generator.input_shape[-1]
+        given = check_digits(x["input"], "x['input']", channels=channels)
+        target = check_digits(x["target"], "x['target']")
+        if len(given) != len(target):
+            raise ValueError(f"x['input'] has {len(given)} images, x['target'] {len(target)}")
+        return super().fit({"input": given, "target": target}, y, batch_size, *args, **kwargs)
+
+    def translate(self, given, use_ema=True):
+        """G's answer for damaged digits ``given`` (n, 28, 28, channels), as a NumPy array."""
+        given = check_digits(given, "given", channels=self.generator.input_shape[-1])
+        model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        return np.concatenate([ops.convert_to_numpy(model(given[i:i + 1000], training=False))
+                               for i in range(0, len(given), 1000)])
+
+
+# -- training and measuring -------------------------------------------------------------------------
+
+
+def _adam(learning_rate):
+    return keras.optimizers.Adam(learning_rate, beta_1=0.5)
+
+
+def build_conditional(config, seed: int = 0) -> ConditionalGAN:
+    """Build and compile chapter 8's CGAN or ACGAN (``config.kind``). Defined in chapter 8."""
+    from ganlib.config import ConditionalConfig
+
+    if not isinstance(config, ConditionalConfig):
+        raise ValueError(f"config must be a ConditionalConfig, got {type(config).__name__}")
+    generator = conditional_generator(config.latent_dim)
+    discriminator = cgan_discriminator() if config.kind == "cgan" else acgan_discriminator()
+    gan = ConditionalGAN(generator, discriminator, kind=config.kind, class_weight=config.class_weight,
+                         noise="normal", ema_momentum=config.ema_momentum, seed=seed,
+                         d_batch_stats_in_g_step=True)
+    gan.compile(_adam(config.d_learning_rate), _adam(config.learning_rate))
+    return gan
+
+
+def label_report(gan, classifier, n_per_class=100, seed=0, reference=None):
+    """Ask ``gan`` for ``n_per_class`` digits of every class and read them with the classifier.
+
+    Returns a dict: ``label_accuracy`` (fraction read as requested), ``per_class_accuracy`` (10
+    values), ``confusion`` (10 x 10 counts, rows requested, columns read), and the metrics of
+    :func:`ganlib.metrics.evaluate` on the same digits (classifier score, FID to ``reference``,
+    class KL, classes present). Defined in chapter 8.
+    """
+    from ganlib import metrics
+
+    n_per_class = _check_positive_int("n_per_class", n_per_class)
+    labels = np.tile(np.arange(N_CLASSES, dtype="int32"), n_per_class)
+    images = gan.generate(labels, seed=seed)
+    read = metrics.class_probabilities(images, classifier).argmax(axis=1)
+    confusion = np.zeros((N_CLASSES, N_CLASSES), dtype="int64")
+    np.add.at(confusion, (labels, read), 1)
+    result = metrics.evaluate(images, classifier, reference=reference)
+    result.update({
+        "label_accuracy": float(np.mean(read == labels)),
+        "per_class_accuracy": (np.diag(confusion) / confusion.sum(axis=1)).tolist(),
+        "confusion": confusion.tolist(),
+    })
+    return result
+
+
+class LabelMetrics(keras.callbacks.Callback):
+    """After every epoch: label accuracy and sample metrics of ``n`` digits (n/10 per class)."""
+
+    def __init__(self, classifier, reference=None, n=2000, seed=7):
+        super().__init__()
+        self.classifier, self.reference, self.seed = classifier, reference, seed
+        self.per_class = max(1, _check_positive_int("n", n) // N_CLASSES)
+
+    def on_epoch_end(self, epoch, logs=None):
+        result = label_report(self.model, self.classifier, self.per_class, seed=self.seed + epoch,
+                              reference=self.reference)
+        if logs is not None:
+            for key in ("label_accuracy", "classifier_score", "fid", "class_kl", "classes_present"):
+                if result[key] is not None:
+                    logs[key] = float(result[key])
+
+
+class LabelGrid(keras.callbacks.Callback):
+    """A 10 x ``columns`` grid before training and after every epoch: row k is digit k, column j
+    the same noise vector in every row (the averaged generator)."""
+
+    def __init__(self, columns=10, seed=2024):
+        super().__init__()
+        self.columns, self.seed = _check_positive_int("columns", columns), seed
+        self.grids = []
+
+    def _snap(self):
+        z = self.model.noise_array(self.columns, rng=np.random.default_rng(self.seed))
+        labels = np.repeat(np.arange(N_CLASSES, dtype="int32"), self.columns)
+        self.grids.append(self.model.generate(labels, z=np.tile(z, (N_CLASSES, 1))))
+
+    def on_train_begin(self, logs=None):
+        if not self.grids:
+            self._snap()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._snap()
+
+
+@dataclasses.dataclass
+class ConditionalRun:
+    """What :func:`train_conditional` produced."""
+
+    gan: ConditionalGAN
+    config: object
+    # Per-epoch logs over the whole run, resumed epochs included.
+    history: dict
+    # 10 x 10 grids (100, 28, 28, 1): before this session's first epoch, then one per epoch.
+    grids: list
+    data_source: str
+    seconds: float
+    resumed_from: int
+    checkpoint: str | None
+
+
+def _resume_state(out_dir, resume):
+    from ganlib.checkpoint import CHECKPOINT_NAME
+    from ganlib.files import prepare_out_dir
+
+    if resume and not out_dir:
+        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
+    if out_dir:
+        prepare_out_dir(out_dir, "out_dir")
+        return os.path.join(out_dir, CHECKPOINT_NAME)
+    return None
+
+
+def _fit_gan(gan, x, config, checkpoint_path, resume, extra, callbacks, verbose):
+    """``fit`` with the chapters' callbacks: NaN guard, clock, the given ones, checkpoint."""
+    from ganlib.checkpoint import EpochCheckpoint, load_checkpoint
+    from ganlib.dcgan import TimeBudget
+
+    history, initial_epoch = {}, 0
+    if resume and checkpoint_path and os.path.exists(checkpoint_path):
+        meta = load_checkpoint(gan, checkpoint_path, expect=extra)
+        history, initial_epoch = meta["history"], meta["epoch"]
+    budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
+    saver = EpochCheckpoint(checkpoint_path, history, extra=extra) if checkpoint_path else None
+    all_callbacks = [StopOnNaN(), budget, *callbacks] + ([saver] if saver else [])
+    start = time.perf_counter()
+    fit = gan.fit(x, batch_size=config.batch_size, epochs=config.epochs, initial_epoch=initial_epoch,
+                  shuffle=True, verbose=verbose, callbacks=all_callbacks)
+    seconds = time.perf_counter() - start
+    if saver is not None:
+        history = saver.history
+    else:
+        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    return history, initial_epoch, seconds
+
+
+def _training_digits(data, n_train, batch_size):
+    """The training digits and labels, cut to whole batches (BatchNorm on a last batch of 8
+    would judge it by its own, noisy statistics)."""
+    x, y = data.x_train, data.y_train
+    if n_train is not None:
+        x, y = x[:n_train], y[:n_train]
+    n = len(x) // batch_size * batch_size
+    return x[:n], y[:n].astype("int32")
+
+
+def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
+                      classifier=None, verbose="auto", callbacks=()):
+    """Train chapter 8's CGAN or ACGAN on MNIST with its labels; return a :class:`ConditionalRun`.
+
+    As :func:`ganlib.dcgan.train_dcgan`: a checkpoint after every epoch in ``out_dir``,
+    ``resume=True`` continues after the last complete epoch, a NaN stops the run at once, the
+    clock (``config.minutes``) counts training only. Defined in chapter 8.
+    """
+    from ganlib import metrics
+    from ganlib.config import conditional_config, set_seed
+    from ganlib.data import load_mnist
+
+    config = config or conditional_config()
+    checkpoint_path = _resume_state(out_dir, resume)
+    set_seed(seed)
+    data = data if data is not None else load_mnist()
+    x, y = _training_digits(data, config.n_train, config.batch_size)
+    gan = build_conditional(config, seed=seed)
+    grid = LabelGrid()
+    extra_callbacks = [grid]
+    if config.metric_samples:
+        classifier = classifier or metrics.get_classifier(data=data)
+        extra_callbacks.append(LabelMetrics(classifier, data.x_test[: config.metric_samples],
+                                            n=config.metric_samples))
+    history, initial_epoch, seconds = _fit_gan(
+        gan, {"real": x, "label": y}, config, checkpoint_path, resume,
+        {"kind": config.kind, "seed": seed}, extra_callbacks, verbose)
+    return ConditionalRun(gan=gan, config=config, history=history, grids=grid.grids,
+                          data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
+                          checkpoint=checkpoint_path)
+
+
+def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
+    """Build and compile chapter 8's image-to-image GAN for ``config.task``."""
+    from ganlib.config import Pix2PixConfig
+
+    if not isinstance(config, Pix2PixConfig):
+        raise ValueError(f"config must be a Pix2PixConfig, got {type(config).__name__}")
+    channels = 1 if config.task == "superres" else 2
+    gan = Pix2Pix(unet_generator(channels, paste=config.task == "inpaint"),
+                  patch_discriminator(channels), l1_weight=config.l1_weight, seed=seed,
+                  d_batch_stats_in_g_step=True)
+    gan.compile(_adam(config.d_learning_rate), _adam(config.learning_rate))
+    return gan
+
+
+def build_l1_network(config, seed: int = 0) -> keras.Model:
+    """The same U-Net as :func:`build_pix2pix`'s generator, trained on the L1 distance alone."""
+    keras.utils.set_random_seed(seed)
+    channels = 1 if config.task == "superres" else 2
+    model = unet_generator(channels, paste=config.task == "inpaint", name="l1_only")
+    model.compile(optimizer=_adam(config.learning_rate), loss="mean_absolute_error")
+    return model
+
+
+def translation_report(outputs, truth, labels, classifier) -> dict:
+    """PSNR (dB), SSIM, classifier accuracy and sharpness of ``outputs`` against the true digits,
+    each the mean over the images. Defined in chapter 8."""
+    from ganlib import metrics
+
+    return {
+        "psnr": float(np.mean(metrics.psnr(outputs, truth))),
+        "ssim": float(np.mean(metrics.ssim(outputs, truth))),
+        "classifier_accuracy": metrics.classifier_accuracy(outputs, labels, classifier),
+        "sharpness": float(np.mean(metrics.sharpness(outputs))),
+    }
+
+
+@dataclasses.dataclass
+class Pix2PixRun:
+    """What :func:`train_pix2pix` produced: both networks, their histories, and on held-out test
+    digits every method's scores (``results``: baseline, l1, gan, and the truth's sharpness) and
+    ``examples``: the first 8 test digits' input, baseline, L1-only, GAN and truth."""
+
+    gan: Pix2Pix
+    l1_network: keras.Model
+    config: object
+    history: dict
+    l1_history: dict
+    results: dict
+    examples: dict
+    data_source: str
+    seconds: float
+    l1_seconds: float
+    resumed_from: int
+    checkpoint: str | None
+
+
+#: What the plain method is called for each task.
+BASELINES = {"superres": "bicubic", "inpaint": "masked"}
+L1_WEIGHTS_NAME = "l1_only.weights.h5"
+
+
+def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
+                  classifier=None, verbose="auto"):
+    """Train chapter 8's image-to-image GAN and its L1-only twin; score both on test digits.
+
+    The GAN trains first (checkpointed every epoch, resumable, stopped by ``config.minutes``);
+    then the L1-only network, the same U-Net, takes as many generator steps (two per batch in the
+    GAN's round, so twice the epochs); its weights are saved in ``out_dir`` so that a resumed run
+    skips it. Both are then scored, with the plain baseline (bicubic upsampling, or the masked
+    digit), by :func:`translation_report` on ``config.eval_samples`` test digits. Defined in
+    chapter 8.
+    """
+    from ganlib import metrics
+    from ganlib.config import pix2pix_config, set_seed
+    from ganlib.data import load_mnist
+    from ganlib.files import atomic_write
+
+    config = config or pix2pix_config()
+    checkpoint_path = _resume_state(out_dir, resume)
+    set_seed(seed)
+    data = data if data is not None else load_mnist()
+    classifier = classifier or metrics.get_classifier(data=data)
+    x, _ = _training_digits(data, config.n_train, config.batch_size)
+    given, _ = degrade(x, config.task, rng=np.random.default_rng(1))
+    gan = build_pix2pix(config, seed=seed)
+    history, initial_epoch, seconds = _fit_gan(
+        gan, {"input": given, "target": x}, config, checkpoint_path, resume,
+        {"task": config.task, "seed": seed}, [], verbose)
+
+    epochs = 2 * len(history.get("d_loss", []))
+    l1 = build_l1_network(config, seed=seed)
+    l1_path = os.path.join(out_dir, L1_WEIGHTS_NAME) if out_dir else None
+    l1_history, l1_seconds = {}, 0.0
+    if resume and l1_path and os.path.exists(l1_path):
+        l1.load_weights(l1_path)
+    elif epochs:
+        start = time.perf_counter()
+        fit = l1.fit(given, x, batch_size=config.batch_size, epochs=epochs, shuffle=True,
+                     verbose=verbose, callbacks=[StopOnNaN()])
+        l1_seconds = time.perf_counter() - start
+        l1_history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        if l1_path:
+            atomic_write(l1_path, l1.save_weights, suffix=".weights.h5")
+
+    n = min(config.eval_samples, len(data.x_test))
+    truth, labels = data.x_test[:n], data.y_test[:n]
+    test_given, baseline = degrade(truth, config.task, rng=np.random.default_rng(2))
+    outputs = {
+        BASELINES[config.task]: baseline,
+        "l1": np.concatenate([ops.convert_to_numpy(l1(test_given[i:i + 500], training=False))
+                              for i in range(0, n, 500)]),
+        "gan": gan.translate(test_given),
+    }
+    results = {name: translation_report(out, truth, labels, classifier) for name, out in outputs.items()}
+    results["truth"] = {"sharpness": float(np.mean(metrics.sharpness(truth))),
+                        "classifier_accuracy": metrics.classifier_accuracy(truth, labels, classifier)}
+    examples = {"input": test_given[:8, ..., :1], **{k: v[:8] for k, v in outputs.items()},
+                "truth": truth[:8]}
+    return Pix2PixRun(gan=gan, l1_network=l1, config=config, history=history, l1_history=l1_history,
+                      results=results, examples=examples, data_source=data.source, seconds=seconds,
+                      l1_seconds=l1_seconds, resumed_from=initial_epoch, checkpoint=checkpoint_path)
