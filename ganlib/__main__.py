@@ -84,10 +84,13 @@ def _conditional_options(parser, epochs_help):
                         help="continue the run in --out after its last complete epoch")
 
 
-def _run_folder(args, stem):
-    """``--out`` checked (and ``--resume`` against it) before any work, or a new folder."""
+def _run_folder(args, stem, checkpoint_name=None):
+    """``--out`` checked (and ``--resume`` against the checkpoint ``checkpoint_name`` in it)
+    before any work, or a new folder ``runs/stem``, ``runs/stem-2``, ..."""
     from ganlib import checkpoint
     from ganlib.files import check_out_dir
+
+    checkpoint_name = checkpoint_name or checkpoint.CHECKPOINT_NAME
 
     if args.resume and not args.out:
         raise ValueError("--resume needs --out: the folder of the run to continue")
@@ -95,10 +98,10 @@ def _run_folder(args, stem):
         # A new folder for every run: an earlier run is never overwritten.
         return _new_run_dir(os.path.join("runs", stem))
     out = check_out_dir(args.out, "--out")
-    holds_run = os.path.exists(os.path.join(out, checkpoint.CHECKPOINT_NAME))
+    holds_run = os.path.exists(os.path.join(out, checkpoint_name))
     if args.resume and not holds_run:
         raise ValueError(f"--resume: there is no run to continue in {out!r} "
-                         f"(no {checkpoint.CHECKPOINT_NAME})")
+                         f"(no {checkpoint_name})")
     if holds_run and not args.resume:
         raise ValueError(f"--out {out!r} already holds a run; pass --resume to continue it "
                          "or choose another folder")
@@ -344,28 +347,14 @@ def _run_dcgan(args):
 
     import matplotlib.pyplot as plt
 
-    from ganlib import checkpoint, config, dcgan
-    from ganlib.files import check_out_dir
+    from ganlib import config, dcgan
 
     cfg = config.dcgan_config(args.arch, distribute=args.distribute)
     if args.epochs is not None:
         cfg = dataclasses.replace(cfg, epochs=args.epochs)
     if args.minutes is not None:
         cfg = dataclasses.replace(cfg, minutes=args.minutes)
-    if args.resume and not args.out:
-        raise ValueError("--resume needs --out: the folder of the run to continue")
-    if args.out:
-        out = check_out_dir(args.out, "--out")
-        holds_run = os.path.exists(os.path.join(out, checkpoint.CHECKPOINT_NAME))
-        if args.resume and not holds_run:
-            raise ValueError(f"--resume: there is no run to continue in {out!r} "
-                             f"(no {checkpoint.CHECKPOINT_NAME})")
-        if holds_run and not args.resume:
-            raise ValueError(f"--out {out!r} already holds a run; pass --resume to continue it "
-                             "or choose another folder")
-    else:
-        # A new folder for every run: an earlier run is never overwritten.
-        out = _new_run_dir(os.path.join("runs", f"dcgan-{args.arch}"))
+    out = _run_folder(args, f"dcgan-{args.arch}")
     print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
           flush=True)
     run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
@@ -395,22 +384,9 @@ def _run_progan(args):
     import matplotlib.pyplot as plt
 
     from ganlib import config, dcgan, progan
-    from ganlib.files import check_out_dir
 
     cfg = config.progan_config()
-    if args.resume and not args.out:
-        raise ValueError("--resume needs --out: the folder of the run to continue")
-    if args.out:
-        out = check_out_dir(args.out, "--out")
-        holds_run = os.path.exists(os.path.join(out, progan.CHECKPOINT_NAME))
-        if args.resume and not holds_run:
-            raise ValueError(f"--resume: there is no run to continue in {out!r} "
-                             f"(no {progan.CHECKPOINT_NAME})")
-        if holds_run and not args.resume:
-            raise ValueError(f"--out {out!r} already holds a run; pass --resume to continue it "
-                             "or choose another folder")
-    else:
-        out = _new_run_dir(os.path.join("runs", "progan"))
+    out = _run_folder(args, "progan", progan.CHECKPOINT_NAME)
     print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
           flush=True)
     run = progan.train_progan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=1)
