@@ -79,7 +79,8 @@ def _conditional_options(parser, epochs_help):
                      "(default: a new folder runs/EXPERIMENT, runs/EXPERIMENT-2, ...)")
     parser.add_argument("--minutes", type=_positive_float, default=None,
                         help="stop after the first epoch past this many minutes of training "
-                             "(default: the budget's; CPU 10 for cgan and acgan, 6 for pix2pix)")
+                             "(default: the budget's; CPU 10 for cgan and acgan, 6 for pix2pix, "
+                             "8 for bigan, 4 per generation)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out after its last complete epoch")
 
@@ -198,6 +199,82 @@ def _run_pix2pix(args):
     }
 
 
+def _run_bigan(args):
+    import matplotlib.pyplot as plt
+
+    from ganlib import bigan, config, metrics
+    from ganlib.data import load_mnist
+    from ganlib.dcgan import image_grid
+
+    cfg = config.bigan_config(**_chapter8_overrides(args))
+    out = _run_folder(args, "bigan")
+    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
+          flush=True)
+    data = load_mnist()
+    classifier = metrics.get_classifier(data=data)
+    run = bigan.train_bigan(cfg, seed=args.seed, out_dir=out, resume=args.resume, data=data,
+                            classifier=classifier, verbose=2)
+    n_train = 1000 if cfg.budget == "quick" else None
+    report = bigan.probe_report(run.gan, data, classifier, seed=args.seed, n_train=n_train)
+    test = data.x_test[:16]
+    pairs = list(test) + list(run.gan.reconstruct(test))
+    plt.imsave(os.path.join(out, "reconstructions.png"), image_grid(pairs, ncols=16), cmap="gray")
+    plt.imsave(os.path.join(out, "samples.png"), image_grid(run.grids[-1], ncols=8), cmap="gray")
+    for name, r in report["probe"].items():
+        print(f"linear probe on {name}: test accuracy {100 * r['test_accuracy']:.1f}%", flush=True)
+    print(f"reconstructions G(E(x)) read as the same digit: {100 * report['reconstruction_accuracy']:.1f}%",
+          flush=True)
+    h = run.history
+    return {
+        "probe": {name: r["test_accuracy"] for name, r in report["probe"].items()},
+        "reconstruction_accuracy": report["reconstruction_accuracy"],
+        "classifier_score": (h.get("classifier_score") or [None])[-1],
+        "fid": (h.get("fid") or [None])[-1],
+        "class_kl": (h.get("class_kl") or [None])[-1],
+        "epochs": len(h.get("d_loss", [])),
+        "resumed_from": run.resumed_from,
+        "minutes": (h.get("minutes") or [None])[-1],
+        "seconds": round(run.seconds, 1),
+        "budget": cfg.budget,
+        "data_source": run.data_source,
+        "out": out,
+    }
+
+
+def _run_generations(args):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ganlib import config, generated
+    from ganlib.dcgan import image_grid
+
+    overrides = _chapter8_overrides(args)
+    if args.generations is not None:
+        overrides["generations"] = args.generations
+    cfg = config.generations_config(**overrides)
+    # A folder holds a chain once its first generation has started.
+    out = _run_folder(args, "generations", checkpoint_name="generation-1")
+    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
+          flush=True)
+
+    def progress(g, report):
+        print(generated.generation_line(g, report), flush=True)
+
+    run = generated.run_generations(cfg, seed=args.seed, out_dir=out, resume=args.resume,
+                                    verbose=2, on_generation=progress)
+    rows = np.concatenate([image_grid(grid[:16], ncols=16) for grid in run.grids], axis=0)
+    plt.imsave(os.path.join(out, "generations.png"), rows, cmap="gray")
+    keys = ("classifier_score", "fid", "class_kl", "diversity", "classes_present")
+    return {
+        "generations": [{"generation": g, **{k: r[k] for k in keys}} for g, r in enumerate(run.reports)],
+        "trained_on": run.trained_on,
+        "seconds": round(run.seconds, 1),
+        "budget": cfg.budget,
+        "data_source": run.data_source,
+        "out": out,
+    }
+
+
 def build_parser():
     parser = _Parser(prog="python -m ganlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="experiment", metavar="experiment", parser_class=_Parser)
@@ -256,6 +333,17 @@ def build_parser():
                    help="superres: 7x7 digits back to 28x28; inpaint: fill a 12x12 square")
     _conditional_options(x, "epochs of the GAN, at most (default: the budget's; CPU 200 within "
                             "--minutes, GPU 30, quick 1); the L1-only network takes twice as many")
+
+    b = sub.add_parser("bigan", help="BiGAN: a generator, an encoder and a discriminator of "
+                       "(image, code) pairs; a linear probe on the encoder's codes (chapter 9)")
+    _conditional_options(b, "epochs, at most (default: the budget's; CPU 200 within --minutes, "
+                            "GPU 30, quick 2)")
+    n = sub.add_parser("generations", help="a chain of DCGANs, each trained only on the digits of "
+                       "the one before (chapter 9)")
+    _conditional_options(n, "epochs per generation, at most (default: the budget's; CPU 200 within "
+                            "--minutes, GPU 20, quick 1)")
+    n.add_argument("--generations", type=_positive_int, default=None,
+                   help="generators in the chain (default 4; quick mode 2)")
 
     c = sub.add_parser("collapse", help="a small DCGAN on MNIST with poorly chosen hyperparameters "
                        "(chapter 7)")
@@ -447,7 +535,8 @@ def main(argv=None):
         os.environ[QUICK_ENV] = "1"
     runners = {"gaussian": _run_gaussian, "freeze-audit": _run_freeze_audit, "dcgan": _run_dcgan,
                "mixture": _run_mixture, "collapse": _run_collapse, "progan": _run_progan,
-               "cgan": _run_conditional, "acgan": _run_conditional, "pix2pix": _run_pix2pix}
+               "cgan": _run_conditional, "acgan": _run_conditional, "pix2pix": _run_pix2pix,
+               "bigan": _run_bigan, "generations": _run_generations}
     try:
         result = runners[args.experiment](args)
     except (ValueError, FloatingPointError, OSError) as exc:

@@ -590,7 +590,9 @@ def _fit_gan(gan, x, config, checkpoint_path, resume, extra, callbacks, verbose)
     saver = EpochCheckpoint(checkpoint_path, history, extra=extra) if checkpoint_path else None
     all_callbacks = [StopOnNaN(), budget, *callbacks] + ([saver] if saver else [])
     start = time.perf_counter()
-    fit = gan.fit(x, batch_size=config.batch_size, epochs=config.epochs, initial_epoch=initial_epoch,
+    # A resumed run whose minutes are used up trains no further.
+    epochs = budget.last_epoch(initial_epoch, config.epochs)
+    fit = gan.fit(x, batch_size=config.batch_size, epochs=epochs, initial_epoch=initial_epoch,
                   shuffle=True, verbose=verbose, callbacks=all_callbacks)
     seconds = time.perf_counter() - start
     if saver is not None:

@@ -380,6 +380,12 @@ class Pix2PixConfig:
         _check_common(self)
 
 
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _check_common(cfg):
     """Checks shared by chapter 8's configurations."""
     if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, int) or cfg.epochs < 0:
@@ -442,3 +448,97 @@ def _check_overrides_of(config_class, overrides):
     if unknown or bad:
         raise ValueError(f"unknown {config_class.__name__} setting(s) {unknown or bad}; "
                          f"expected some of {sorted(known - {'kind', 'task', 'budget'})}")
+
+
+@dataclasses.dataclass(frozen=True)
+class BiGANConfig:
+    """Hyperparameters of chapter 9's BiGAN (ganlib.bigan): chapter 5's compact generator, an
+    encoder shaped like chapter 5's compact discriminator, and a discriminator of (image, code)
+    pairs; Adam with beta_1 = 0.5 for all three, normal noise of 64 numbers, batch 64."""
+
+    epochs: int = 200
+    minutes: float | None = None
+    batch_size: int = 64
+    latent_dim: int = 64
+    # Generator and encoder (one optimizer: they learn together), and discriminator.
+    learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    # Average of the generator's and the encoder's weights, used for samples, codes and
+    # reconstructions (0: none). 0.995 averages over about 200 rounds, under two epochs: the
+    # live pair's reconstructions swing by 20 points from one epoch to the next.
+    ema_momentum: float = 0.995
+    # Generated digits scored after every epoch, and test digits reconstructed as G(E(x)).
+    metric_samples: int = 2000
+    n_train: int | None = None
+    budget: str = "cpu"
+
+    def __post_init__(self):
+        _check_common(self)
+        _positive_int("latent_dim", self.latent_dim)
+        if isinstance(self.ema_momentum, bool) or not isinstance(self.ema_momentum, (int, float)) \
+                or not 0.0 <= self.ema_momentum < 1.0:
+            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum!r}")
+        for name in ("learning_rate", "d_learning_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationsConfig:
+    """Chapter 9's chain of generators (ganlib.generated): generation 1 is chapter 5's compact
+    DCGAN trained on the real digits, every later one the same network trained only on the
+    digits of the generation before."""
+
+    generations: int = 4
+    # Training of each generation: passes over its data (at most) and minutes.
+    epochs: int = 200
+    minutes: float | None = None
+    batch_size: int = 64
+    # Digits each generation hands to the next (None: as many as the real training digits).
+    n_samples: int | None = None
+    # Use only the first n real training images (None: all of them).
+    n_train: int | None = None
+    # Digits of each generation scored (classifier score, FID, class KL, diversity).
+    metric_samples: int = 1000
+    budget: str = "cpu"
+
+    def __post_init__(self):
+        _check_common(self)
+        _positive_int("generations", self.generations)
+        _positive_int("metric_samples", self.metric_samples)
+        if self.n_samples is not None:
+            _positive_int("n_samples", self.n_samples)
+            if self.n_samples < self.batch_size:
+                raise ValueError(f"n_samples must be at least batch_size ({self.batch_size}), "
+                                 f"got {self.n_samples}")
+
+
+#: Chapter 9's budgets. CPU: the book's stored run, 8 minutes of BiGAN and 4 per generation (4
+#: generations), beside chapter 8's 10-minute CGAN and four classifiers: about 40 minutes in all.
+#: GPU: the full 60,000 digits when downloadable, longer training.
+_BIGAN_BUDGETS = {
+    "quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
+    "cpu": {"epochs": 200, "minutes": 8.0},
+    "gpu": {"epochs": 30},
+}
+_GENERATIONS_BUDGETS = {
+    "quick": {"generations": 2, "epochs": 1, "n_train": 512, "n_samples": 512, "metric_samples": 200},
+    "cpu": {"epochs": 200, "minutes": 4.0},
+    "gpu": {"epochs": 20},
+}
+
+
+def bigan_config(quick: bool | None = None, budget_name: str | None = None, **overrides) -> BiGANConfig:
+    """Chapter 9's BiGAN configuration for the budget of this run (see :func:`budget`)."""
+    name = _budget_name(quick, budget_name)
+    _check_overrides_of(BiGANConfig, overrides)
+    return BiGANConfig(budget=name, **{**_BIGAN_BUDGETS[name], **overrides})
+
+
+def generations_config(quick: bool | None = None, budget_name: str | None = None,
+                       **overrides) -> GenerationsConfig:
+    """Chapter 9's chain of generators for the budget of this run (see :func:`budget`)."""
+    name = _budget_name(quick, budget_name)
+    _check_overrides_of(GenerationsConfig, overrides)
+    return GenerationsConfig(budget=name, **{**_GENERATIONS_BUDGETS[name], **overrides})

@@ -70,6 +70,13 @@ class TimeBudget(keras.callbacks.Callback):
         self.minutes, self.already = minutes, already
         self.stopped_early = False
 
+    def last_epoch(self, initial_epoch, epochs):
+        """The ``epochs`` to hand to ``fit``: ``initial_epoch`` (train no further) when a resumed
+        run has already used its minutes, else ``epochs``."""
+        if self.minutes is not None and self.already >= self.minutes:
+            return initial_epoch
+        return epochs
+
     def on_train_begin(self, logs=None):
         self.trained = 0.0
 
@@ -164,7 +171,7 @@ def train_dcgan(
             fit = gan.fit(
                 x,
                 batch_size=config.batch_size,
-                epochs=config.epochs,
+                epochs=budget.last_epoch(initial_epoch, config.epochs),
                 initial_epoch=initial_epoch,
                 shuffle=True,
                 verbose=verbose,

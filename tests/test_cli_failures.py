@@ -74,6 +74,17 @@ BAD = [
     ["cgan", "--resume", "--out", "empty"],
     ["acgan", "--out", "held"],
     ["pix2pix", "--task", "superres", "--out", "held"],
+    ["bigan", "--epochs", "-1"],
+    ["bigan", "--minutes", "soon"],
+    ["bigan", "--resume"],
+    ["bigan", "--resume", "--out", "empty"],
+    ["bigan", "--out", "held"],
+    ["bigan", "--out", "a-file"],
+    ["generations", "--generations", "0"],
+    ["generations", "--generations", "two"],
+    ["generations", "--minutes", "-3"],
+    ["generations", "--resume", "--out", "empty"],
+    ["generations", "--out", "a-file/sub"],
 ]
 
 

@@ -169,3 +169,17 @@ def test_cli_pix2pix_quick(tmp_path):
     for method in ("bicubic", "l1", "gan"):
         assert f"superres {method}: PSNR " in proc.stdout
     assert (tmp_path / "sr" / "strip.png").exists()
+
+
+def test_resuming_a_run_that_used_its_minutes_trains_no_further(tmp_path):
+    from ganlib.data import load_mnist
+
+    mnist = load_mnist("bundled")
+    cfg = config.conditional_config("cgan", quick=True, epochs=3, minutes=0.001, n_train=128,
+                                    metric_samples=0)
+    first = conditional.train_conditional(cfg, out_dir=str(tmp_path / "c"), data=mnist, verbose=0)
+    assert len(first.history["d_loss"]) == 1  # stopped after the first epoch past the clock
+    again = conditional.train_conditional(cfg, out_dir=str(tmp_path / "c"), resume=True, data=mnist,
+                                          verbose=0)
+    assert again.resumed_from == 1 and len(again.history["d_loss"]) == 1
+    assert len(again.grids) == 1  # only the grid drawn before (no) training

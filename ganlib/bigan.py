@@ -1,0 +1,426 @@
+"""BiGAN on MNIST (chapter 9): a generator, an encoder and a discriminator of (image, code) pairs.
+
+A GAN's generator maps noise z to an image; it has no way back. BiGAN (Donahue et al. 2017;
+Dumoulin et al.'s ALI is the same model) adds an encoder E from an image to a code, and lets the
+discriminator judge *pairs*: real digits with their codes, (x, E(x)), against generated digits
+with the noise they came from, (G(z), z). The only way for G and E to fool D is for the two kinds
+of pair to look alike, and then E inverts G. E learns without labels; :func:`linear_probe` then
+measures what its codes know about the digit.
+
+Trained by the fused four-step round of :class:`ganlib.training.GAN` (explicit variable lists,
+TensorFlow and JAX): (a) D learns that (x, E(x)) pairs are real; (b) G and E learn together, with
+the labels swapped: (G(z), z) real and (x, E(x)) fake; (c) D learns that (G(z), z) pairs are
+fake; (d) as (b).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+import keras
+from keras import layers, ops
+
+from ganlib.data import _check_positive_int
+from ganlib.training import GAN, SampleMetrics, Snapshots, _all_trainable, _with_aux, value_and_grad
+
+
+def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequential:
+    """Image -> code: chapter 5's compact discriminator with a linear Dense(latent_dim) in place
+    of its verdict. Conv(64, 4x4, stride 2) + LeakyReLU(0.2) -> Conv(128, 4x4, stride 2) + BN +
+    LeakyReLU -> Conv(256, 4x4, stride 2) + BN + LeakyReLU -> Flatten -> Dense(latent_dim).
+    Defined in chapter 9."""
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(64, 4, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(256, 4, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Flatten(),
+            layers.Dense(latent_dim),
+        ],
+        name=name,
+    )
+
+
+def bigan_discriminator(latent_dim: int = 64, name: str = "discriminator") -> keras.Model:
+    """(image, code) -> P(real pair). The image through Conv(64, 4x4, stride 2) and Conv(128,
+    4x4, stride 2) with LeakyReLU(0.2), the code through Dense(512) + LeakyReLU, both joined and
+    judged by Dense(512) + LeakyReLU -> Dense(1, sigmoid). No batch norm: D sees one kind of pair
+    per step. Defined in chapter 9."""
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    image = keras.Input((28, 28, 1), name="image")
+    code = keras.Input((latent_dim,), name="code")
+    h = layers.Conv2D(64, 4, strides=2, padding="same")(image)
+    h = layers.LeakyReLU(negative_slope=0.2)(h)
+    h = layers.Conv2D(128, 4, strides=2, padding="same")(h)
+    h = layers.LeakyReLU(negative_slope=0.2)(h)
+    h = layers.Flatten()(h)
+    c = layers.LeakyReLU(negative_slope=0.2)(layers.Dense(512)(code))
+    j = layers.Concatenate()([h, c])
+    j = layers.LeakyReLU(negative_slope=0.2)(layers.Dense(512)(j))
+    return keras.Model([image, code], layers.Dense(1, activation="sigmoid")(j), name=name)
+
+
+def _check_images(images, name="images"):
+    try:
+        x = np.asarray(images, dtype="float32")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of 28x28 digits, got {type(images).__name__}") from exc
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[1:] != (28, 28, 1) or len(x) == 0:
+        raise ValueError(f"{name} must have shape (n, 28, 28) or (n, 28, 28, 1), got {x.shape}")
+    return x
+
+
+class BiGAN(GAN):
+    """Generator G (noise -> image), encoder E (image -> code) and discriminator D of
+    (image, code) pairs, trained by the four-step round; G and E share one optimizer and learn
+    in the same steps. Train with ``fit(x)``. Defined in chapter 9.
+    """
+
+    def __init__(self, generator, encoder, discriminator, **kwargs):
+        if not isinstance(encoder, keras.Model):
+            raise ValueError(f"encoder must be a keras.Model, got {type(encoder).__name__}")
+        if not isinstance(discriminator, keras.Model) or len(discriminator.inputs) != 2:
+            raise ValueError("discriminator must be a keras.Model with two inputs (image, code)")
+        kwargs.setdefault("noise", "normal")
+        super().__init__(generator, discriminator, **kwargs)
+        if encoder.output_shape[-1] != self.latent_dim:
+            raise ValueError(f"the encoder's codes have {encoder.output_shape[-1]} numbers, the "
+                             f"generator's noise {self.latent_dim}: they must be the same")
+        if self.rounds_per_step != 1:
+            raise ValueError("a BiGAN runs one round per step (rounds_per_step=1)")
+        self.encoder = encoder
+        # With ema_momentum > 0 the encoder is averaged too, over the same rounds as the
+        # generator, so that the averaged pair still invert each other.
+        self.ema_encoder = None
+        if self.ema_momentum > 0:
+            self.ema_encoder = keras.models.clone_model(encoder)
+            self.ema_encoder.set_weights(encoder.get_weights())
+            self.ema_encoder.trainable = False
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
+        """As :meth:`GAN.compile`; ``g_optimizer`` trains the generator and the encoder together."""
+        for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
+            if not isinstance(opt, keras.optimizers.Optimizer):
+                raise ValueError(f"{name} must be a keras optimizer, got {type(opt).__name__}")
+        if d_optimizer is g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
+        with _all_trainable(self.generator, self.encoder, self.discriminator):
+            self._g_learns = list(self.generator.trainable_variables)
+            self._g_keeps = list(self.generator.non_trainable_variables)
+            self._e_learns = list(self.encoder.trainable_variables)
+            self._e_keeps = list(self.encoder.non_trainable_variables)
+            self._d_learns = list(self.discriminator.trainable_variables)
+            self._d_keeps = list(self.discriminator.non_trainable_variables)
+        self._ge_learns = self._g_learns + self._e_learns
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy()
+        d_ids = {id(v) for v in self._d_learns}
+        optimizer = keras.optimizers.MultiOptimizer(
+            lambda v: d_optimizer if id(v) in d_ids else g_optimizer
+        )
+        keras.Model.compile(self, optimizer=optimizer, **kwargs)
+        optimizer.build(self._ge_learns + self._d_learns)
+
+    def call(self, z, training=False):
+        """D(G(z), z): the probability D gives generated pairs."""
+        z = ops.convert_to_tensor(z)
+        return self.discriminator([self.generator(z, training=training), z], training=training)
+
+    def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
+        if isinstance(x, dict):
+            raise ValueError("x must be an array of digits (a BiGAN takes no labels or noise)")
+        x = _check_images(x, "x")
+        with _all_trainable(self.encoder):
+            return super().fit(x, y, batch_size, *args, **kwargs)
+
+    # -- the round ----------------------------------------------------------------------------
+
+    def _judge(self, d_learns, d_keeps, x, z, label):
+        p, _ = self.discriminator.stateless_call(d_learns, d_keeps, [x, z], training=True)
+        value, report = self._loss(ops.full_like(p, label), p)
+        return value, report, p
+
+    def _encode(self, s, x):
+        code, new_keeps = self.encoder.stateless_call(s.get(self._e_learns), s.get(self._e_keeps), x,
+                                                      training=True)
+        s.set(self._e_keeps, new_keeps)
+        return code
+
+    def _d_step_pairs(self, s, x, z, label):
+        """D learns that the pairs (x, z) are ``label`` (1 real, 0 fake)."""
+        d_keeps = s.get(self._d_keeps)
+
+        def loss(d_learns):
+            return self._judge(d_learns, d_keeps, x, z, label)
+
+        (_, (report, p)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
+        s.apply(self.d_optimizer, grads, self._d_learns)
+        return report, p
+
+    def _ge_step(self, s, x, z):
+        """G and E learn together against the frozen D, the labels swapped: (G(z), z) real and
+        (x, E(x)) fake."""
+        g_keeps, e_keeps = s.get(self._g_keeps), s.get(self._e_keeps)
+        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
+        n_g = len(self._g_learns)
+
+        def loss(ge_learns):
+            fake, new_g = self.generator.stateless_call(ge_learns[:n_g], g_keeps, z, training=True)
+            code, new_e = self.encoder.stateless_call(ge_learns[n_g:], e_keeps, x, training=True)
+            # D is frozen: its variables are constants here.
+            v_fake, r_fake, _ = self._judge(d_learns, d_keeps, fake, z, 1.0)
+            v_real, r_real, _ = self._judge(d_learns, d_keeps, x, code, 0.0)
+            return v_fake + v_real, (r_fake + r_real) / 2.0, new_g, new_e
+
+        (_, (report, new_g, new_e)), grads = value_and_grad(_with_aux(loss))(s.get(self._ge_learns))
+        s.apply(self.g_optimizer, grads, self._ge_learns)
+        s.set(self._g_keeps, new_g)
+        s.set(self._e_keeps, new_e)
+        return report
+
+    def _update_ema(self, s):
+        super()._update_ema(s)
+        if self.ema_encoder is None:
+            return
+        t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32") / 2.0
+        m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
+        ema = self.ema_encoder.weights
+        s.set(ema, [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(self.encoder.weights))])
+
+    def _round(self, s, real, noise=None):
+        z_b, z_c, z_d = self._draw_noise(s, ops.shape(real)[0])
+        d_real, p_real = self._d_step_pairs(s, real, self._encode(s, real), 1.0)  # (a)
+        g_1 = self._ge_step(s, real, z_b)  # (b)
+        d_fake, p_fake = self._d_step_pairs(s, self._fakes(s, z_c), z_c, 0.0)  # (c)
+        g_2 = self._ge_step(s, real, z_d)  # (d)
+        self._update_ema(s)
+        self._record(s, (d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake)
+
+    # -- using it -----------------------------------------------------------------------------
+
+    def encode(self, images, use_ema=True):
+        """E(x) of ``images`` (n, 28, 28[, 1]) in [-1, 1] as a NumPy array (n, latent_dim); the
+        averaged encoder when there is one and ``use_ema`` is True."""
+        x = _check_images(images)
+        model = self.ema_encoder if (use_ema and self.ema_encoder is not None) else self.encoder
+        out = [model(ops.convert_to_tensor(x[i:i + 1000]), training=False)
+               for i in range(0, len(x), 1000)]
+        return np.concatenate([ops.convert_to_numpy(o) for o in out])
+
+    def reconstruct(self, images, use_ema=True):
+        """G(E(x)): each digit encoded, then drawn again from its code (the averaged pair when
+        there is one and ``use_ema`` is True)."""
+        return self.generate(z=self.encode(images, use_ema), use_ema=use_ema)
+
+
+def build_bigan(config, seed: int = 0) -> BiGAN:
+    """Build and compile chapter 9's BiGAN. Defined in chapter 9."""
+    from ganlib.config import BiGANConfig
+    from ganlib.models import compact_dcgan_generator
+
+    if not isinstance(config, BiGANConfig):
+        raise ValueError(f"config must be a BiGANConfig, got {type(config).__name__}")
+    gan = BiGAN(compact_dcgan_generator(config.latent_dim), bigan_encoder(config.latent_dim),
+                bigan_discriminator(config.latent_dim), noise="normal",
+                ema_momentum=config.ema_momentum, seed=seed)
+    gan.compile(keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
+                keras.optimizers.Adam(config.learning_rate, beta_1=0.5))
+    return gan
+
+
+# -- what the encoder learned ---------------------------------------------------------------------
+
+
+def _check_features(name, features):
+    try:
+        f = np.asarray(features, dtype="float64")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of numbers, got {type(features).__name__}") from exc
+    if f.ndim != 2 or f.shape[0] == 0 or f.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (n, features), got {f.shape}")
+    if not np.all(np.isfinite(f)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return f
+
+
+def _check_class_labels(name, labels, n):
+    y = np.asarray(labels)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{name} must be a 1-D array of whole-number classes, got shape {y.shape} "
+                         f"and dtype {y.dtype}")
+    if len(y) != n:
+        raise ValueError(f"{name} has {len(y)} labels for {n} rows of features: one label per row")
+    if y.min() < 0:
+        raise ValueError(f"{name} must be classes 0, 1, 2, ..., got {y.min()}")
+    return y.astype("int64")
+
+
+def linear_probe(train_features, train_labels, test_features, test_labels, steps: int = 1000,
+                 learning_rate: float = 0.05, l2: float = 1e-4) -> dict:
+    """Fit a logistic-regression classifier (softmax over the classes) on ``train_features`` and
+    return its accuracy on ``test_features``.
+
+    The features are standardised with the training set's mean and spread (a feature constant in
+    training is only centred); the weights start
+    at zero and take ``steps`` full-batch Adam steps on the cross-entropy plus ``l2`` times the
+    squared weights. Plain NumPy, so the result does not depend on the Keras backend. Returns
+    ``{"train_accuracy", "test_accuracy", "per_class_accuracy"}``. Defined in chapter 9.
+    """
+    xtr = _check_features("train_features", train_features)
+    xte = _check_features("test_features", test_features)
+    if xtr.shape[1] != xte.shape[1]:
+        raise ValueError(f"train_features have {xtr.shape[1]} features per row, test_features "
+                         f"{xte.shape[1]}: both must come from the same feature extractor")
+    ytr = _check_class_labels("train_labels", train_labels, len(xtr))
+    yte = _check_class_labels("test_labels", test_labels, len(xte))
+    steps = _check_positive_int("steps", steps)
+    k = int(max(ytr.max(), yte.max())) + 1
+    # A feature that never varies in training (a border pixel) is centred but not scaled.
+    mean, spread = xtr.mean(axis=0), xtr.std(axis=0)
+    spread = np.where(spread > 1e-6, spread, 1.0)
+    xtr, xte = (xtr - mean) / spread, (xte - mean) / spread
+    w, b = np.zeros((xtr.shape[1], k)), np.zeros(k)
+    onehot = np.eye(k)[ytr]
+    m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
+    beta1, beta2 = 0.9, 0.999
+    for t in range(1, steps + 1):
+        logits = xtr @ w + b
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        err = (p - onehot) / len(xtr)
+        g_w, g_b = xtr.T @ err + 2 * l2 * w, err.sum(axis=0)
+        for param, grad, m, v in ((w, g_w, m_w, v_w), (b, g_b, m_b, v_b)):
+            m *= beta1
+            m += (1 - beta1) * grad
+            v *= beta2
+            v += (1 - beta2) * grad**2
+            param -= learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-8)
+    predict = lambda x: (x @ w + b).argmax(axis=1)  # noqa: E731
+    test_pred = predict(xte)
+    per_class = [float(np.mean(test_pred[yte == c] == c)) if np.any(yte == c) else None
+                 for c in range(k)]
+    return {"train_accuracy": float(np.mean(predict(xtr) == ytr)),
+            "test_accuracy": float(np.mean(test_pred == yte)),
+            "per_class_accuracy": per_class}
+
+
+class ReconstructionMetrics(keras.callbacks.Callback):
+    """After every epoch: how often the classifier reads G(E(x)) as the same digit as x, on
+    ``images`` (held-out digits); adds ``reconstruction_accuracy`` to the logs."""
+
+    def __init__(self, images, classifier):
+        super().__init__()
+        from ganlib import metrics
+
+        self.images, self.classifier = _check_images(images), classifier
+        self.read = metrics.class_probabilities(self.images, classifier).argmax(axis=1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["reconstruction_accuracy"] = reconstruction_accuracy(
+                self.model, self.images, self.classifier, read=self.read)
+
+
+def reconstruction_accuracy(gan, images, classifier, read=None) -> float:
+    """Fraction of ``images`` whose reconstruction G(E(x)) the classifier reads as the same digit
+    as x itself. Defined in chapter 9."""
+    from ganlib import metrics
+
+    x = _check_images(images)
+    if read is None:
+        read = metrics.class_probabilities(x, classifier).argmax(axis=1)
+    again = metrics.class_probabilities(gan.reconstruct(x), classifier).argmax(axis=1)
+    return float(np.mean(again == read))
+
+
+@dataclasses.dataclass
+class BiGANRun:
+    """What :func:`train_bigan` produced."""
+
+    gan: BiGAN
+    config: object
+    history: dict
+    # Fixed-noise grids of 64 digits: before this session's first epoch, then one per epoch.
+    grids: list
+    data_source: str
+    seconds: float
+    resumed_from: int
+    checkpoint: str | None
+
+
+def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
+                classifier=None, verbose="auto", callbacks=()) -> BiGANRun:
+    """Train chapter 9's BiGAN on the MNIST training digits (no labels); return a
+    :class:`BiGANRun`. As :func:`ganlib.dcgan.train_dcgan`: a checkpoint after every epoch in
+    ``out_dir``, ``resume=True`` continues after the last complete epoch, a NaN stops the run at
+    once, the clock (``config.minutes``) counts training only. Defined in chapter 9."""
+    from ganlib import metrics
+    from ganlib.conditional import _fit_gan, _resume_state, _training_digits
+    from ganlib.config import bigan_config, set_seed
+    from ganlib.data import load_mnist
+
+    config = config or bigan_config()
+    checkpoint_path = _resume_state(out_dir, resume)
+    set_seed(seed)
+    data = data if data is not None else load_mnist()
+    x, _ = _training_digits(data, config.n_train, config.batch_size)
+    gan = build_bigan(config, seed=seed)
+    grid = Snapshots(n=64, seed=2024)
+    extra_callbacks = [grid]
+    if config.metric_samples:
+        classifier = classifier or metrics.get_classifier(data=data)
+        reference = data.x_test[: config.metric_samples]
+        extra_callbacks += [SampleMetrics(classifier, reference, n=config.metric_samples, seed=7),
+                            ReconstructionMetrics(reference, classifier)]
+    history, initial_epoch, seconds = _fit_gan(
+        gan, x, config, checkpoint_path, resume, {"model": "bigan", "seed": seed},
+        [*extra_callbacks, *callbacks], verbose)
+    return BiGANRun(gan=gan, config=config, history=history, grids=grid.snapshots,
+                    data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
+                    checkpoint=checkpoint_path)
+
+
+def probe_report(gan, data, classifier, seed: int = 0, n_train=None) -> dict:
+    """The linear probe on three kinds of features of the training digits, tested on the
+    held-out digits: the BiGAN's encoder, a randomly initialised encoder of the same shape
+    (``seed``), and the raw pixels; plus the reconstruction accuracy on the held-out digits.
+    Returns ``{"probe": {name: accuracy}, "reconstruction_accuracy": ...}``. Defined in chapter 9.
+    """
+    if not isinstance(gan, BiGAN):
+        raise ValueError(f"gan must be a BiGAN, got {type(gan).__name__}")
+    x_train, y_train = data.x_train, data.y_train
+    if n_train is not None:
+        x_train, y_train = x_train[:n_train], y_train[:n_train]
+    keras.utils.set_random_seed(10_000 + int(seed))
+    random_encoder = bigan_encoder(gan.latent_dim, name="random_encoder")
+
+    def encode_with(model):
+        return lambda x: np.concatenate([ops.convert_to_numpy(model(ops.convert_to_tensor(x[i:i + 1000]),
+                                                                    training=False))
+                                         for i in range(0, len(x), 1000)])
+
+    extractors = {
+        "BiGAN encoder": gan.encode,
+        "random encoder": encode_with(random_encoder),
+        "pixels": lambda x: np.asarray(x).reshape(len(x), -1),
+    }
+    probe = {}
+    for name, extract in extractors.items():
+        start = time.perf_counter()
+        result = linear_probe(extract(x_train), y_train, extract(data.x_test), data.y_test)
+        probe[name] = {**result, "seconds": round(time.perf_counter() - start, 1)}
+    return {"probe": probe,
+            "reconstruction_accuracy": reconstruction_accuracy(gan, data.x_test, classifier)}
