@@ -11,7 +11,8 @@ from conftest import ROOT
 
 CHAPTERS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9][0-9]_*.ipynb")))
 EXPECTED = ["01_counterfeiting", "02_learning_round", "03_gaussian", "04_minimax", "05_dcgan", "06_progan",
-            "07_mode_collapse", "08_conditional"]
+            "07_mode_collapse", "08_conditional",
+            "09_generated_data"]
 
 spec = importlib.util.spec_from_file_location("execute", os.path.join(ROOT, "notebooks", "execute.py"))
 execute = importlib.util.module_from_spec(spec)
