@@ -135,7 +135,7 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
 
 def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
     """Chapter 6: ProGAN's networks at each stage, generator above, critic below. A block's colour
-    is the stage that added it: the same colour in a later column is the same layer, weights and
+    is the stage that added it: the same colour in a later panel is the same layer, weights and
     all. Returns the figure."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
@@ -145,8 +145,11 @@ def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
         raise ValueError(f"channels needs 4 widths (4, 8, 16, 32), got {channels!r}")
     colors = plt.cm.viridis(np.linspace(0.2, 0.85, 4))
     inks = ["w" if 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 0.5 else "k" for c in colors]
-    fig, axes = plt.subplots(1, 4, figsize=(14, 6.2))
-    for col, (ax, stage) in enumerate(zip(axes, resolutions)):
+    # Two stages a row: four columns side by side would shrink the labels below reading size in
+    # the book's 688-pixel column. Boxes are one unit apart in every panel (rows of 8 and 12).
+    units = (8, 12)
+    fig, axes = plt.subplots(2, 2, figsize=(8.6, 9.6), gridspec_kw={"height_ratios": units})
+    for col, (ax, stage) in enumerate(zip(axes.ravel(), resolutions)):
         rows = [(f"noise ({latent_dim} numbers)", "white", "k")]
         rows += [(f"G block {r}×{r}×{c}", colors[i], inks[i]) for i, (r, c) in
                  enumerate(zip(resolutions[: col + 1], channels))]
@@ -155,20 +158,20 @@ def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
         rows += [(f"D block {resolutions[i]}×{resolutions[i]}", colors[i], inks[i])
                  for i in reversed(range(col + 1))]
         rows += [("score (a real number)", "white", "k")]
-        n = len(rows)
+        n, height = len(rows), units[col // 2]
         for i, (text, face, ink) in enumerate(rows):
-            y = 1 - (i + 0.5) / 12
-            ax.add_patch(FancyBboxPatch((0.06, y - 0.03), 0.88, 0.06, boxstyle="round,pad=0.005",
+            y = height - (i + 0.5)
+            ax.add_patch(FancyBboxPatch((0.06, y - 0.3), 0.88, 0.6, boxstyle="round,pad=0.005",
                                         facecolor=face, edgecolor="0.3"))
             ax.text(0.5, y, text, ha="center", va="center", color=ink, fontsize=10)
             if i < n - 1:
-                ax.annotate("", xy=(0.5, y - 0.047), xytext=(0.5, y - 0.031),
+                ax.annotate("", xy=(0.5, y - 0.7), xytext=(0.5, y - 0.3),
                             arrowprops={"arrowstyle": "->", "color": "0.3"})
         ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, height)
         ax.axis("off")
         ax.set_title(f"stage {col + 1}: {stage}×{stage}", fontsize=12)
-    fig.suptitle("ProGAN grows both networks; a colour is one set of layers, reused by every later stage",
+    fig.suptitle("ProGAN grows both networks;\na colour is one set of layers, reused by every later stage",
                  fontsize=12)
     fig.tight_layout()
     return fig
