@@ -192,12 +192,8 @@ class BiGAN(GAN):
 
     def _update_ema(self, s):
         super()._update_ema(s)
-        if self.ema_encoder is None:
-            return
-        t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32") / 2.0
-        m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
-        ema = self.ema_encoder.weights
-        s.set(ema, [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(self.encoder.weights))])
+        if self.ema_encoder is not None:
+            self._average_into(s, self.ema_encoder, self.encoder)
 
     def _round(self, s, real, noise=None):
         z_b, z_c, z_d = self._draw_noise(s, ops.shape(real)[0])

@@ -396,15 +396,17 @@ class GAN(keras.Model):
 
     def _update_ema(self, s):
         """Move the averaged generator's weights towards the live generator's (two G steps a round)."""
-        if self.ema_generator is None:
-            return
+        if self.ema_generator is not None:
+            self._average_into(s, self.ema_generator, self.generator)
+
+    def _average_into(self, s, ema_model, model):
+        """Move ``ema_model``'s weights towards ``model``'s, at the round's momentum."""
         # The average starts short and grows: momentum min(m, (1 + t) / (10 + t)) after t
         # rounds, so early weights, far from the answer, are soon forgotten.
         t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32") / 2.0
         m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
-        ema = self.ema_generator.weights
-        new = [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(self.generator.weights))]
-        s.set(ema, new)
+        ema = ema_model.weights
+        s.set(ema, [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(model.weights))])
 
     def _record(self, s, d_loss, g_loss, p_real, p_fake, extra=()):
         """Add a round's losses and D's outcome counts (threshold 0.5; every output of D counts,
