@@ -160,8 +160,13 @@ def test_time_budget_stops_after_the_first_epoch_past_it(tmp_path, mnist):
     cfg = quick("compact", epochs=5, minutes=1e-6)
     run = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), data=mnist, verbose=0)
     assert len(run.history["d_loss"]) == 1 and run.history["minutes"][0] > 0
-    # Resumed, the clock goes on from the minutes already spent: again one epoch, then a stop.
-    more = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), resume=True, data=mnist, verbose=0)
+    # Resumed with the same budget, the clock is already past it: no further training.
+    same = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), resume=True, data=mnist, verbose=0)
+    assert same.resumed_from == 1 and len(same.history["minutes"]) == 1
+    # With more minutes, the clock goes on from the minutes already spent: one more epoch is
+    # still past the (tiny) budget, then a stop.
+    longer = dataclasses.replace(cfg, minutes=run.history["minutes"][0] * 1.0001)
+    more = dcgan.train_dcgan(longer, out_dir=str(tmp_path), resume=True, data=mnist, verbose=0)
     assert more.resumed_from == 1 and len(more.history["minutes"]) == 2
     assert more.history["minutes"][1] > more.history["minutes"][0]
 
