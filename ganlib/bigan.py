@@ -32,23 +32,10 @@ def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequenti
     of its verdict. Conv(64, 4x4, stride 2) + LeakyReLU(0.2) -> Conv(128, 4x4, stride 2) + BN +
     LeakyReLU -> Conv(256, 4x4, stride 2) + BN + LeakyReLU -> Flatten -> Dense(latent_dim).
     Defined in chapter 9."""
+    from ganlib.models import compact_image_trunk
+
     latent_dim = _check_positive_int("latent_dim", latent_dim)
-    return keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            layers.Conv2D(64, 4, strides=2, padding="same"),
-            layers.LeakyReLU(negative_slope=0.2),
-            layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False),
-            layers.BatchNormalization(),
-            layers.LeakyReLU(negative_slope=0.2),
-            layers.Conv2D(256, 4, strides=2, padding="same", use_bias=False),
-            layers.BatchNormalization(),
-            layers.LeakyReLU(negative_slope=0.2),
-            layers.Flatten(),
-            layers.Dense(latent_dim),
-        ],
-        name=name,
-    )
+    return keras.Sequential([*compact_image_trunk(), layers.Dense(latent_dim)], name=name)
 
 
 def bigan_discriminator(latent_dim: int = 64, name: str = "discriminator") -> keras.Model:
