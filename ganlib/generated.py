@@ -210,7 +210,14 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
     from ganlib.data import load_mnist
     from ganlib.files import prepare_out_dir
 
+    from ganlib.config import GenerationsConfig
+
     config = config or generations_config()
+    if not isinstance(config, GenerationsConfig):
+        raise ValueError(f"config must be a GenerationsConfig, got {type(config).__name__}")
+    if trainer is not None and not callable(trainer):
+        raise ValueError(f"trainer must be a function (x, g) -> (generator, history), got "
+                         f"{type(trainer).__name__}")
     if resume and not out_dir:
         raise ValueError("resume=True needs out_dir: the folder that holds the generations")
     if out_dir:

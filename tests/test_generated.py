@@ -185,6 +185,21 @@ def test_each_generation_learns_only_from_the_one_before(mnist, classifier, tmp_
     assert [r["fid"] for r in again.reports] == pytest.approx([r["fid"] for r in run.reports])
 
 
+def test_run_generations_and_diversity_refuse_bad_input(mnist, classifier):
+    with pytest.raises(ValueError, match="config must be a GenerationsConfig"):
+        generated.run_generations(config.bigan_config(quick=True), data=mnist, classifier=classifier)
+    with pytest.raises(ValueError, match="trainer must be a function"):
+        generated.run_generations(config.generations_config(quick=True), data=mnist,
+                                  classifier=classifier, trainer="dcgan")
+    with pytest.raises(ValueError, match="resume=True needs out_dir"):
+        generated.run_generations(config.generations_config(quick=True), resume=True, data=mnist,
+                                  classifier=classifier)
+    with pytest.raises(ValueError, match="at least 2 images"):
+        generated.diversity(mnist.x_test[:1], classifier)
+    with pytest.raises(ValueError, match="NaN"):
+        generated.diversity(np.full((4, 28, 28, 1), np.nan, "float32"), classifier)
+
+
 def test_generations_config_checks():
     with pytest.raises(ValueError, match="generations must be a positive integer"):
         config.generations_config(generations=0)
