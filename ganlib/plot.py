@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Ellipse
 from matplotlib.ticker import MaxNLocator
 
-from ganlib.data import check_points
+from ganlib.data import _check_positive_int, check_points
 
 REAL_COLOR = "#1f77b4"
 FAKE_COLOR = "#d62728"
@@ -101,11 +101,13 @@ def outcome_counts(history, ax=None):
     return ax.figure
 
 
-def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6, labels=None):
+def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6, labels=None,
+                      ncols=None):
     """Panels of generated points over training on the ring or grid, the modes marked in red.
 
     ``snapshots[i]`` holds the points after epoch ``i`` (0: before training); ``indices`` picks
-    the panels (default: up to ``max_panels`` spread over the run). Defined in chapter 7.
+    the panels (default: up to ``max_panels`` spread over the run); ``labels`` titles them
+    (default ``"epoch i"``); ``ncols`` panels a row (default: all in one row). Defined in chapter 7.
     """
     from ganlib.mixture import mixture_means, mixture_std
 
@@ -114,10 +116,17 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
     if indices is None:
         indices = sorted(set(np.linspace(0, len(snapshots) - 1, min(max_panels, len(snapshots)))
                              .round().astype(int).tolist()))
+    if labels is not None and len(labels) != len(indices):
+        raise ValueError(f"labels must name each of the {len(indices)} panels, got {len(labels)}")
+    ncols = len(indices) if ncols is None else _check_positive_int("ncols", ncols)
+    ncols = min(ncols, len(indices))
+    nrows = -(-len(indices) // ncols)
     means, std = mixture_means(layout), mixture_std(layout)
     lim = 1.6 if layout == "ring" else 5.5
-    fig, axes = plt.subplots(1, len(indices), figsize=(2.6 * len(indices), 2.8), squeeze=False)
-    for n, (ax, i) in enumerate(zip(axes[0], indices)):
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
+    for ax in axes.flat[len(indices):]:
+        ax.axis("off")
+    for n, (ax, i) in enumerate(zip(axes.flat, indices)):
         points = check_points(f"snapshots[{i}]", snapshots[i])
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", lw=0)
         ax.scatter(means[:, 0], means[:, 1], s=30, facecolors="none", edgecolors="tab:red", lw=0.8)
@@ -126,9 +135,9 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(labels[n] if labels is not None else f"epoch {i}", fontsize=9)
+        ax.set_title(labels[n] if labels is not None else f"epoch {i}", fontsize=10)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -179,3 +179,26 @@ def test_combined_model_diagram_reads_the_model_and_its_flags():
     assert any("G's and D's weights are updated" in t for t in shown)
     with pytest.raises(ValueError, match="two inner models"):
         plot.combined_model_diagram(generator)
+
+
+# -- chapter 7 ------------------------------------------------------------------------------------
+
+
+def test_mixture_snapshots_wrap_into_rows_with_the_labels_given():
+    rng = np.random.default_rng(0)
+    snapshots = [rng.normal(size=(50, 2)).astype("float32") for _ in range(21)]
+    labels = [f"round {500 * i:,}" for i in (2, 4, 6, 8, 16, 20)]
+    fig = plot.mixture_snapshots(snapshots, "ring", indices=[2, 4, 6, 8, 16, 20], labels=labels, ncols=3)
+    shown = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert len(shown) == 6
+    assert len({round(ax.get_position().y0, 3) for ax in shown}) == 2  # two rows of three
+    assert [ax.get_title() for ax in shown] == labels
+    assert_readable(fig)
+
+
+def test_mixture_snapshots_refuse_labels_that_do_not_match_the_panels():
+    snapshots = [np.zeros((5, 2), "float32")] * 3
+    with pytest.raises(ValueError, match="labels"):
+        plot.mixture_snapshots(snapshots, "ring", indices=[0, 2], labels=["one"])
+    with pytest.raises(ValueError, match="ncols"):
+        plot.mixture_snapshots(snapshots, "ring", ncols=0)
