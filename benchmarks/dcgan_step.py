@@ -1,27 +1,37 @@
 """Milliseconds per DCGAN training round (batch 128): ganlib's fused step against two others.
 
-All three run the same four-step round (chapter 2) on the same networks (``--arch``) and
+Every way runs the four-step round (chapter 2) on the same networks (``--arch``) and
 optimizers, in one process, on the TensorFlow backend:
 
-* ganlib: ``ganlib.training.GAN`` (one compiled ``train_step`` per round, written once for
-  TensorFlow and JAX with ``stateless_call``);
-* reference: the round written the way the Keras examples write a GAN ``train_step``
+* fused: ``ganlib.training.GAN`` as chapter 5 trains it (one compiled ``train_step`` per round,
+  written once for TensorFlow and JAX with ``stateless_call``); where the architecture keeps an
+  averaged generator (EMA), also the same round without it ("no EMA"), since no other way keeps one;
+* keras-io: the round written the way the Keras examples write a GAN ``train_step``
   (``tf.GradientTape`` and ``apply_gradients`` on ``trainable_weights``, TensorFlow only);
-* classic: ``ClassicGAN``'s ``train_on_batch`` calls with the trainable flags.
+* classic: ``ClassicGAN.train_round``, ``train_on_batch`` calls with the trainable flags, fakes
+  made in training mode and D's outcome counts returned, as the fused round does;
+* lean: the classic round as the Keras-2 tutorials write it (fakes from ``predict_on_batch``,
+  no counts): less work than the others.
 
-Each is warmed up as long as it is timed (compilation excluded), then timed over ``--steps``
-rounds, the best of three (the speed of this machine varies from call to call), for every
-architecture of chapter 5 (or ``--arch``) at its own batch size. Beside the times: the round's
-FLOPs counted from the layer shapes (:func:`ganlib.training.round_flops`), the GFLOP/s the fused
-round achieves, and the ceiling: the GFLOP/s of a large float32 matrix product on the same
-machine, measured in the same run. The last line is ``ratio: X`` = reference ms / ganlib ms for
-the architecture where ganlib does worst (above 1 means ganlib is faster for every one).
-Usage: ``python benchmarks/dcgan_step.py [--arch seed|radford|compact] [--steps 20]``.
+Each is warmed up (compilation excluded), then timed over ``--steps`` rounds, the best of five,
+the ways taking turns so that a slow spell of this VM (its speed varies from call to call) is
+shared, for every architecture of chapter 5 (or ``--arch``) at its own batch size. Beside the
+times: the round's FLOPs counted from the layer shapes (:func:`ganlib.training.round_flops`),
+the GFLOP/s the fused round achieves, and the ceiling: the GFLOP/s of a large float32 matrix
+product on the same machine, measured in the same run. ``ratio`` = the faster of keras-io and
+classic, in ms, / the fused round's ms (without EMA where it has one): the ways that do the same
+work. The lean round's ratio is printed beside it, not counted: it makes its fakes with batch
+norm's running averages, a different round. The last line is ``ratio: X`` for the architecture
+where the fused round does worst (1 or more: fused is at least as fast as the same-work ways for
+every architecture). ``--profile`` first times each part of the fused round
+compiled on its own: where the time goes.
+Usage: ``python benchmarks/dcgan_step.py [--arch seed|radford|compact] [--steps 20] [--profile]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -82,19 +92,67 @@ class ReferenceGAN(keras.Model):
         return {"d_loss": (d1 + d2) / 2, "g_loss": (g1 + g2) / 2}
 
 
-REPEATS = 3
+REPEATS = 5
 
 
-def time_fit(model, x, batch_size, steps):
-    """ms per round of ``fit`` over ``steps`` rounds: the best of REPEATS timed calls, after a
-    warm-up call as long (this VM's speed varies from call to call; the best is the machine's)."""
-    model.fit(x[: batch_size * steps], batch_size=batch_size, epochs=1, verbose=0)  # compile, warm
-    best = float("inf")
-    for _ in range(REPEATS):
+def fit_timer(model, x, batch_size, steps):
+    """A function timing one ``fit`` over ``steps`` rounds (seconds); warmed up (compiled) once."""
+    x = x[: batch_size * steps]
+    model.fit(x, batch_size=batch_size, epochs=1, verbose=0)  # compile, warm
+
+    def timed():
         start = time.perf_counter()
-        model.fit(x[: batch_size * steps], batch_size=batch_size, epochs=1, verbose=0)
-        best = min(best, time.perf_counter() - start)
-    return best / steps * 1000
+        model.fit(x, batch_size=batch_size, epochs=1, verbose=0)
+        return time.perf_counter() - start
+
+    return timed
+
+
+def classic_timer(cfg, x, steps, lean=False):
+    """A function timing ``steps`` classic rounds (``train_on_batch`` with the trainable flags).
+
+    ``lean=False``: ``ClassicGAN.train_round``, chapter 2's round: fakes made in training mode,
+    the losses and D's outcome counts returned, as the fused round computes them. ``lean=True``:
+    the round as the Keras-2 tutorials write it: fakes from ``predict_on_batch`` (inference mode:
+    batch norm uses its running averages), no counts; less work than the fused round.
+    """
+    config.set_seed(0)
+    template = dcgan.build_gan(cfg)
+    classic = ClassicGAN(template.generator, template.discriminator,
+                         template.d_optimizer.__class__.from_config(template.d_optimizer.get_config()),
+                         template.g_optimizer.__class__.from_config(template.g_optimizer.get_config()))
+    rng, b = np.random.default_rng(0), cfg.batch_size
+
+    def rounds():
+        for i in range(steps):
+            real = x[i * b : (i + 1) * b]
+            z = template.noise_array(3 * b, rng=rng).reshape(3, b, cfg.latent_dim)
+            if not lean:
+                classic.train_round(real, z[0], z[1], z[2])
+                continue
+            classic.train_discriminator(real, 1.0)
+            classic.train_generator(z[0])
+            classic.train_discriminator(classic.generator.predict_on_batch(z[1]), 0.0)
+            classic.train_generator(z[2])
+
+    rounds()  # warm up as long as it is timed
+
+    def timed():
+        start = time.perf_counter()
+        rounds()
+        return time.perf_counter() - start
+
+    return timed
+
+
+def interleaved_best(timers, steps):
+    """ms per round of each way: the best of REPEATS timed runs, the ways taking turns (in a
+    rotating order) so that a slow spell of this VM falls on all of them, not on one."""
+    names, best = list(timers), {name: float("inf") for name in timers}
+    for r in range(REPEATS):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            best[name] = min(best[name], timers[name]())
+    return {name: seconds / steps * 1000 for name, seconds in best.items()}
 
 
 def matmul_gflops(n=4096, repeats=5):
@@ -110,49 +168,71 @@ def matmul_gflops(n=4096, repeats=5):
     return 2 * n**3 / best / 1e9
 
 
-def classic_ms(cfg, x, steps):
-    config.set_seed(0)
-    template = dcgan.build_gan(cfg)
-    classic = ClassicGAN(template.generator, template.discriminator,
-                         template.d_optimizer.__class__.from_config(template.d_optimizer.get_config()),
-                         template.g_optimizer.__class__.from_config(template.g_optimizer.get_config()))
-    rng, b = np.random.default_rng(0), cfg.batch_size
-
-    def classic_round(i):
-        real = x[(i % steps) * b : (i % steps + 1) * b]
-        z = template.noise_array(3 * b, rng=rng).reshape(3, b, cfg.latent_dim)
-        classic.train_discriminator(real, 1.0)
-        classic.train_generator(z[0])
-        classic.train_discriminator(classic.generator.predict_on_batch(z[1]), 0.0)
-        classic.train_generator(z[2])
-
-    for i in range(steps):  # warm up as long as it is timed
-        classic_round(i)
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        for i in range(steps):
-            classic_round(i)
-        best = min(best, time.perf_counter() - start)
-    return best / steps * 1000
-
-
 def measure(arch, steps):
-    """ms per round of the three ways, and the round's GFLOPs, for one architecture."""
+    """ms per round of the ways, and the round's GFLOPs, for one architecture."""
     cfg = config.dcgan_config(arch, budget_name="cpu")
     b = cfg.batch_size
     x = np.random.default_rng(0).uniform(-1, 1, (b * steps, 28, 28, 1)).astype("float32")
     config.set_seed(0)
     fused = dcgan.build_gan(cfg)
     gflops = round_flops(fused.generator, fused.discriminator, b) / 1e9
-    fused_ms = time_fit(fused, x, b, steps)
+    timers = {"fused": fit_timer(fused, x, b, steps)}
+    if fused.ema_generator is not None:
+        # The same round without the averaged generator, which the other ways do not keep.
+        config.set_seed(0)
+        timers["fused, no EMA"] = fit_timer(
+            dcgan.build_gan(dataclasses.replace(cfg, ema_momentum=0.0)), x, b, steps)
     config.set_seed(0)
     template = dcgan.build_gan(cfg)  # the same networks and optimizer settings
     reference = ReferenceGAN(template.generator, template.discriminator, cfg.latent_dim)
     reference.compile(template.d_optimizer, template.g_optimizer)
-    reference_ms = time_fit(reference, x, b, steps)
-    return {"batch": b, "gflops": gflops, "fused": fused_ms, "reference": reference_ms,
-            "classic": classic_ms(cfg, x, steps)}
+    timers["reference"] = fit_timer(reference, x, b, steps)
+    timers["classic"] = classic_timer(cfg, x, steps)
+    timers["classic, lean"] = classic_timer(cfg, x, steps, lean=True)
+    return {"batch": b, "gflops": gflops, **interleaved_best(timers, steps)}
+
+
+def profile(arch, steps):
+    """Where the fused round's time goes: each part of ``GAN._round`` compiled on its own
+    (``tf.function``), timed over ``steps`` calls (best of REPEATS), beside the whole round."""
+    import tensorflow as tf
+
+    from ganlib.training import _all_trainable, _Variables
+
+    cfg = config.dcgan_config(arch, budget_name="cpu")
+    b = cfg.batch_size
+    x = np.random.default_rng(0).uniform(-1, 1, (b * steps, 28, 28, 1)).astype("float32")
+    config.set_seed(0)
+    gan = dcgan.build_gan(cfg)
+    whole = fit_timer(gan, x, b, steps)
+    s, real, z = _Variables(), tf.constant(x[:b]), tf.constant(gan.noise_array(b))
+    parts = {
+        "D step on real (a)": lambda: gan._d_step(s, real, 1.0),
+        "G step (b or d)": lambda: gan._g_step(s, z),
+        "G makes fakes (c)": lambda: gan._fakes(s, z),
+        "D step on fakes (c)": lambda: gan._d_step(s, real, 0.0),
+        "averaged G (EMA)": lambda: gan._update_ema(s),
+        "noise for b, c, d": lambda: gan._draw_noise(s, b),
+    }
+    times = {"whole round (fit)": min(whole() for _ in range(REPEATS)) / steps * 1000}
+    with _all_trainable(gan.generator, gan.discriminator):
+        for name, part in parts.items():
+            fn = tf.function(part)
+            for _ in range(3):
+                fn()  # trace, warm
+            best = float("inf")
+            for _ in range(REPEATS):
+                start = time.perf_counter()
+                for _ in range(steps):
+                    out = fn()
+                tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+                best = min(best, time.perf_counter() - start)
+            times[name] = best / steps * 1000
+    # One round: two D steps, two G steps, one batch of fakes, one EMA update, one noise draw.
+    counts = {"G step (b or d)": 2}
+    parts_sum = sum(ms * counts.get(name, 1) for name, ms in times.items() if name != "whole round (fit)")
+    times["sum of the parts"] = parts_sum
+    return times
 
 
 def main():
@@ -160,26 +240,38 @@ def main():
     parser.add_argument("--arch", choices=config.DCGAN_ARCHS, default=None,
                         help="one architecture (default: all)")
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--profile", action="store_true",
+                        help="also time each part of the fused round on its own")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error("--steps must be 1 or more")
     if keras.backend.backend() != "tensorflow":
         parser.error("the reference step is TensorFlow code: run with KERAS_BACKEND=tensorflow")
     archs = [args.arch] if args.arch else list(config.DCGAN_ARCHS)
-    print(config.device_report(), f"· {args.steps} timed rounds per way")
+    print(config.device_report(), f"· {args.steps} timed rounds per way, best of {REPEATS}, ways interleaved")
     ceiling = matmul_gflops()
     print(f"ceiling: 4096x4096 float32 matmul {ceiling:.0f} GFLOP/s")
-    print(f"{'arch':<8} {'batch':>5} {'GFLOP/round':>11} {'fused ms':>9} {'keras-io ms':>11} "
-          f"{'classic ms':>10} {'fused GFLOP/s':>13} {'of ceiling':>10} {'ratio':>6}")
-    ratios = []
+    if args.profile:
+        for arch in archs:
+            print(f"{arch}: ms per call of each part of the fused round (compiled on its own)")
+            for name, ms in profile(arch, args.steps).items():
+                print(f"  {name:<22} {ms:8.1f}")
+    print(f"{'arch':<8} {'batch':>5} {'GFLOP/round':>11} {'fused ms':>9} {'no EMA':>7} {'keras-io ms':>11} "
+          f"{'classic ms':>10} {'lean ms':>8} {'fused GFLOP/s':>13} {'of ceiling':>10} {'ratio':>6}")
+    ratios, lean_ratios = [], []
     for arch in archs:
         r = measure(arch, args.steps)
         achieved = r["gflops"] / (r["fused"] / 1000)
-        ratio = r["reference"] / r["fused"]
+        # Against the faster of the two ways that do the same work (no averaged G in any).
+        same_work = r.get("fused, no EMA", r["fused"])
+        ratio = min(r["reference"], r["classic"]) / same_work
+        lean_ratios.append(r["classic, lean"] / same_work)
         ratios.append(ratio)
-        print(f"{arch:<8} {r['batch']:>5} {r['gflops']:>11.2f} {r['fused']:>9.1f} {r['reference']:>11.1f} "
-              f"{r['classic']:>10.1f} {achieved:>13.1f} {achieved / ceiling:>9.0%} {ratio:>6.2f}",
+        no_ema = f"{same_work:>7.1f}" if "fused, no EMA" in r else f"{'-':>7}"
+        print(f"{arch:<8} {r['batch']:>5} {r['gflops']:>11.2f} {r['fused']:>9.1f} {no_ema} {r['reference']:>11.1f} "
+              f"{r['classic']:>10.1f} {r['classic, lean']:>8.1f} {achieved:>13.1f} {achieved / ceiling:>9.0%} {ratio:>6.2f}",
               flush=True)
+    print(f"lean tutorial round (less work) / fused, worst architecture: {min(lean_ratios):.2f}")
     print(f"ratio: {min(ratios):.2f}")
 
 
