@@ -6,26 +6,39 @@ optimizers, in one process, on the TensorFlow backend:
 * fused: ``ganlib.training.GAN`` as chapter 5 trains it (one compiled ``train_step`` per round,
   written once for TensorFlow and JAX with ``stateless_call``); where the architecture keeps an
   averaged generator (EMA), also the same round without it ("no EMA"), since no other way keeps one;
-* keras-io: the round written the way the Keras examples write a GAN ``train_step``
-  (``tf.GradientTape`` and ``apply_gradients`` on ``trainable_weights``, TensorFlow only);
+* keras-io: chapter 5's round written the way the Keras examples write a GAN ``train_step``
+  (``tf.GradientTape`` and ``apply_gradients`` on ``trainable_weights``, TensorFlow only). Where
+  chapter 5's round lets the batch-norm discriminator normalize G's fakes with their own batch
+  statistics in G's steps (radford, compact: ``GAN(d_batch_stats_in_g_step=True)``), this one
+  does too (``training=True``; it also updates D's running averages there, a few small
+  assignments the fused round skips), so both do the same arithmetic; shown beside it, not counted:
+  the examples' own choice, D in inference mode in G's steps ("k-io, D inf."), a cheaper round;
 * classic: ``ClassicGAN.train_round``, ``train_on_batch`` calls with the trainable flags, fakes
-  made in training mode and D's outcome counts returned, as the fused round does;
+  made in training mode and D's outcome counts returned, as the fused round does (the frozen D
+  of the combined model runs in inference mode in G's steps: for radford and compact a little
+  less work);
 * lean: the classic round as the Keras-2 tutorials write it (fakes from ``predict_on_batch``,
   no counts): less work than the others.
 
-Each is warmed up (compilation excluded), then timed over ``--steps`` rounds, the best of five,
-the ways taking turns so that a slow spell of this VM (its speed varies from call to call) is
-shared, for every architecture of chapter 5 (or ``--arch``) at its own batch size. Beside the
-times: the round's FLOPs counted from the layer shapes (:func:`ganlib.training.round_flops`),
-the GFLOP/s the fused round achieves, and the ceiling: the GFLOP/s of a large float32 matrix
-product on the same machine, measured in the same run. ``ratio`` = the faster of keras-io and
-classic, in ms, / the fused round's ms (without EMA where it has one): the ways that do the same
-work. The lean round's ratio is printed beside it, not counted: it makes its fakes with batch
-norm's running averages, a different round. The last line is ``ratio: X`` for the architecture
-where the fused round does worst (1 or more: fused is at least as fast as the same-work ways for
-every architecture). ``--profile`` first times each part of the fused round
-compiled on its own: where the time goes.
-Usage: ``python benchmarks/dcgan_step.py [--arch seed|radford|compact] [--steps 20] [--profile]``.
+Each is warmed up (compilation excluded), then timed over ``--steps`` rounds ``--repeats``
+times, the ways taking turns, and the best time kept: this VM switches between a fast and a
+slow state (about 30 % apart) from one second to the next, so only the best of many short
+samples compares the ways' own costs (each ``fit``-based sample also pays one start-up of
+``fit``, 20-35 ms here, 2-3 ms a round at 10 rounds, which the classic loop does not pay).
+That for every architecture of chapter 5 (or ``--arch``) at its own batch size. Beside the
+times: the round's FLOPs counted from the layer shapes (:func:`ganlib.training.round_flops`), the
+GFLOP/s the fused round achieves, and the ceiling: the GFLOP/s of a large float32 matrix
+product on the same machine, measured in the same run.
+``ratio`` = the faster of keras-io and classic, in ms, / the fused round's ms (without EMA where
+it has one): the ways that train the same round. The lean round's ratio is printed beside it,
+not counted: it makes its fakes with batch norm's running averages, a different round. The last
+line is ``ratio: X`` for the architecture where the fused round does worst (1 or more: fused is
+at least as fast as the same-round ways for every architecture). ``--profile`` first times each
+part of the fused round compiled on its own: where the time goes. The column "again" is a
+second copy of the same-work fused round timed as one more way: its distance from the first
+is this run's resolution, printed on the line before the last.
+Usage: ``python benchmarks/dcgan_step.py [--arch seed|radford|compact] [--steps 10] [--repeats 10]
+[--profile]``.
 """
 
 from __future__ import annotations
@@ -47,16 +60,22 @@ from ganlib.training import round_flops  # noqa: E402
 
 
 class ReferenceGAN(keras.Model):
-    """The four-step round in the style of keras-io's ``dcgan_overriding_train_step``."""
+    """The four-step round in the style of keras-io's ``dcgan_overriding_train_step``.
 
-    def __init__(self, generator, discriminator, latent_dim):
+    ``d_training_in_g_step``: D runs in training mode (batch norm on the fakes' own batch
+    statistics) in G's steps, as chapter 5's round does for its batch-norm discriminators;
+    False: in inference mode, as the Keras examples call it.
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, d_training_in_g_step=False):
         super().__init__()
         self.generator, self.discriminator, self.latent_dim = generator, discriminator, latent_dim
+        self.d_training_in_g_step = d_training_in_g_step
         self.seed_generator = keras.random.SeedGenerator(0)
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer):
-        super().compile()
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.loss_fn = keras.losses.BinaryCrossentropy()
 
@@ -75,7 +94,7 @@ class ReferenceGAN(keras.Model):
 
         z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
-            p = self.discriminator(self.generator(z, training=True), training=False)
+            p = self.discriminator(self.generator(z, training=True), training=self.d_training_in_g_step)
             loss = self.loss_fn(tf.ones_like(p), p)
         weights = self.generator.trainable_weights
         self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
@@ -92,7 +111,7 @@ class ReferenceGAN(keras.Model):
         return {"d_loss": (d1 + d2) / 2, "g_loss": (g1 + g2) / 2}
 
 
-REPEATS = 5
+REPEATS = 10  # timed samples per way (--repeats)
 
 
 def fit_timer(model, x, batch_size, steps):
@@ -182,11 +201,18 @@ def measure(arch, steps):
         config.set_seed(0)
         timers["fused, no EMA"] = fit_timer(
             dcgan.build_gan(dataclasses.replace(cfg, ema_momentum=0.0)), x, b, steps)
+    # A second copy of the same-work fused round, timed as one more way: how far two timings of
+    # the very same round land apart in this run, the resolution of every comparison here.
     config.set_seed(0)
-    template = dcgan.build_gan(cfg)  # the same networks and optimizer settings
-    reference = ReferenceGAN(template.generator, template.discriminator, cfg.latent_dim)
-    reference.compile(template.d_optimizer, template.g_optimizer)
-    timers["reference"] = fit_timer(reference, x, b, steps)
+    same_work_cfg = cfg if fused.ema_generator is None else dataclasses.replace(cfg, ema_momentum=0.0)
+    timers["fused, again"] = fit_timer(dcgan.build_gan(same_work_cfg), x, b, steps)
+    for name, same_round in (("reference", True), ("reference, D inference", False)):
+        config.set_seed(0)
+        template = dcgan.build_gan(cfg)  # the same networks and optimizer settings
+        reference = ReferenceGAN(template.generator, template.discriminator, cfg.latent_dim,
+                                 d_training_in_g_step=same_round and template.d_batch_stats_in_g_step)
+        reference.compile(template.d_optimizer, template.g_optimizer)
+        timers[name] = fit_timer(reference, x, b, steps)
     timers["classic"] = classic_timer(cfg, x, steps)
     timers["classic, lean"] = classic_timer(cfg, x, steps, lean=True)
     return {"batch": b, "gflops": gflops, **interleaved_best(timers, steps)}
@@ -236,15 +262,20 @@ def profile(arch, steps):
 
 
 def main():
+    global REPEATS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=config.DCGAN_ARCHS, default=None,
                         help="one architecture (default: all)")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=10, help="rounds per timed sample")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="timed samples per way")
     parser.add_argument("--profile", action="store_true",
                         help="also time each part of the fused round on its own")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error("--steps must be 1 or more")
+    if args.repeats < 1:
+        parser.error("--repeats must be 1 or more")
+    REPEATS = args.repeats
     if keras.backend.backend() != "tensorflow":
         parser.error("the reference step is TensorFlow code: run with KERAS_BACKEND=tensorflow")
     archs = [args.arch] if args.arch else list(config.DCGAN_ARCHS)
@@ -257,8 +288,9 @@ def main():
             for name, ms in profile(arch, args.steps).items():
                 print(f"  {name:<22} {ms:8.1f}")
     print(f"{'arch':<8} {'batch':>5} {'GFLOP/round':>11} {'fused ms':>9} {'no EMA':>7} {'keras-io ms':>11} "
-          f"{'classic ms':>10} {'lean ms':>8} {'fused GFLOP/s':>13} {'of ceiling':>10} {'ratio':>6}")
-    ratios, lean_ratios = [], []
+          f"{'k-io, D inf.':>12} {'classic ms':>10} {'lean ms':>8} {'fused GFLOP/s':>13} {'of ceiling':>10} "
+          f"{'again':>6} {'ratio':>6}")
+    ratios, lean_ratios, spreads = [], [], []
     for arch in archs:
         r = measure(arch, args.steps)
         achieved = r["gflops"] / (r["fused"] / 1000)
@@ -267,11 +299,14 @@ def main():
         ratio = min(r["reference"], r["classic"]) / same_work
         lean_ratios.append(r["classic, lean"] / same_work)
         ratios.append(ratio)
+        spreads.append(abs(r["fused, again"] / same_work - 1))
         no_ema = f"{same_work:>7.1f}" if "fused, no EMA" in r else f"{'-':>7}"
         print(f"{arch:<8} {r['batch']:>5} {r['gflops']:>11.2f} {r['fused']:>9.1f} {no_ema} {r['reference']:>11.1f} "
-              f"{r['classic']:>10.1f} {r['classic, lean']:>8.1f} {achieved:>13.1f} {achieved / ceiling:>9.0%} {ratio:>6.2f}",
+              f"{r['reference, D inference']:>12.1f} {r['classic']:>10.1f} {r['classic, lean']:>8.1f} {achieved:>13.1f} {achieved / ceiling:>9.0%} "
+              f"{r['fused, again']:>6.1f} {ratio:>6.2f}",
               flush=True)
     print(f"lean tutorial round (less work) / fused, worst architecture: {min(lean_ratios):.2f}")
+    print(f"resolution: the same fused round timed twice ('again') differs by up to {max(spreads):.1%}")
     print(f"ratio: {min(ratios):.2f}")
 
 
