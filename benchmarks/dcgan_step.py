@@ -1,4 +1,4 @@
-"""Milliseconds per DCGAN training round (batch 128): ganlib's fused step against two others.
+"""Milliseconds per DCGAN round: ganlib's fused step against the same round written other ways.
 
 Every way runs the four-step round (chapter 2) on the same networks (``--arch``) and
 optimizers, in one process, on the TensorFlow backend:
