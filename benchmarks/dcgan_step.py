@@ -25,7 +25,7 @@ times, the ways taking turns, and the best time kept: this VM switches between a
 slow state (about 30 % apart) from one second to the next, so only the best of many short
 samples compares the ways' own costs (each ``fit``-based sample also pays one start-up of
 ``fit``, 20-35 ms here, 2-3 ms a round at 10 rounds, which the classic loop does not pay).
-That for every architecture of chapter 5 (or ``--arch``) at its own batch size. Beside the
+Every architecture of chapter 5 (or ``--arch``) runs at its own batch size. Beside the
 times: the round's FLOPs counted from the layer shapes (:func:`ganlib.training.round_flops`), the
 GFLOP/s the fused round achieves, and the ceiling: the GFLOP/s of a large float32 matrix
 product on the same machine, measured in the same run.
@@ -74,8 +74,8 @@ class ReferenceGAN(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(0)
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
+    def compile(self, d_optimizer, g_optimizer):
+        super().compile()
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.loss_fn = keras.losses.BinaryCrossentropy()
 
@@ -111,20 +111,29 @@ class ReferenceGAN(keras.Model):
         return {"d_loss": (d1 + d2) / 2, "g_loss": (g1 + g2) / 2}
 
 
-REPEATS = 10  # timed samples per way (--repeats)
+REPEATS = 10  # timed samples per way (default of --repeats)
+
+
+def stopwatch(work):
+    """A function that runs ``work()`` and returns the seconds it took."""
+
+    def timed():
+        start = time.perf_counter()
+        work()
+        return time.perf_counter() - start
+
+    return timed
 
 
 def fit_timer(model, x, batch_size, steps):
     """A function timing one ``fit`` over ``steps`` rounds (seconds); warmed up (compiled) once."""
     x = x[: batch_size * steps]
-    model.fit(x, batch_size=batch_size, epochs=1, verbose=0)  # compile, warm
 
-    def timed():
-        start = time.perf_counter()
+    def work():
         model.fit(x, batch_size=batch_size, epochs=1, verbose=0)
-        return time.perf_counter() - start
 
-    return timed
+    work()  # compile, warm
+    return stopwatch(work)
 
 
 def classic_timer(cfg, x, steps, lean=False):
@@ -155,20 +164,14 @@ def classic_timer(cfg, x, steps, lean=False):
             classic.train_generator(z[2])
 
     rounds()  # warm up as long as it is timed
-
-    def timed():
-        start = time.perf_counter()
-        rounds()
-        return time.perf_counter() - start
-
-    return timed
+    return stopwatch(rounds)
 
 
-def interleaved_best(timers, steps):
-    """ms per round of each way: the best of REPEATS timed runs, the ways taking turns (in a
+def interleaved_best(timers, steps, repeats):
+    """ms per round of each way: the best of ``repeats`` timed runs, the ways taking turns (in a
     rotating order) so that a slow spell of this VM falls on all of them, not on one."""
     names, best = list(timers), {name: float("inf") for name in timers}
-    for r in range(REPEATS):
+    for r in range(repeats):
         for name in names[r % len(names):] + names[: r % len(names)]:
             best[name] = min(best[name], timers[name]())
     return {name: seconds / steps * 1000 for name, seconds in best.items()}
@@ -187,7 +190,7 @@ def matmul_gflops(n=4096, repeats=5):
     return 2 * n**3 / best / 1e9
 
 
-def measure(arch, steps):
+def measure(arch, steps, repeats):
     """ms per round of the ways, and the round's GFLOPs, for one architecture."""
     cfg = config.dcgan_config(arch, budget_name="cpu")
     b = cfg.batch_size
@@ -196,15 +199,14 @@ def measure(arch, steps):
     fused = dcgan.build_gan(cfg)
     gflops = round_flops(fused.generator, fused.discriminator, b) / 1e9
     timers = {"fused": fit_timer(fused, x, b, steps)}
+    # The same round without the averaged generator, which the other ways do not keep.
+    same_work_cfg = dataclasses.replace(cfg, ema_momentum=0.0)
     if fused.ema_generator is not None:
-        # The same round without the averaged generator, which the other ways do not keep.
         config.set_seed(0)
-        timers["fused, no EMA"] = fit_timer(
-            dcgan.build_gan(dataclasses.replace(cfg, ema_momentum=0.0)), x, b, steps)
+        timers["fused, no EMA"] = fit_timer(dcgan.build_gan(same_work_cfg), x, b, steps)
     # A second copy of the same-work fused round, timed as one more way: how far two timings of
     # the very same round land apart in this run, the resolution of every comparison here.
     config.set_seed(0)
-    same_work_cfg = cfg if fused.ema_generator is None else dataclasses.replace(cfg, ema_momentum=0.0)
     timers["fused, again"] = fit_timer(dcgan.build_gan(same_work_cfg), x, b, steps)
     for name, same_round in (("reference", True), ("reference, D inference", False)):
         config.set_seed(0)
@@ -215,12 +217,12 @@ def measure(arch, steps):
         timers[name] = fit_timer(reference, x, b, steps)
     timers["classic"] = classic_timer(cfg, x, steps)
     timers["classic, lean"] = classic_timer(cfg, x, steps, lean=True)
-    return {"batch": b, "gflops": gflops, **interleaved_best(timers, steps)}
+    return {"batch": b, "gflops": gflops, **interleaved_best(timers, steps, repeats)}
 
 
-def profile(arch, steps):
+def profile(arch, steps, repeats):
     """Where the fused round's time goes: each part of ``GAN._round`` compiled on its own
-    (``tf.function``), timed over ``steps`` calls (best of REPEATS), beside the whole round."""
+    (``tf.function``), timed over ``steps`` calls (best of ``repeats``), beside the whole round."""
     import tensorflow as tf
 
     from ganlib.training import _all_trainable, _Variables
@@ -240,14 +242,14 @@ def profile(arch, steps):
         "averaged G (EMA)": lambda: gan._update_ema(s),
         "noise for b, c, d": lambda: gan._draw_noise(s, b),
     }
-    times = {"whole round (fit)": min(whole() for _ in range(REPEATS)) / steps * 1000}
+    times = {"whole round (fit)": min(whole() for _ in range(repeats)) / steps * 1000}
     with _all_trainable(gan.generator, gan.discriminator):
         for name, part in parts.items():
             fn = tf.function(part)
             for _ in range(3):
                 fn()  # trace, warm
             best = float("inf")
-            for _ in range(REPEATS):
+            for _ in range(repeats):
                 start = time.perf_counter()
                 for _ in range(steps):
                     out = fn()
@@ -262,7 +264,6 @@ def profile(arch, steps):
 
 
 def main():
-    global REPEATS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=config.DCGAN_ARCHS, default=None,
                         help="one architecture (default: all)")
@@ -275,24 +276,24 @@ def main():
         parser.error("--steps must be 1 or more")
     if args.repeats < 1:
         parser.error("--repeats must be 1 or more")
-    REPEATS = args.repeats
     if keras.backend.backend() != "tensorflow":
         parser.error("the reference step is TensorFlow code: run with KERAS_BACKEND=tensorflow")
     archs = [args.arch] if args.arch else list(config.DCGAN_ARCHS)
-    print(config.device_report(), f"· {args.steps} timed rounds per way, best of {REPEATS}, ways interleaved")
+    print(config.device_report(),
+          f"· {args.steps} timed rounds per way, best of {args.repeats}, ways interleaved")
     ceiling = matmul_gflops()
     print(f"ceiling: 4096x4096 float32 matmul {ceiling:.0f} GFLOP/s")
     if args.profile:
         for arch in archs:
             print(f"{arch}: ms per call of each part of the fused round (compiled on its own)")
-            for name, ms in profile(arch, args.steps).items():
+            for name, ms in profile(arch, args.steps, args.repeats).items():
                 print(f"  {name:<22} {ms:8.1f}")
     print(f"{'arch':<8} {'batch':>5} {'GFLOP/round':>11} {'fused ms':>9} {'no EMA':>7} {'keras-io ms':>11} "
           f"{'k-io, D inf.':>12} {'classic ms':>10} {'lean ms':>8} {'fused GFLOP/s':>13} {'of ceiling':>10} "
           f"{'again':>6} {'ratio':>6}")
     ratios, lean_ratios, spreads = [], [], []
     for arch in archs:
-        r = measure(arch, args.steps)
+        r = measure(arch, args.steps, args.repeats)
         achieved = r["gflops"] / (r["fused"] / 1000)
         # Against the faster of the two ways that do the same work (no averaged G in any).
         same_work = r.get("fused, no EMA", r["fused"])
@@ -301,10 +302,10 @@ def main():
         ratios.append(ratio)
         spreads.append(abs(r["fused, again"] / same_work - 1))
         no_ema = f"{same_work:>7.1f}" if "fused, no EMA" in r else f"{'-':>7}"
-        print(f"{arch:<8} {r['batch']:>5} {r['gflops']:>11.2f} {r['fused']:>9.1f} {no_ema} {r['reference']:>11.1f} "
-              f"{r['reference, D inference']:>12.1f} {r['classic']:>10.1f} {r['classic, lean']:>8.1f} {achieved:>13.1f} {achieved / ceiling:>9.0%} "
-              f"{r['fused, again']:>6.1f} {ratio:>6.2f}",
-              flush=True)
+        print(f"{arch:<8} {r['batch']:>5} {r['gflops']:>11.2f} {r['fused']:>9.1f} {no_ema} "
+              f"{r['reference']:>11.1f} {r['reference, D inference']:>12.1f} {r['classic']:>10.1f} "
+              f"{r['classic, lean']:>8.1f} {achieved:>13.1f} {achieved / ceiling:>9.0%} "
+              f"{r['fused, again']:>6.1f} {ratio:>6.2f}", flush=True)
     print(f"lean tutorial round (less work) / fused, worst architecture: {min(lean_ratios):.2f}")
     print(f"resolution: the same fused round timed twice ('again') differs by up to {max(spreads):.1%}")
     print(f"ratio: {min(ratios):.2f}")
