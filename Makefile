@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/gaussian_round.py
 	$(PY) benchmarks/dcgan_step.py
 	$(PY) benchmarks/mixture_round.py
+	$(PY) benchmarks/optimizer_apply.py
 
 clean:
 	rm -rf _build .pytest_cache
