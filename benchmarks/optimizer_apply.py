@@ -10,8 +10,9 @@ convolution kernels; see ``dcgan_step.py`` and the README), so this script measu
 be worth and what it would cost:
 
 * ms per update of G's and of D's weights, each way, compiled (``tf.function``), best of
-  ``--repeats`` samples of 10 updates; a four-step round makes two updates of each network, so
-  the saving per round is twice the sum of the differences;
+  ``--repeats`` samples of 10 updates, the two ways taking turns (``dcgan_step.interleaved_best``:
+  this VM's speed changes from one second to the next); a four-step round makes two updates of
+  each network, so the saving per round is twice the sum of the differences;
 * the largest difference in the weights after ``--check-steps`` updates from the same state with
   the same gradients ("0" means bit for bit the same). Keras computes ``1 - b2`` in Python and
   rounds it to float32, the kernel subtracts in float32: for Adam's ``b2 = 0.999`` these differ
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -35,7 +35,10 @@ import numpy as np  # noqa: E402
 
 import keras  # noqa: E402
 
+from dcgan_step import interleaved_best, stopwatch  # noqa: E402  (same folder)
 from ganlib import config, dcgan  # noqa: E402
+
+UPDATES = 10  # updates per timed sample
 
 
 def fused_update(optimizer, variables):
@@ -78,26 +81,12 @@ def fused_update(optimizer, variables):
     return update
 
 
-def best_ms(fn, grads, variables, repeats, calls=10):
-    """ms per call of the compiled ``fn(grads)``: the best of ``repeats`` samples of ``calls``."""
-    for _ in range(3):
-        fn(grads)  # trace, warm
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn(grads)
-        variables[0].numpy()  # wait for the last update
-        best = min(best, time.perf_counter() - start)
-    return best / calls * 1000
-
-
 def compare(arch, network, repeats, check_steps):
     """``(keras ms, fused ms, params, largest weight difference)`` for one network's optimizer."""
     import tensorflow as tf
 
     cfg = config.dcgan_config(arch, budget_name="cpu")
-    results, finals = {}, {}
+    timers, finals = {}, {}
     for way in ("keras", "fused"):
         config.set_seed(0)
         gan = dcgan.build_gan(cfg)  # the same weights and optimizer settings for both ways
@@ -111,12 +100,19 @@ def compare(arch, network, repeats, check_steps):
             fn = tf.function(lambda gs: optimizer.apply(gs, variables))
         else:
             fn = tf.function(fused_update(optimizer, variables))
-        for gs in grads:  # the same updates from the same state, for the comparison
+        for gs in grads:  # the same updates from the same state (also traces and warms up)
             fn(gs)
         finals[way] = [v.numpy() for v in variables]
-        results[way] = best_ms(fn, grads[0], variables, repeats)
+
+        def updates(fn=fn, g=grads[0], variables=variables):
+            for _ in range(UPDATES):
+                fn(g)
+            variables[0].numpy()  # wait for the last update
+
+        timers[way] = stopwatch(updates)
+    ms = interleaved_best(timers, UPDATES, repeats)
     diff = max(float(np.max(np.abs(a - b))) for a, b in zip(finals["keras"], finals["fused"]))
-    return results["keras"], results["fused"], model.count_params(), diff
+    return ms["keras"], ms["fused"], model.count_params(), diff
 
 
 def main():
@@ -130,7 +126,7 @@ def main():
         parser.error("--check-steps must be 1 or more")
     if keras.backend.backend() != "tensorflow":
         parser.error("the fused kernels are TensorFlow's: run with KERAS_BACKEND=tensorflow")
-    print(config.device_report(), f"· best of {args.repeats} samples of 10 updates per way")
+    print(config.device_report(), f"· best of {args.repeats} samples of {UPDATES} updates per way, the ways taking turns")
     print(f"{'arch':<8} {'net':<3} {'optimizer':<9} {'params':>9} {'keras ms':>9} {'fused ms':>9} "
           f"{'max |dw|':>9} {'saved ms/round':>14}")
     totals = {"keras": 0.0, "fused": 0.0}
