@@ -23,7 +23,7 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 from ganlib.training import GAN, SampleMetrics, Snapshots, _all_trainable, _with_aux, value_and_grad
 
 
@@ -34,7 +34,7 @@ def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequenti
     Defined in chapter 9."""
     from ganlib.models import compact_image_trunk
 
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([*compact_image_trunk(), layers.Dense(latent_dim)], name=name)
 
 
@@ -43,7 +43,7 @@ def bigan_discriminator(latent_dim: int = 64, name: str = "discriminator") -> ke
     4x4, stride 2) with LeakyReLU(0.2), the code through Dense(512) + LeakyReLU, both joined and
     judged by Dense(512) + LeakyReLU -> Dense(1, sigmoid). No batch norm: D sees one kind of pair
     per step. Defined in chapter 9."""
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     image = keras.Input((28, 28, 1), name="image")
     code = keras.Input((latent_dim,), name="code")
     h = layers.Conv2D(64, 4, strides=2, padding="same")(image)
@@ -268,7 +268,7 @@ def linear_probe(train_features, train_labels, test_features, test_labels, steps
                          f"{xte.shape[1]}: both must come from the same feature extractor")
     ytr = _check_class_labels("train_labels", train_labels, len(xtr))
     yte = _check_class_labels("test_labels", test_labels, len(xte))
-    steps = _check_positive_int("steps", steps)
+    steps = check_positive_int("steps", steps)
     k = int(max(ytr.max(), yte.max())) + 1
     # A feature that never varies in training (a border pixel) is centred but not scaled.
     mean, spread = xtr.mean(axis=0), xtr.std(axis=0)

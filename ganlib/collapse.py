@@ -21,7 +21,7 @@ import keras
 from keras import layers
 
 from ganlib.config import is_quick, set_seed
-from ganlib.data import _check_overrides, _check_positive_int
+from ganlib.checks import check_overrides, check_positive_int
 from ganlib.layers import MinibatchStdDev
 from ganlib.training import GAN, SampleMetrics, Snapshots, StopOnNaN
 
@@ -38,7 +38,7 @@ HYPERPARAMETERS = {
 def small_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
     """Noise -> Dense(7*7*128) + BN + ReLU -> ConvT(64, 4x4, stride 2) + BN + ReLU
     -> ConvT(1, 4x4, stride 2, tanh): a 28x28 digit in [-1, 1]. Defined in chapter 7."""
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential(
         [
             keras.Input(shape=(latent_dim,)),
@@ -96,9 +96,9 @@ class CollapseConfig:
         if self.fix not in MNIST_FIXES:
             raise ValueError(f"fix must be one of {MNIST_FIXES}, got {self.fix!r}")
         for name in ("epochs", "batch_size", "latent_dim", "metric_samples"):
-            _check_positive_int(name, getattr(self, name))
+            check_positive_int(name, getattr(self, name))
         if self.n_train is not None:
-            _check_positive_int("n_train", self.n_train)
+            check_positive_int("n_train", self.n_train)
         for name in ("learning_rate", "d_learning_rate"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and value > 0):
@@ -111,7 +111,7 @@ class CollapseConfig:
 def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -> CollapseConfig:
     """The configuration for the current mode (quick mode: 1 epoch on 512 images)."""
     quick = is_quick() if quick is None else quick
-    _check_overrides(CollapseConfig, overrides)
+    check_overrides(CollapseConfig, overrides)
     base = {"epochs": 1, "n_train": 512, "metric_samples": 200} if quick else {}
     return CollapseConfig(fix=fix, **{**base, **overrides})
 

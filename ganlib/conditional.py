@@ -27,7 +27,7 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 from ganlib.training import GAN, StopOnNaN, _replica, _with_aux, value_and_grad
 
 #: Digits 0..9.
@@ -303,7 +303,7 @@ def upsample_bicubic(small, size=28):
 def square_masks(n, size=12, low=5, high=11, rng=None):
     """``n`` masks (n, 28, 28, 1): 1 inside a ``size`` x ``size`` square whose top-left corner is
     drawn uniformly from [low, high] in both directions (the middle of the digit), else 0."""
-    n = _check_positive_int("n", n)
+    n = check_positive_int("n", n)
     rng = np.random.default_rng(0) if rng is None else rng
     masks = np.zeros((n, 28, 28, 1), dtype="float32")
     rows, cols = rng.integers(low, high + 1, n), rng.integers(low, high + 1, n)
@@ -495,7 +495,7 @@ def label_report(gan, classifier, n_per_class=100, seed=0, reference=None):
     """
     from ganlib import metrics
 
-    n_per_class = _check_positive_int("n_per_class", n_per_class)
+    n_per_class = check_positive_int("n_per_class", n_per_class)
     labels = np.tile(np.arange(N_CLASSES, dtype="int32"), n_per_class)
     images = gan.generate(labels, seed=seed)
     read = metrics.class_probabilities(images, classifier).argmax(axis=1)
@@ -516,7 +516,7 @@ class LabelMetrics(keras.callbacks.Callback):
     def __init__(self, classifier, reference=None, n=2000, seed=7):
         super().__init__()
         self.classifier, self.reference, self.seed = classifier, reference, seed
-        self.per_class = max(1, _check_positive_int("n", n) // N_CLASSES)
+        self.per_class = max(1, check_positive_int("n", n) // N_CLASSES)
 
     def on_epoch_end(self, epoch, logs=None):
         result = label_report(self.model, self.classifier, self.per_class, seed=self.seed + epoch,
@@ -533,7 +533,7 @@ class LabelGrid(keras.callbacks.Callback):
 
     def __init__(self, columns=10, seed=2024):
         super().__init__()
-        self.columns, self.seed = _check_positive_int("columns", columns), seed
+        self.columns, self.seed = check_positive_int("columns", columns), seed
         self.grids = []
 
     def _snap(self):

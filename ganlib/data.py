@@ -14,23 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_overrides(config_class, overrides: dict) -> dict:
-    """Raise a ValueError naming any key of ``overrides`` that is not a field of ``config_class``."""
-    import dataclasses
-
-    known = {field.name for field in dataclasses.fields(config_class)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown {config_class.__name__} setting(s) {unknown}; "
-                         f"expected some of {sorted(known)}")
-    return overrides
+from ganlib.checks import check_positive_int
 
 
 def gaussian_data(n: int = 10_000, center=(5.0, 5.0), std: float = 1.0, seed: int | None = 0):
@@ -38,7 +22,7 @@ def gaussian_data(n: int = 10_000, center=(5.0, 5.0), std: float = 1.0, seed: in
 
     Defined in chapter 3 (the source's real data: centre (5, 5), standard deviation 1).
     """
-    n = _check_positive_int("n", n)
+    n = check_positive_int("n", n)
     center = np.asarray(center, dtype="float32")
     if center.shape != (2,) or not np.all(np.isfinite(center)):
         raise ValueError(f"center must be two finite numbers (x, y), got {center.tolist()!r}")
@@ -53,8 +37,8 @@ def uniform_noise(n: int, latent_dim: int = 4, seed: int | None = None, rng=None
 
     Pass either ``seed`` or a ``numpy.random.Generator`` as ``rng``. Defined in chapter 2.
     """
-    n = _check_positive_int("n", n)
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    n = check_positive_int("n", n)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     rng = np.random.default_rng(seed) if rng is None else rng
     return rng.random((n, latent_dim), dtype="float32")
 

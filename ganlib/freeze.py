@@ -31,7 +31,8 @@ import numpy as np
 
 import keras
 
-from ganlib.data import _check_positive_int, check_points
+from ganlib.data import check_points
+from ganlib.checks import check_positive_int
 from ganlib.training import STEPS
 
 
@@ -212,7 +213,7 @@ def freeze_audit(batch_size=32, seed=0):
     from ganlib import data, models
     from ganlib.config import set_seed
 
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     set_seed(seed)
     real = check_points("real", data.gaussian_data(batch_size, seed=seed))
     noise = [data.uniform_noise(batch_size, 4, seed=seed + i + 1) for i in range(3)]
@@ -267,9 +268,9 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
     from ganlib.config import set_seed
     from ganlib.training import GAN
 
-    rounds = _check_positive_int("rounds", rounds)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    rounds_per_step = _check_positive_int("rounds_per_step", rounds_per_step)
+    rounds = check_positive_int("rounds", rounds)
+    batch_size = check_positive_int("batch_size", batch_size)
+    rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)
     if rounds % rounds_per_step:
         raise ValueError(f"rounds ({rounds}) must be a multiple of rounds_per_step ({rounds_per_step})")
     set_seed(seed)

@@ -15,7 +15,7 @@ import keras
 
 from ganlib import data, models
 from ganlib.config import GaussianConfig, gaussian_config, set_seed
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 from ganlib.training import GAN, Snapshots, StopOnNaN, pad_to_rounds
 
 
@@ -116,7 +116,7 @@ def train_gaussian(
         config = dataclasses.replace(config, batch_size=batch_size)
     if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {config.epochs!r}")
-    _check_positive_int("batch_size", config.batch_size)
+    check_positive_int("batch_size", config.batch_size)
     set_seed(seed)
     real = data.gaussian_data(config.n_points, config.center, config.std, seed=seed)
     x, rounds = pad_to_rounds(real, config.batch_size, rng=np.random.default_rng(seed))

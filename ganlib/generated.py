@@ -22,7 +22,8 @@ import time
 
 import numpy as np
 
-from ganlib.data import MNIST, _check_positive_int
+from ganlib.data import MNIST
+from ganlib.checks import check_positive_int
 
 #: Digits 0..9.
 N_CLASSES = 10
@@ -52,7 +53,7 @@ def _check_classes(classes):
 
 def balanced_labels(n, classes=range(N_CLASSES), seed: int = 0) -> np.ndarray:
     """``n`` labels spread as evenly as possible over ``classes``, in a shuffled order."""
-    n = _check_positive_int("n", n)
+    n = check_positive_int("n", n)
     c = _check_classes(classes)
     labels = np.resize(c, n)
     np.random.default_rng(seed).shuffle(labels)
@@ -86,7 +87,7 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
         raise ValueError(f"labels must be digits 0..9, got values from {y.min()} to {y.max()}")
     if not isinstance(data, MNIST):
         raise ValueError(f"data must be a ganlib.data.MNIST, got {type(data).__name__}")
-    epochs = metrics.default_epochs(len(x)) if epochs is None else _check_positive_int("epochs", epochs)
+    epochs = metrics.default_epochs(len(x)) if epochs is None else check_positive_int("epochs", epochs)
     train = MNIST(x_train=x, y_train=y.astype("int64"), x_test=data.x_test, y_test=data.y_test,
                   source=data.source)
     start = time.perf_counter()
@@ -117,7 +118,7 @@ def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
     from ganlib import metrics
 
     x = _check_digits("images", images)
-    n = min(_check_positive_int("n", n), len(x))
+    n = min(check_positive_int("n", n), len(x))
     if n < 2:
         raise ValueError("diversity needs at least 2 images")
     pick = np.random.default_rng(seed).choice(len(x), n, replace=False)

@@ -20,11 +20,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 
 
 def _check_group(name, value):
-    return _check_positive_int(name, value)
+    return check_positive_int(name, value)
 
 
 @keras.saving.register_keras_serializable(package="ganlib")
@@ -81,8 +81,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def __init__(self, num_kernels=8, kernel_dim=4, **kwargs):
         super().__init__(**kwargs)
-        self.num_kernels = _check_positive_int("num_kernels", num_kernels)
-        self.kernel_dim = _check_positive_int("kernel_dim", kernel_dim)
+        self.num_kernels = check_positive_int("num_kernels", num_kernels)
+        self.kernel_dim = check_positive_int("kernel_dim", kernel_dim)
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:
@@ -126,7 +126,7 @@ class Pack(keras.layers.Layer):
 
     def __init__(self, m=2, **kwargs):
         super().__init__(**kwargs)
-        self.m = _check_positive_int("m", m)
+        self.m = check_positive_int("m", m)
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganlib.data import MNIST, _check_positive_int
+from ganlib.data import MNIST
+from ganlib.checks import check_positive_int
 from ganlib.files import atomic_write
 
 #: Bump when the classifier's architecture or training changes: older cache files are ignored.
@@ -103,7 +104,7 @@ def _check_classifier(classifier):
 
 
 def _check_splits(splits, n: int) -> int:
-    splits = _check_positive_int("splits", splits)
+    splits = check_positive_int("splits", splits)
     if splits > n:
         raise ValueError(f"splits must be at most the number of images ({n}), got {splits}")
     return splits
@@ -210,7 +211,7 @@ def default_epochs(n_train: int, quick: bool | None = None) -> int:
     """
     from ganlib import config
 
-    n_train = _check_positive_int("n_train", n_train)
+    n_train = check_positive_int("n_train", n_train)
     quick = config.is_quick() if quick is None else quick
     samples = QUICK_TRAINING_SAMPLES if quick else FULL_TRAINING_SAMPLES
     return max(1, round(samples / n_train))
@@ -228,7 +229,7 @@ def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
     import keras
 
     data = _check_data(data)
-    epochs = _check_positive_int("epochs", epochs)
+    epochs = check_positive_int("epochs", epochs)
     seed = _check_seed(seed)
     verbose = _check_verbose(verbose)
     start = time.perf_counter()
@@ -323,7 +324,7 @@ def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
     by every backend) with its ``.json`` next to it. Defined in chapter 5.
     """
     data = _check_data(data)
-    epochs = _check_positive_int("epochs", epochs)
+    epochs = check_positive_int("epochs", epochs)
     seed = _check_seed(seed)
     if cache_dir is None:
         cache_dir = default_cache_dir()
@@ -408,7 +409,7 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
     if not isinstance(retrain, bool):
         raise ValueError(f"retrain must be True or False, got {retrain!r}")
     epochs = default_epochs(len(data.x_train)) if epochs is None else epochs
-    epochs = _check_positive_int("epochs", epochs)
+    epochs = check_positive_int("epochs", epochs)
     seed = _check_seed(seed)
     verbose = _check_verbose(verbose)
     model_path, info_path = classifier_paths(data, epochs, seed, cache_dir)
@@ -710,7 +711,7 @@ def ssim(images, reference, win_size: int = 7) -> np.ndarray:
     windows that lie inside the image. Returns one value per image. Defined in chapter 8.
     """
     a, b = _check_pair(images, reference)
-    win_size = _check_positive_int("win_size", win_size)
+    win_size = check_positive_int("win_size", win_size)
     if win_size % 2 == 0 or win_size > min(a.shape[1:]):
         raise ValueError(f"win_size must be odd and at most the image size, got {win_size}")
     c1, c2 = (0.01 * 2.0) ** 2, (0.03 * 2.0) ** 2

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 
 #: Samples drawn from each distribution to train the 1-D discriminator (full run).
 N_FULL = 20_000
@@ -151,7 +151,7 @@ def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> n
     """
     p = _check_gaussian("p", p)
     q = _check_gaussian("q", q)
-    n = _check_positive_int("n", n)
+    n = check_positive_int("n", n)
     width = _check_std("width", width)
     if n < 3:
         raise ValueError(f"n must be at least 3 grid points, got {n}")
@@ -284,7 +284,7 @@ def discriminator_1d(hidden: int = 32, name: str = "discriminator_1d"):
     import keras
     from keras import layers
 
-    hidden = _check_positive_int("hidden", hidden)
+    hidden = check_positive_int("hidden", hidden)
     return keras.Sequential(
         [
             keras.Input(shape=(1,)),
@@ -319,9 +319,9 @@ def train_discriminator_1d(
 
     p = _check_gaussian("p", p)
     q = _check_gaussian("q", q)
-    n = _check_positive_int("n", n)
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    n = check_positive_int("n", n)
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
     learning_rate = _check_std("learning_rate", learning_rate)
     set_seed(seed)
     rng = np.random.default_rng(seed)
@@ -347,7 +347,7 @@ def model_as_function(model, batch_size: int = 8192):
     The result can be passed as ``d`` to :func:`value_function` and :func:`discriminator_error`.
     Defined in chapter 4.
     """
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
 
     def d(x):
         x, _ = _check_x(x)
@@ -368,7 +368,7 @@ def discriminator_error(d, p, q, min_density: float = 0.05, n: int = 2001) -> tu
     p = _check_gaussian("p", p)
     q = _check_gaussian("q", q)
     min_density = _check_std("min_density", min_density)
-    n = _check_positive_int("n", n)
+    n = check_positive_int("n", n)
     x = np.linspace(min(p[0] - 6 * p[1], q[0] - 6 * q[1]), max(p[0] + 6 * p[1], q[0] + 6 * q[1]), n)
     region = np.exp(_log_pdf(x, *p)) + np.exp(_log_pdf(x, *q)) >= min_density
     if not np.any(region):

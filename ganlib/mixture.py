@@ -27,7 +27,8 @@ import keras
 from keras import layers
 
 from ganlib.config import is_quick, set_seed
-from ganlib.data import _check_overrides, _check_positive_int, check_points
+from ganlib.data import check_points
+from ganlib.checks import check_overrides, check_positive_int
 from ganlib.metrics import kl_from_uniform
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
 from ganlib.training import GAN, Snapshots, StopOnNaN
@@ -75,7 +76,7 @@ def mixture_std(layout: str) -> float:
 
 def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.ndarray:
     """``n`` points of the mixture (each component equally likely), float32 of shape ``(n, 2)``."""
-    n = _check_positive_int("n", n)
+    n = check_positive_int("n", n)
     means, std = mixture_means(layout), mixture_std(layout)
     rng = np.random.default_rng(seed)
     which = rng.integers(len(means), size=n)
@@ -130,8 +131,8 @@ def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
     With ``scale`` the data's standard deviation, the network itself works on standardized data,
     whatever the layout's size. Defined in chapter 7.
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
-    units = _check_positive_int("units", units)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    units = check_positive_int("units", units)
     scale = _check_scale(scale)
     return keras.Sequential(
         [keras.Input(shape=(latent_dim,))]
@@ -153,11 +154,11 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
     """
     if fix not in FIXES:
         raise ValueError(f"fix must be one of {FIXES}, got {fix!r}")
-    units = _check_positive_int("units", units)
+    units = check_positive_int("units", units)
     scale = _check_scale(scale)
     stack = [keras.Input(shape=(2,)), layers.Rescaling(1.0 / scale, name="standardize")]
     if fix == "pack":
-        stack.append(Pack(_check_positive_int("pack", pack), name="pack"))
+        stack.append(Pack(check_positive_int("pack", pack), name="pack"))
     for i in range(3):
         if fix == "mbstd" and i == 2:
             stack.append(MinibatchStdDev(group_size, name="minibatch_stddev"))
@@ -204,11 +205,11 @@ class MixtureConfig:
         if self.fix not in FIXES:
             raise ValueError(f"fix must be one of {FIXES}, got {self.fix!r}")
         for name in ("steps", "batch_size", "latent_dim", "units", "pack", "rounds_per_epoch"):
-            _check_positive_int(name, getattr(self, name))
+            check_positive_int(name, getattr(self, name))
         if self.fix == "pack" and self.batch_size % self.pack:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
         if self.group_size is not None:
-            _check_positive_int("group_size", self.group_size)
+            check_positive_int("group_size", self.group_size)
             if self.batch_size % self.group_size:
                 raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of group_size "
                                  f"({self.group_size})")
@@ -230,7 +231,7 @@ def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None =
     quick = is_quick() if quick is None else quick
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    _check_overrides(MixtureConfig, overrides)
+    check_overrides(MixtureConfig, overrides)
     base = {"steps": 200, "rounds_per_epoch": 100} if quick else {"steps": FULL_STEPS[layout]}
     return MixtureConfig(layout=layout, fix=fix, **{**base, **overrides})
 
@@ -264,8 +265,8 @@ class MixtureRun:
 def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
     """The largest number of rounds up to ``rounds_per_epoch`` that divides ``steps``: each
     compiled call (a progress-bar epoch) runs that many, so a run makes exactly ``steps``."""
-    steps = _check_positive_int("steps", steps)
-    rounds_per_epoch = _check_positive_int("rounds_per_epoch", rounds_per_epoch)
+    steps = check_positive_int("steps", steps)
+    rounds_per_epoch = check_positive_int("rounds_per_epoch", rounds_per_epoch)
     return max(k for k in range(1, min(steps, rounds_per_epoch) + 1) if steps % k == 0)
 
 
@@ -336,8 +337,8 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
     does not keep two CPU cores busy, so two workers finish a row sooner on a 2-core machine;
     each seed's result is the same either way.
     """
-    seeds = _check_positive_int("seeds", seeds)
-    workers = _check_positive_int("workers", workers)
+    seeds = check_positive_int("seeds", seeds)
+    workers = check_positive_int("workers", workers)
     if not isinstance(config, MixtureConfig):
         raise ValueError(f"config must be a MixtureConfig, got {type(config).__name__}")
     order = list(range(first_seed, first_seed + seeds))

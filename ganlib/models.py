@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 
 
 def gaussian_generator(latent_dim: int = 4, name: str = "generator") -> keras.Sequential:
@@ -13,7 +13,7 @@ def gaussian_generator(latent_dim: int = 4, name: str = "generator") -> keras.Se
 
     Defined in chapter 2.
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential(
         [
             keras.Input(shape=(latent_dim,)),
@@ -54,7 +54,7 @@ def seed_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> kera
     The 6,272 = 7*7*128 numbers of the Dense layer are the bridge from a vector to an image.
     Defined in chapter 5.
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential(
         [
             keras.Input(shape=(latent_dim,)),
@@ -98,7 +98,7 @@ def radford_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> k
     strided (transposed) convolutions; batch norm after every layer but the output; ReLU inside,
     tanh at the output. Defined in chapter 5.
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential(
         [
             keras.Input(shape=(latent_dim,)),
@@ -146,7 +146,7 @@ def compact_dcgan_generator(latent_dim: int = 64, name: str = "generator") -> ke
     covers evenly), and one stride-1 convolution at 14x14 that refines the strokes before the
     last upsampling. No bias before batch norm: BN's own shift replaces it. Defined in chapter 5.
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential(
         [
             keras.Input(shape=(latent_dim,)),

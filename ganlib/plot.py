@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Ellipse
 from matplotlib.ticker import MaxNLocator
 
-from ganlib.data import _check_positive_int, check_points
+from ganlib.data import check_points
+from ganlib.checks import check_positive_int
 
 REAL_COLOR = "#1f77b4"
 FAKE_COLOR = "#d62728"
@@ -118,7 +119,7 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
                              .round().astype(int).tolist()))
     if labels is not None and len(labels) != len(indices):
         raise ValueError(f"labels must name each of the {len(indices)} panels, got {len(labels)}")
-    ncols = len(indices) if ncols is None else _check_positive_int("ncols", ncols)
+    ncols = len(indices) if ncols is None else check_positive_int("ncols", ncols)
     ncols = min(ncols, len(indices))
     nrows = -(-len(indices) // ncols)
     means, std = mixture_means(layout), mixture_std(layout)

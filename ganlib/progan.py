@@ -33,7 +33,7 @@ import keras
 from keras import layers, ops
 
 from ganlib.checkpoint import load_checkpoint, save_checkpoint
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 from ganlib.files import prepare_out_dir
 from ganlib.layers import MinibatchStdDev
 from ganlib.training import GAN, StopOnNaN, value_and_grad
@@ -78,7 +78,7 @@ class EqualizedDense(keras.layers.Layer):
 
     def __init__(self, units, gain=math.sqrt(2.0), use_bias=True, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_positive_int("units", units)
+        self.units = check_positive_int("units", units)
         self.gain = _check_gain(gain)
         self.use_bias = bool(use_bias)
         self.seed = seed
@@ -110,8 +110,8 @@ class EqualizedConv2D(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size=3, gain=math.sqrt(2.0), seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.filters = _check_positive_int("filters", filters)
-        self.kernel_size = _check_positive_int("kernel_size", kernel_size)
+        self.filters = check_positive_int("filters", filters)
+        self.kernel_size = check_positive_int("kernel_size", kernel_size)
         self.gain = _check_gain(gain)
         self.seed = seed
 
@@ -177,7 +177,7 @@ class GrowingGenerator:
     """
 
     def __init__(self, latent_dim=128, channels=None, seed=0):
-        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
+        self.latent_dim = check_positive_int("latent_dim", latent_dim)
         seeds = iter(range(1000 * seed, 1000 * seed + 1000))  # each layer's initial weights
         self.channels = dict(channels or {4: 128, 8: 128, 16: 64, 32: 32})
         if sorted(self.channels) != list(RESOLUTIONS):
@@ -229,7 +229,7 @@ class GrowingDiscriminator:
         self.channels = dict(channels or {4: 128, 8: 128, 16: 64, 32: 32})
         if sorted(self.channels) != list(RESOLUTIONS):
             raise ValueError(f"channels must give a width for each of {RESOLUTIONS}")
-        self.group_size = _check_positive_int("group_size", group_size)
+        self.group_size = check_positive_int("group_size", group_size)
         c = self.channels
         self.from_rgb = {r: [EqualizedConv2D(c[r], 1, name=f"from_rgb_{r}", seed=next(seeds)), _lrelu()]
                          for r in RESOLUTIONS}

@@ -29,7 +29,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from ganlib.data import _check_positive_int
+from ganlib.checks import check_positive_int
 
 #: Names of the four outcomes of the discriminator's decisions, in the order they are reported.
 OUTCOMES = ("tp", "fn", "fp", "tn")
@@ -178,11 +178,11 @@ class GAN(keras.Model):
             raise ValueError(f"ema_momentum must be in [0, 1), got {ema_momentum!r}")
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = _check_positive_int(
+        self.latent_dim = check_positive_int(
             "latent_dim", latent_dim if latent_dim is not None else generator.input_shape[-1]
         )
         self.noise = noise
-        self.rounds_per_step = _check_positive_int("rounds_per_step", rounds_per_step)
+        self.rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)
         self.d_batch_stats_in_g_step = bool(d_batch_stats_in_g_step)
         self.ema_momentum = float(ema_momentum)
         self.ema_generator = None
@@ -254,7 +254,7 @@ class GAN(keras.Model):
         Uses the averaged generator when there is one and ``use_ema`` is True.
         """
         if z is None:
-            n = _check_positive_int("n", n)
+            n = check_positive_int("n", n)
             if seed is None:
                 z = self.noise_array(n)
             else:
@@ -273,7 +273,7 @@ class GAN(keras.Model):
     def noise_array(self, n, rng=None):
         """``n`` noise vectors of this GAN's kind as a NumPy array, drawn from ``rng`` (a
         ``numpy.random.Generator``) or, without one, from NumPy's global generator."""
-        n = _check_positive_int("n", n)
+        n = check_positive_int("n", n)
         rng = np.random if rng is None else rng
         shape = (n, self.latent_dim)
         if self.noise == "uniform01":
@@ -629,7 +629,7 @@ def pad_to_rounds(x, batch_size, rng=None):
     """
     import numpy as np
 
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     x = np.asarray(x)
     if x.ndim < 1 or len(x) == 0:
         raise ValueError("x is empty: it needs at least one sample")
@@ -707,7 +707,7 @@ class Snapshots(keras.callbacks.Callback):
 
     def __init__(self, n, seed, use_ema=True):
         super().__init__()
-        self.n = _check_positive_int("n", n)
+        self.n = check_positive_int("n", n)
         self.seed, self.use_ema = seed, bool(use_ema)
         self.z = None
         self.snapshots = []
@@ -737,7 +737,7 @@ class SampleMetrics(keras.callbacks.Callback):
     def __init__(self, classifier, reference=None, n=2000, seed=7):
         super().__init__()
         self.classifier, self.reference, self.seed = classifier, reference, seed
-        self.n = _check_positive_int("n", n)
+        self.n = check_positive_int("n", n)
         self.results = []
 
     def on_epoch_end(self, epoch, logs=None):
@@ -763,5 +763,5 @@ def round_flops(generator, discriminator, batch_size) -> int:
     """
     from ganlib.models import forward_flops
 
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     return batch_size * (7 * forward_flops(generator) + 10 * forward_flops(discriminator))
