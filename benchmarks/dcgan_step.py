@@ -221,11 +221,11 @@ def measure(arch, steps, repeats):
 
 
 def profile(arch, steps, repeats):
-    """Where the fused round's time goes: each part of ``GAN._round`` compiled on its own
+    """Where the fused round's time goes: each part of ``GAN.train_round`` compiled on its own
     (``tf.function``), timed over ``steps`` calls (best of ``repeats``), beside the whole round."""
     import tensorflow as tf
 
-    from ganlib.training import _all_trainable, _Variables
+    from ganlib import backend
 
     cfg = config.dcgan_config(arch, budget_name="cpu")
     b = cfg.batch_size
@@ -233,17 +233,19 @@ def profile(arch, steps, repeats):
     config.set_seed(0)
     gan = dcgan.build_gan(cfg)
     whole = fit_timer(gan, x, b, steps)
-    s, real, z = _Variables(), tf.constant(x[:b]), tf.constant(gan.noise_array(b))
+    real, z = tf.constant(x[:b]), tf.constant(gan.noise_array(b))
+    G, D = gan.generator, gan.discriminator
     parts = {
-        "D step on real (a)": lambda: gan._d_step(s, real, 1.0),
-        "G step (b or d)": lambda: gan._g_step(s, z),
-        "G makes fakes (c)": lambda: gan._fakes(s, z),
-        "D step on fakes (c)": lambda: gan._d_step(s, real, 0.0),
-        "averaged G (EMA)": lambda: gan._update_ema(s),
-        "noise for b, c, d": lambda: gan._draw_noise(s, b),
+        "D step on real (a)": lambda: gan.learn(D, gan.d_loss, real, 1.0),
+        "G step (b or d)": lambda: gan.learn(G, gan.g_loss, z),
+        "G makes fakes (c)": lambda: gan.run(G, z),
+        "D step on fakes (c)": lambda: gan.learn(D, gan.d_loss, real, 0.0),
+        "averaged G (EMA)": lambda: gan.update_ema(),
+        "noise for b, c, d": lambda: gan.draw(lambda n: [gan.sample_noise(n) for _ in range(3)], real),
     }
     times = {"whole round (fit)": min(whole() for _ in range(repeats)) / steps * 1000}
-    with _all_trainable(gan.generator, gan.discriminator):
+    with backend.all_trainable(G, D):
+        gan._live.store = backend.VariableStore()  # the parts run outside fit: variables in place
         for name, part in parts.items():
             fn = tf.function(part)
             for _ in range(3):

@@ -1,9 +1,11 @@
 """The course's experiments from the command line: ``python -m ganlib <experiment> [options]``.
 
 Each experiment prints progress while it runs and, as its very last line, one JSON object with its
-results, so scripts can read ``tail -n 1``. Bad arguments, an output folder that cannot be written
+results, so scripts can read ``tail -n 1``. Bad arguments (``--epochs`` must be 1 or more, a batch
+at most the data), an output folder that cannot be written or already holds a run (is not empty),
 and a run that diverges (NaN) exit with code 2 and a one-line message; arguments and folders are
-checked before any training starts, and nothing is written when they are wrong.
+checked before any training starts, and nothing is written when they are wrong. Ctrl-C exits with
+code 130 and one line: how to continue the run with ``--resume``, where there is one to continue.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 
-from ganlib.config import DCGAN_ARCHS
+from ganlib.config import DCGAN_ARCHS, GaussianConfig
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,14 +26,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+def _whole(least, most=None, why=""):
+    """An argparse type: a whole number from ``least`` to ``most`` (``why`` says why at most)."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be {least} or more, got {value}")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most}{why}, got {value}")
+        return value
+
+    return parse
 
 
 def _positive_float(text):
@@ -43,39 +53,19 @@ def _positive_float(text):
     return value
 
 
-def _positive_int(text):
-    value = _non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be 1 or more, got 0")
-    return value
+_SEED = _whole(0, 2**32 - 1)  # NumPy's seeds
 
 
-def _common(parser, epochs_help, out_help="folder for figures (default: none written)"):
-    parser.add_argument("--epochs", type=_non_negative_int, help=epochs_help)
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+def _common(parser, epochs_help, out_help="folder for figures, new or empty (default: none written)"):
+    parser.add_argument("--epochs", type=_whole(1), help=epochs_help)
+    parser.add_argument("--seed", type=_SEED, default=0, help="random seed (default 0)")
     parser.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
     parser.add_argument("--out", default=None, help=out_help)
 
 
-def _out_dir(args):
-    """Check and create ``--out`` before any training (None: nothing is written)."""
-    from ganlib.files import prepare_out_dir
-
-    return prepare_out_dir(args.out, "--out") if args.out else None
-
-
-def _new_run_dir(stem):
-    """``stem``, or ``stem-2``, ``stem-3``, ...: the first that does not exist yet."""
-    path, n = stem, 1
-    while os.path.exists(path):
-        n += 1
-        path = f"{stem}-{n}"
-    return path
-
-
 def _conditional_options(parser, epochs_help):
     _common(parser, epochs_help,
-            out_help="folder for the checkpoint and figures; must not hold a run unless --resume "
+            out_help="folder for the checkpoint and figures; must be new or empty unless --resume "
                      "(default: a new folder runs/EXPERIMENT, runs/EXPERIMENT-2, ...)")
     parser.add_argument("--minutes", type=_positive_float, default=None,
                         help="stop after the first epoch past this many minutes of training "
@@ -85,49 +75,66 @@ def _conditional_options(parser, epochs_help):
                         help="continue the run in --out after its last complete epoch")
 
 
-def _run_folder(args, stem, checkpoint_name=None):
-    """``--out`` checked (and ``--resume`` against the checkpoint ``checkpoint_name`` in it)
-    before any work, or a new folder ``runs/stem``, ``runs/stem-2``, ..."""
-    from ganlib import checkpoint
-    from ganlib.files import check_out_dir
+def _claim(args, stem=None, checkpoint_name=None):
+    """The run's folder, claimed before any training; None when nothing is to be written.
 
-    checkpoint_name = checkpoint_name or checkpoint.CHECKPOINT_NAME
+    ``--out`` must be new or empty (a folder that holds anything holds an earlier run), unless
+    ``--resume`` continues the run whose ``checkpoint_name`` it holds. Without ``--out``, commands
+    that keep a checkpoint (``stem``) get a new folder ``runs/stem``, ``runs/stem-2``, ... The
+    folder is recorded in ``args`` for :func:`main`, which removes it again if the run fails or is
+    interrupted before writing anything.
+    """
+    from ganlib import checkpoint, files
 
-    if args.resume and not args.out:
-        raise ValueError("--resume needs --out: the folder of the run to continue")
-    if not args.out:
-        # A new folder for every run: an earlier run is never overwritten.
-        return _new_run_dir(os.path.join("runs", stem))
-    out = check_out_dir(args.out, "--out")
-    holds_run = os.path.exists(os.path.join(out, checkpoint_name))
-    if args.resume and not holds_run:
-        raise ValueError(f"--resume: there is no run to continue in {out!r} "
-                         f"(no {checkpoint_name})")
-    if holds_run and not args.resume:
-        raise ValueError(f"--out {out!r} already holds a run; pass --resume to continue it "
-                         "or choose another folder")
-    return out
+    args.checkpoint = checkpoint_name or checkpoint.CHECKPOINT_NAME
+    resumable = hasattr(args, "resume")
+    if resumable and args.resume:
+        if not args.out:
+            raise ValueError("--resume needs --out: the folder of the run to continue")
+        out = files.check_out_dir(args.out, "--out")
+        if not os.path.exists(os.path.join(out, args.checkpoint)):
+            raise ValueError(f"--resume: there is no run to continue in {out!r} (no {args.checkpoint})")
+        args.run_dir = out
+    elif args.out:
+        if resumable and os.path.exists(os.path.join(args.out, args.checkpoint)):
+            raise ValueError(f"--out {args.out!r} already holds a run; pass --resume to continue it "
+                             "or choose another folder")
+        args.run_dir, args.created = args.out, files.claim_out_dir(args.out, "--out")
+    elif stem:
+        args.run_dir, args.created = files.new_run_dir(os.path.join("runs", stem))
+    return args.run_dir
 
 
-def _chapter8_overrides(args):
-    overrides = {}
-    if args.epochs is not None:
-        overrides["epochs"] = args.epochs
-    if args.minutes is not None:
-        overrides["minutes"] = args.minutes
-    return overrides
+def _overrides(args):
+    """The settings given on the command line, as config overrides."""
+    names = ("epochs", "minutes", "generations", "steps")
+    return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+
+
+def _header(cfg=None, out=None):
+    """The first line: device and mode (and a checkpointed run's budget and folder)."""
+    from ganlib import config
+
+    more = () if cfg is None else ("· budget:", cfg.budget, "· out:", out)
+    print(config.device_report(), "· mode:", config.mode(), *more, flush=True)
+
+
+def _save(out, name, image, **kwargs):
+    """Write a 2-D image (a grid of digits) to ``out/name`` as a grey PNG; return its path."""
+    import matplotlib.pyplot as plt
+
+    path = os.path.join(out, name)
+    plt.imsave(path, image, cmap="gray", **kwargs)
+    return path
 
 
 def _run_conditional(args):
-    import matplotlib.pyplot as plt
-
     from ganlib import conditional, config, metrics
     from ganlib.dcgan import image_grid
 
-    cfg = config.conditional_config(args.experiment, **_chapter8_overrides(args))
-    out = _run_folder(args, args.experiment)
-    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
-          flush=True)
+    cfg = config.conditional_config(args.experiment, **_overrides(args))
+    out = _claim(args, args.experiment)
+    _header(cfg, out)
     from ganlib.data import load_mnist
 
     data = load_mnist()
@@ -137,7 +144,7 @@ def _run_conditional(args):
     per_class = 100 if cfg.budget != "quick" else 20
     report = conditional.label_report(run.gan, classifier, per_class, seed=args.seed,
                                       reference=data.x_test)
-    plt.imsave(os.path.join(out, "digits_by_label.png"), image_grid(run.grids[-1], ncols=10), cmap="gray")
+    _save(out, "digits_by_label.png", image_grid(run.grids[-1], ncols=10))
     print(f"{args.experiment}: label accuracy {100 * report['label_accuracy']:.1f}%, classifier score "
           f"{report['classifier_score']:.2f}, FID {report['fid']:.1f}, class KL {report['class_kl']:.3f}",
           flush=True)
@@ -162,19 +169,17 @@ def _run_conditional(args):
 
 
 def _run_pix2pix(args):
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from ganlib import conditional, config
 
-    cfg = config.pix2pix_config(args.task, **_chapter8_overrides(args))
-    out = _run_folder(args, f"pix2pix-{args.task}")
-    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
-          flush=True)
+    cfg = config.pix2pix_config(args.task, **_overrides(args))
+    out = _claim(args, f"pix2pix-{args.task}")
+    _header(cfg, out)
     run = conditional.train_pix2pix(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     strip = np.concatenate([np.concatenate(list(run.examples[k][..., 0]), axis=1)
                             for k in run.examples], axis=0)
-    plt.imsave(os.path.join(out, "strip.png"), (strip + 1) / 2, cmap="gray", vmin=0, vmax=1)
+    _save(out, "strip.png", (strip + 1) / 2, vmin=0, vmax=1)
     methods = {k: v for k, v in run.results.items() if k != "truth"}
     for name, r in methods.items():
         print(f"{args.task} {name}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}, classifier accuracy "
@@ -200,16 +205,13 @@ def _run_pix2pix(args):
 
 
 def _run_bigan(args):
-    import matplotlib.pyplot as plt
-
     from ganlib import bigan, config, metrics
     from ganlib.data import load_mnist
     from ganlib.dcgan import image_grid
 
-    cfg = config.bigan_config(**_chapter8_overrides(args))
-    out = _run_folder(args, "bigan")
-    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
-          flush=True)
+    cfg = config.bigan_config(**_overrides(args))
+    out = _claim(args, "bigan")
+    _header(cfg, out)
     data = load_mnist()
     classifier = metrics.get_classifier(data=data)
     run = bigan.train_bigan(cfg, seed=args.seed, out_dir=out, resume=args.resume, data=data,
@@ -218,8 +220,8 @@ def _run_bigan(args):
     report = bigan.probe_report(run.gan, data, classifier, seed=args.seed, n_train=n_train)
     test = data.x_test[:16]
     pairs = list(test) + list(run.gan.reconstruct(test))
-    plt.imsave(os.path.join(out, "reconstructions.png"), image_grid(pairs, ncols=16), cmap="gray")
-    plt.imsave(os.path.join(out, "samples.png"), image_grid(run.grids[-1], ncols=8), cmap="gray")
+    _save(out, "reconstructions.png", image_grid(pairs, ncols=16))
+    _save(out, "samples.png", image_grid(run.grids[-1], ncols=8))
     for name, r in report["probe"].items():
         print(f"linear probe on {name}: test accuracy {100 * r['test_accuracy']:.1f}%", flush=True)
     print(f"reconstructions G(E(x)) read as the same digit: {100 * report['reconstruction_accuracy']:.1f}%",
@@ -242,20 +244,15 @@ def _run_bigan(args):
 
 
 def _run_generations(args):
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from ganlib import config, generated
     from ganlib.dcgan import image_grid
 
-    overrides = _chapter8_overrides(args)
-    if args.generations is not None:
-        overrides["generations"] = args.generations
-    cfg = config.generations_config(**overrides)
+    cfg = config.generations_config(**_overrides(args))
     # A folder holds a chain once its first generation has started.
-    out = _run_folder(args, "generations", checkpoint_name="generation-1")
-    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
-          flush=True)
+    out = _claim(args, "generations", checkpoint_name="generation-1")
+    _header(cfg, out)
 
     def progress(g, report):
         print(generated.generation_line(g, report), flush=True)
@@ -263,7 +260,7 @@ def _run_generations(args):
     run = generated.run_generations(cfg, seed=args.seed, out_dir=out, resume=args.resume,
                                     verbose=2, on_generation=progress)
     rows = np.concatenate([image_grid(grid[:16], ncols=16) for grid in run.grids], axis=0)
-    plt.imsave(os.path.join(out, "generations.png"), rows, cmap="gray")
+    _save(out, "generations.png", rows)
     keys = ("classifier_score", "fid", "class_kl", "diversity", "classes_present")
     return {
         "generations": [{"generation": g, **{k: r[k] for k in keys}} for g, r in enumerate(run.reports)],
@@ -281,14 +278,15 @@ def build_parser():
     sub.required = True
 
     g = sub.add_parser("gaussian", help="train the 2-D Gaussian demo (chapter 3)")
-    _common(g, "epochs (default 13; quick mode 2)")
-    g.add_argument("--batch-size", type=_positive_int, default=None, help="points per round (32)")
+    _common(g, "epochs (default 13; quick mode 5)")
+    g.add_argument("--batch-size", type=_whole(1, GaussianConfig.n_points, " (the real points)"),
+                   default=None, help="points per round (32)")
 
     sub.add_parser("freeze-audit", help="which weights change in each step, Keras-2 idiom vs ganlib")
 
     d = sub.add_parser("dcgan", help="train a DCGAN on MNIST (chapter 5)")
     _common(d, "epochs, at most (default: the budget's; CPU 200 within --minutes, GPU 50, quick 2)",
-            out_help="folder for the checkpoint and sample grids; must not hold a run unless "
+            out_help="folder for the checkpoint and sample grids; must be new or empty unless "
                      "--resume (default: a new folder runs/dcgan-ARCH, runs/dcgan-ARCH-2, ...)")
     d.add_argument("--arch", choices=DCGAN_ARCHS, default="seed",
                    help="the source's DCGAN (seed), Radford et al.'s guidelines (radford) or the "
@@ -305,19 +303,20 @@ def build_parser():
     m.add_argument("--layout", choices=("ring", "grid"), default="ring", help="ring of 8 or grid of 25")
     m.add_argument("--fix", choices=("none", "mbstd", "minibatch", "pack"), default="none",
                    help="remedy: none, minibatch stddev, minibatch discrimination or packing")
-    m.add_argument("--seeds", type=_positive_int, default=5, help="seeds 0..N-1 (default 5)")
-    m.add_argument("--steps", type=_positive_int, default=None,
+    m.add_argument("--seeds", type=_whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
+    m.add_argument("--steps", type=_whole(1), default=None,
                    help="learning rounds per seed (default: ring 10000, grid 20000; quick mode 200)")
-    m.add_argument("--workers", type=_positive_int, default=1,
-                   help="seeds trained at once in separate processes (default 1)")
+    m.add_argument("--workers", type=_whole(1, os.cpu_count() or 1, " (this machine's CPU cores)"),
+                   default=1, help="seeds trained at once in separate processes (default 1)")
     m.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
-    m.add_argument("--out", default=None, help="folder for figures (default: none written)")
+    m.add_argument("--out", default=None,
+                   help="folder for figures, new or empty (default: none written)")
 
     p = sub.add_parser("progan", help="ProGAN on MNIST at 32x32, growing from 4x4 (chapter 6)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_SEED, default=0, help="random seed (default 0)")
     p.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
     p.add_argument("--out", default=None,
-                   help="folder for the checkpoint and sample grids; must not hold a run unless "
+                   help="folder for the checkpoint and sample grids; must be new or empty unless "
                         "--resume (default: a new folder runs/progan, runs/progan-2, ...)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint (the right phase and alpha)")
@@ -342,7 +341,7 @@ def build_parser():
                        "the one before (chapter 9)")
     _conditional_options(n, "epochs per generation, at most (default: the budget's; CPU 200 within "
                             "--minutes, GPU 20, quick 1)")
-    n.add_argument("--generations", type=_positive_int, default=None,
+    n.add_argument("--generations", type=_whole(1), default=None,
                    help="generators in the chain (default 4; quick mode 2)")
 
     c = sub.add_parser("collapse", help="a small DCGAN on MNIST with poorly chosen hyperparameters "
@@ -354,12 +353,11 @@ def build_parser():
 
 
 def _run_mixture(args):
-    from ganlib import config, mixture
+    from ganlib import mixture
 
-    overrides = {} if args.steps is None else {"steps": args.steps}
-    cfg = mixture.mixture_config(args.layout, args.fix, **overrides)
-    out = _out_dir(args)
-    print(config.device_report(), "· mode:", config.mode(), flush=True)
+    cfg = mixture.mixture_config(args.layout, args.fix, **_overrides(args))
+    out = _claim(args)
+    _header()
     result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True,
                                      workers=args.workers)
     for s in result["per_seed"]:
@@ -379,12 +377,11 @@ def _run_mixture(args):
 
 
 def _run_collapse(args):
-    from ganlib import collapse, config
+    from ganlib import collapse
 
-    overrides = {} if args.epochs is None else {"epochs": args.epochs}
-    cfg = collapse.collapse_config(args.fix, **overrides)
-    out = _out_dir(args)
-    print(config.device_report(), "· mode:", config.mode(), flush=True)
+    cfg = collapse.collapse_config(args.fix, **_overrides(args))
+    out = _claim(args)
+    _header()
     run = collapse.train_collapse(cfg, seed=args.seed, verbose=2)
     result = {
         "class_histogram": run.histograms[-1] if run.histograms else None,
@@ -397,13 +394,9 @@ def _run_collapse(args):
         "data_source": run.data_source,
     }
     if out:
-        import matplotlib.pyplot as plt
-
         from ganlib.dcgan import image_grid
 
-        path = os.path.join(out, f"collapse-{cfg.fix}.png")
-        plt.imsave(path, image_grid(run.grids[-1]), cmap="gray")
-        result["figures"] = [path]
+        result["figures"] = [_save(out, f"collapse-{cfg.fix}.png", image_grid(run.grids[-1]))]
     return result
 
 
@@ -411,8 +404,8 @@ def _run_gaussian(args):
     from ganlib import config, gaussian, plot
 
     cfg = config.gaussian_config()
-    out = _out_dir(args)
-    print(config.device_report(), "· mode:", config.mode(), flush=True)
+    out = _claim(args)
+    _header()
     run = gaussian.train_gaussian(cfg, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                                   verbose=2)
     result = run.summary()
@@ -431,23 +424,14 @@ def _run_gaussian(args):
 
 
 def _run_dcgan(args):
-    import dataclasses
-
-    import matplotlib.pyplot as plt
-
     from ganlib import config, dcgan
 
-    cfg = config.dcgan_config(args.arch, distribute=args.distribute)
-    if args.epochs is not None:
-        cfg = dataclasses.replace(cfg, epochs=args.epochs)
-    if args.minutes is not None:
-        cfg = dataclasses.replace(cfg, minutes=args.minutes)
-    out = _run_folder(args, f"dcgan-{args.arch}")
-    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
-          flush=True)
+    cfg = config.dcgan_config(args.arch, distribute=args.distribute, **_overrides(args))
+    out = _claim(args, f"dcgan-{args.arch}")
+    _header(cfg, out)
     run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     for epoch, grid in enumerate(run.grids, start=run.resumed_from):
-        plt.imsave(os.path.join(out, f"samples_epoch{epoch:03d}.png"), dcgan.image_grid(grid), cmap="gray")
+        _save(out, f"samples_epoch{epoch:03d}.png", dcgan.image_grid(grid))
     last = {k: (v[-1] if v else None) for k, v in run.history.items()}
     return {
         "classifier_score": last.get("classifier_score"),
@@ -469,19 +453,14 @@ def _run_dcgan(args):
 
 
 def _run_progan(args):
-    import matplotlib.pyplot as plt
-
     from ganlib import config, dcgan, progan
 
     cfg = config.progan_config()
-    out = _run_folder(args, "progan", progan.CHECKPOINT_NAME)
-    print(config.device_report(), "· mode:", config.mode(), "· budget:", cfg.budget, "· out:", out,
-          flush=True)
+    out = _claim(args, "progan", progan.CHECKPOINT_NAME)
+    _header(cfg, out)
     run = progan.train_progan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=1)
     for label, grid in run.grids:
-        name = label.replace(" ", "_")
-        plt.imsave(os.path.join(out, f"samples_{name}.png"), dcgan.image_grid(progan.to_28(grid)),
-                   cmap="gray")
+        _save(out, f"samples_{label.replace(' ', '_')}.png", dcgan.image_grid(progan.to_28(grid)))
     final = run.stages[-1]
     return {
         "resolution": final["resolution"],
@@ -525,27 +504,66 @@ def _import_keras_quietly():
         os.close(saved)
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    _import_keras_quietly()
-    if getattr(args, "quick", False):
-        # Quick mode is decided in ganlib.config from this variable; --quick just sets it.
-        from ganlib.config import QUICK_ENV
+def _checkpoint_epoch(path):
+    """The complete epochs the checkpoint at ``path`` records, or None when that cannot be read
+    (read here, not through ganlib.checkpoint, so that no checkpoint can fail the Ctrl-C line)."""
+    try:
+        import numpy as np
 
-        os.environ[QUICK_ENV] = "1"
+        with np.load(path, allow_pickle=False) as saved:
+            epoch = json.loads(str(saved["__meta__"]))["epoch"]
+    except Exception:
+        return None
+    return epoch if type(epoch) is int and epoch >= 0 else None
+
+
+def _interrupted(args, argv):
+    """The Ctrl-C line: how to continue the run, if a checkpoint was kept."""
+    from ganlib.checkpoint import CHECKPOINT_NAME
+
+    kept = args.run_dir and hasattr(args, "resume") and os.path.join(args.run_dir, args.checkpoint)
+    if not kept or not os.path.exists(kept):
+        return "interrupted; nothing to resume"
+    again = [a for a in argv if a != "--resume"] + ["--resume"]
+    again += [] if args.out else ["--out", args.run_dir]
+    epoch = _checkpoint_epoch(kept) if args.checkpoint == CHECKPOINT_NAME else None
+    after = "" if epoch is None else f" after epoch {epoch}"
+    return f"interrupted{after}; continue with: python -m ganlib {shlex.join(again)}"
+
+
+def main(argv=None):
+    """Run one experiment; return 0. Bad input and failed runs end in ``SystemExit(2)``, Ctrl-C in
+    ``SystemExit(130)``, each after one line on stderr (as argparse's own errors do)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    args.run_dir = args.created = None
     runners = {"gaussian": _run_gaussian, "freeze-audit": _run_freeze_audit, "dcgan": _run_dcgan,
                "mixture": _run_mixture, "collapse": _run_collapse, "progan": _run_progan,
                "cgan": _run_conditional, "acgan": _run_conditional, "pix2pix": _run_pix2pix,
                "bigan": _run_bigan, "generations": _run_generations}
     try:
+        _import_keras_quietly()
+        if getattr(args, "quick", False):
+            # Quick mode is decided in ganlib.config from this variable; --quick just sets it.
+            from ganlib.config import QUICK_ENV
+
+            os.environ[QUICK_ENV] = "1"
         result = runners[args.experiment](args)
-    except (ValueError, FloatingPointError, OSError) as exc:
+    except KeyboardInterrupt:
+        line, code = _interrupted(args, argv), 130
+    except (ValueError, FloatingPointError, OSError, MemoryError) as exc:
         # One line, no traceback: bad input, an unwritable folder, or a run that diverged.
         message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"python -m ganlib {args.experiment}: error: {message}", file=sys.stderr)
-        return 2
-    print(json.dumps(result), flush=True)
-    return 0
+        line, code = f"python -m ganlib {args.experiment}: error: {message}", 2
+    else:
+        print(json.dumps(result), flush=True)
+        return 0
+    if args.created:  # a folder this run made and left empty goes again
+        from ganlib.files import remove_empty_dirs
+
+        remove_empty_dirs(args.run_dir, args.created)
+    print(line, file=sys.stderr, flush=True)
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

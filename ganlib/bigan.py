@@ -24,7 +24,7 @@ import keras
 from keras import layers, ops
 
 from ganlib.checks import check_positive_int
-from ganlib.training import GAN, SampleMetrics, Snapshots, _all_trainable, _with_aux, value_and_grad
+from ganlib.training import GAN, SampleMetrics, Snapshots
 
 
 def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequential:
@@ -72,7 +72,14 @@ def _check_images(images, name="images"):
 class BiGAN(GAN):
     """Generator G (noise -> image), encoder E (image -> code) and discriminator D of
     (image, code) pairs, trained by the four-step round; G and E share one optimizer and learn
-    in the same steps. Train with ``fit(x)``. Defined in chapter 9.
+    in the same steps. Train with ``fit(x)``.
+
+    D learns to tell real pairs (x, E(x)) from generated pairs (G(z), z); G and E learn to fool
+    it, the labels swapped. The objective (Donahue et al. 2017), with D's output a probability:
+
+        min_{G,E} max_D  E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))]
+
+    Defined in chapter 9.
     """
 
     def __init__(self, generator, encoder, discriminator, **kwargs):
@@ -85,40 +92,16 @@ class BiGAN(GAN):
         if encoder.output_shape[-1] != self.latent_dim:
             raise ValueError(f"the encoder's codes have {encoder.output_shape[-1]} numbers, the "
                              f"generator's noise {self.latent_dim}: they must be the same")
-        if self.rounds_per_step != 1:
-            raise ValueError("a BiGAN runs one round per step (rounds_per_step=1)")
         self.encoder = encoder
-        # With ema_momentum > 0 the encoder is averaged too, over the same rounds as the
-        # generator, so that the averaged pair still invert each other.
-        self.ema_encoder = None
-        if self.ema_momentum > 0:
-            self.ema_encoder = keras.models.clone_model(encoder)
-            self.ema_encoder.set_weights(encoder.get_weights())
-            self.ema_encoder.trainable = False
+        # Averaged over the same rounds as the generator, so the averaged pair still invert
+        # each other.
+        self.ema_encoder = self._averaged(encoder)
 
-    def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
-        """As :meth:`GAN.compile`; ``g_optimizer`` trains the generator and the encoder together."""
-        for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
-            if not isinstance(opt, keras.optimizers.Optimizer):
-                raise ValueError(f"{name} must be a keras optimizer, got {type(opt).__name__}")
-        if d_optimizer is g_optimizer:
-            raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
-        with _all_trainable(self.generator, self.encoder, self.discriminator):
-            self._g_learns = list(self.generator.trainable_variables)
-            self._g_keeps = list(self.generator.non_trainable_variables)
-            self._e_learns = list(self.encoder.trainable_variables)
-            self._e_keeps = list(self.encoder.non_trainable_variables)
-            self._d_learns = list(self.discriminator.trainable_variables)
-            self._d_keeps = list(self.discriminator.non_trainable_variables)
-        self._ge_learns = self._g_learns + self._e_learns
-        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy()
-        d_ids = {id(v) for v in self._d_learns}
-        optimizer = keras.optimizers.MultiOptimizer(
-            lambda v: d_optimizer if id(v) in d_ids else g_optimizer
-        )
-        keras.Model.compile(self, optimizer=optimizer, **kwargs)
-        optimizer.build(self._ge_learns + self._d_learns)
+    def networks(self):
+        return [self.generator, self.encoder, self.discriminator]
+
+    def averaged(self):
+        return [*super().averaged(), *([(self.ema_encoder, self.encoder)] if self.ema_encoder else [])]
 
     def call(self, z, training=False):
         """D(G(z), z): the probability D gives generated pairs."""
@@ -128,68 +111,30 @@ class BiGAN(GAN):
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if isinstance(x, dict):
             raise ValueError("x must be an array of digits (a BiGAN takes no labels or noise)")
-        x = _check_images(x, "x")
-        with _all_trainable(self.encoder):
-            return super().fit(x, y, batch_size, *args, **kwargs)
+        return super().fit(_check_images(x, "x"), y, batch_size, *args, **kwargs)
 
     # -- the round ----------------------------------------------------------------------------
 
-    def _judge(self, d_learns, d_keeps, x, z, label):
-        p, _ = self.discriminator.stateless_call(d_learns, d_keeps, [x, z], training=True)
-        value, report = self._loss(ops.full_like(p, label), p)
-        return value, report, p
+    def train_round(self, real):
+        z_b, z_c, z_d = self.draw(lambda n: [self.sample_noise(n) for _ in range(3)], real)
+        D, G, E = self.discriminator, self.generator, self.encoder
+        d_real, p_real = self.learn(D, self.d_loss, real, self.run(E, real), 1.0)  # (a)
+        _, g_1 = self.learn([G, E], self.ge_loss, real, z_b)  # (b)
+        d_fake, p_fake = self.learn(D, self.d_loss, self.run(G, z_c), z_c, 0.0)  # (c)
+        _, g_2 = self.learn([G, E], self.ge_loss, real, z_d)  # (d)
+        self.update_ema()
+        self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake)
 
-    def _encode(self, s, x):
-        code, new_keeps = self.encoder.stateless_call(s.get(self._e_learns), s.get(self._e_keeps), x,
-                                                      training=True)
-        s.set(self._e_keeps, new_keeps)
-        return code
+    def d_loss(self, x, z, label):
+        """D's loss on the pairs (x, z), all labelled ``label`` (1 real, 0 fake), and its verdicts."""
+        p = self.run(self.discriminator, [x, z])
+        return self.adversarial_loss(label, p), p
 
-    def _d_step_pairs(self, s, x, z, label):
-        """D learns that the pairs (x, z) are ``label`` (1 real, 0 fake)."""
-        d_keeps = s.get(self._d_keeps)
-
-        def loss(d_learns):
-            return self._judge(d_learns, d_keeps, x, z, label)
-
-        (_, (report, p)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
-        s.apply(self.d_optimizer, grads, self._d_learns)
-        return report, p
-
-    def _ge_step(self, s, x, z):
-        """G and E learn together against the frozen D, the labels swapped: (G(z), z) real and
-        (x, E(x)) fake."""
-        g_keeps, e_keeps = s.get(self._g_keeps), s.get(self._e_keeps)
-        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
-        n_g = len(self._g_learns)
-
-        def loss(ge_learns):
-            fake, new_g = self.generator.stateless_call(ge_learns[:n_g], g_keeps, z, training=True)
-            code, new_e = self.encoder.stateless_call(ge_learns[n_g:], e_keeps, x, training=True)
-            # D is frozen: its variables are constants here.
-            v_fake, r_fake, _ = self._judge(d_learns, d_keeps, fake, z, 1.0)
-            v_real, r_real, _ = self._judge(d_learns, d_keeps, x, code, 0.0)
-            return v_fake + v_real, (r_fake + r_real) / 2.0, new_g, new_e
-
-        (_, (report, new_g, new_e)), grads = value_and_grad(_with_aux(loss))(s.get(self._ge_learns))
-        s.apply(self.g_optimizer, grads, self._ge_learns)
-        s.set(self._g_keeps, new_g)
-        s.set(self._e_keeps, new_e)
-        return report
-
-    def _update_ema(self, s):
-        super()._update_ema(s)
-        if self.ema_encoder is not None:
-            self._average_into(s, self.ema_encoder, self.encoder)
-
-    def _round(self, s, real, noise=None):
-        z_b, z_c, z_d = self._draw_noise(s, ops.shape(real)[0])
-        d_real, p_real = self._d_step_pairs(s, real, self._encode(s, real), 1.0)  # (a)
-        g_1 = self._ge_step(s, real, z_b)  # (b)
-        d_fake, p_fake = self._d_step_pairs(s, self._fakes(s, z_c), z_c, 0.0)  # (c)
-        g_2 = self._ge_step(s, real, z_d)  # (d)
-        self._update_ema(s)
-        self._record(s, (d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake)
+    def ge_loss(self, x, z):
+        """G and E against the frozen D, the labels swapped: (G(z), z) real and (x, E(x)) fake."""
+        fake_pairs, _ = self.d_loss(self.run(self.generator, z), z, 1.0)
+        real_pairs, _ = self.d_loss(x, self.run(self.encoder, x), 0.0)
+        return fake_pairs + real_pairs, (fake_pairs + real_pairs) / 2.0
 
     # -- using it -----------------------------------------------------------------------------
 
@@ -350,13 +295,13 @@ def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, 
     :class:`BiGANRun`. As :func:`ganlib.dcgan.train_dcgan`: a checkpoint after every epoch in
     ``out_dir``, ``resume=True`` continues after the last complete epoch, a NaN stops the run at
     once, the clock (``config.minutes``) counts training only. Defined in chapter 9."""
-    from ganlib import metrics
-    from ganlib.conditional import _fit_gan, _resume_state, _training_digits
+    from ganlib import checkpoint, metrics
+    from ganlib.conditional import _training_digits
     from ganlib.config import bigan_config, set_seed
     from ganlib.data import load_mnist
 
     config = config or bigan_config()
-    checkpoint_path = _resume_state(out_dir, resume)
+    checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
     data = data if data is not None else load_mnist()
     x, _ = _training_digits(data, config.n_train, config.batch_size)
@@ -368,9 +313,8 @@ def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, 
         reference = data.x_test[: config.metric_samples]
         extra_callbacks += [SampleMetrics(classifier, reference, n=config.metric_samples, seed=7),
                             ReconstructionMetrics(reference, classifier)]
-    history, initial_epoch, seconds = _fit_gan(
-        gan, x, config, checkpoint_path, resume, {"model": "bigan", "seed": seed},
-        [*extra_callbacks, *callbacks], verbose)
+    history, initial_epoch, seconds = checkpoint.fit(
+        gan, x, config, checkpoint_path, resume, {"seed": seed}, extra_callbacks, callbacks, verbose)
     return BiGANRun(gan=gan, config=config, history=history, grids=grid.snapshots,
                     data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
                     checkpoint=checkpoint_path)

@@ -1,40 +1,96 @@
 """Checkpoints: save a GAN after every epoch, resume after a crash.
 
-A checkpoint is one ``.npz`` file holding every variable of the GAN (both networks, the averaged
-generator, the noise seed) and of both optimizers, plus a JSON record of the epoch, the history
-so far and what the run was (``extra``, e.g. the architecture). It is written with
-:func:`ganlib.files.atomic_write`, so a crash in the middle of writing leaves the previous
-checkpoint intact. A NaN never reaches a checkpoint: :class:`ganlib.training.StopOnNaN` stops
-training first.
+A checkpoint is one ``.npz`` file: every variable of the GAN (networks, averaged networks, noise
+seed) and of both optimizers, each keyed by where it lives, never by Keras's automatic names
+(``dense_4`` depends on what else the process built) nor by position (batch norm's four vectors
+and Adam's two moments share shapes, so a reordering would load wrong values silently). A
+network's variable: the GAN attribute holding the network, the layer's index in ``model.layers``
+and its class, the variable's name (``generator/1_Dense/kernel``; a nested layer adds a step). An
+optimizer's slot: the optimizer's attribute, the key of its variable, the slot
+(``d_optimizer/discriminator/0_Conv2D/kernel/momentum``); its scalars (``g_optimizer/iteration``).
+Other state: ``seed_generator/seed_generator_state``, ProGAN's ``phase_round``.
+
+Beside them a JSON record: format, Keras version, method (the GAN's class), the run's
+configuration, epoch, history so far and ``extra`` (e.g. the seed). Loading checks the file, the
+record, the method, the configuration (all but :data:`MAY_CHANGE`), ``extra``, every key and
+shape, all before any variable is assigned: a misfit is one ``ValueError`` of one line naming the
+file. Files are written by :func:`ganlib.files.atomic_write` (a crash while writing leaves the
+previous checkpoint whole); a NaN never reaches one (:class:`ganlib.training.StopOnNaN`).
 
 Defined in chapter 5.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
+import time
 
 import numpy as np
 
 import keras
 
-from ganlib.files import atomic_write
+from ganlib.files import atomic_write, prepare_out_dir
+from ganlib.training import StopOnNaN
 
 CHECKPOINT_NAME = "checkpoint.npz"
+#: The layout written by this module; files without it (positional keys) are refused.
+FORMAT = 2
+#: Configuration fields a resumed run may change: its length, what it measures, the budget's
+#: label and the devices. Every other field (architecture, widths, batch size, learning rates,
+#: training images, schedule...) changes the networks or the training and must match.
+MAY_CHANGE = frozenset({"epochs", "minutes", "budget", "metric_samples", "eval_samples",
+                        "eval_minutes", "distribute"})
+META = "__meta__"
 
 
-def _state_variables(gan):
-    variables = list(gan.variables)
-    for optimizer in (gan.d_optimizer, gan.g_optimizer):
-        variables += list(optimizer.variables)
-    return variables
+def _name_layer(layer, prefix, names):
+    """Key every variable of ``layer`` not keyed yet: its sublayers' first (numbered as in
+    ``model.layers``), then its own."""
+    subs = (layer.layers if isinstance(layer, keras.Model)
+            else layer._flatten_layers(include_self=False, recursive=False))
+    for i, sub in enumerate(subs):
+        _name_layer(sub, f"{prefix}/{i}_{type(sub).__name__}", names)
+    for variable in layer.variables:
+        names.setdefault(id(variable), f"{prefix}/{variable.name}")
 
 
-def _key(i, variable):
-    # Variables are matched by position and shape: Keras's automatic layer names ("dense_4")
-    # depend on what else the process built, so paths are not stable between sessions.
-    return f"v{i:04d}"
+def state_variables(gan) -> dict:
+    """Every variable a checkpoint of ``gan`` holds, by key (see the module's docstring): the
+    variables of ``gan.variables`` and of its ``d_optimizer`` and ``g_optimizer``."""
+    names = {}
+    for attr, value in vars(gan).items():
+        if attr.startswith("_"):
+            continue
+        if isinstance(value, keras.layers.Layer):
+            _name_layer(value, attr, names)
+        elif isinstance(value, keras.random.SeedGenerator):
+            names.setdefault(id(value.state), f"{attr}/{value.state.name}")
+        elif isinstance(value, keras.Variable):
+            names.setdefault(id(value), attr)
+    keyed = {}
+
+    def add(key, variable):
+        if keyed.setdefault(key, variable) is not variable:
+            raise ValueError(f"two variables of this {type(gan).__name__} have the key {key!r}")
+
+    for variable in gan.variables:
+        if id(variable) not in names:
+            raise ValueError(f"the variable {variable.path} of this {type(gan).__name__} is in "
+                             "none of its networks: a checkpoint cannot name it")
+        add(names[id(variable)], variable)
+    for attr in ("d_optimizer", "g_optimizer"):
+        optimizer = getattr(gan, attr)
+        # A slot (add_variable_from_reference) is named "<its variable's path, / as _>_<slot>".
+        refs = {r.path.replace("/", "_") + "_": names[id(r)]
+                for r in getattr(optimizer, "_trainable_variables", [])}
+        for variable in optimizer.variables:
+            ref = max((p for p in refs if variable.name.startswith(p)), key=len, default=None)
+            add(f"{attr}/{refs[ref]}/{variable.name[len(ref):]}" if ref else f"{attr}/{variable.name}",
+                variable)
+    return keyed
 
 
 def _to_numpy(variable):
@@ -46,13 +102,16 @@ def _to_numpy(variable):
     return np.asarray(keras.ops.convert_to_numpy(value))
 
 
-def save_checkpoint(gan, path, epoch, history=None, extra=None):
-    """Write ``gan`` (weights and optimizer state) after ``epoch`` epochs to ``path``, atomically."""
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
-    arrays = {_key(i, v): _to_numpy(v) for i, v in enumerate(_state_variables(gan))}
-    meta = {"epoch": epoch, "history": history or {}, "extra": extra or {}}
-    arrays["__meta__"] = np.array(json.dumps(meta))
+def _plain_config(config):
+    """``config`` (a dataclass or dict) as it reads back from JSON (tuples become lists)."""
+    if config is None:
+        return None
+    return json.loads(json.dumps(dataclasses.asdict(config) if dataclasses.is_dataclass(config)
+                                 else dict(config)))
+
+
+def write_npz(path, arrays) -> None:
+    """Write ``arrays`` (name -> array) to the ``.npz`` file ``path``, atomically."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
     def write(tmp):
@@ -62,78 +121,206 @@ def save_checkpoint(gan, path, epoch, history=None, extra=None):
     atomic_write(path, write, suffix=".npz")
 
 
+def unreadable(path, what, exc) -> ValueError:
+    """The one-line error for a file that cannot be read (truncated, foreign)."""
+    detail = " ".join(str(exc).split()).split(". ")[0].rstrip(".") or "no detail"
+    return ValueError(f"{path!r} is not a readable {what} ({type(exc).__name__}: {detail}); "
+                      "was it cut short? start a new run")
+
+
+def read_npz(path, what="ganlib checkpoint") -> dict:
+    """Every array of the ``.npz`` file ``path``; a missing, truncated or foreign file is a
+    one-line ``ValueError`` naming it."""
+    if not os.path.exists(path):
+        raise ValueError(f"path {path!r} does not exist: there is no {what} to resume from")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except Exception as exc:  # truncated, not a zip, a pickle, a plain .npy...
+        raise unreadable(path, what, exc) from None
+
+
+def save_checkpoint(gan, path, epoch, history=None, extra=None, config=None):
+    """Write ``gan`` (weights and optimizer state) after ``epoch`` epochs to ``path``, atomically,
+    with ``history``, ``extra`` and the run's ``config`` (a dataclass)."""
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+    arrays = {key: _to_numpy(v) for key, v in state_variables(gan).items()}
+    meta = {"format": FORMAT, "keras": keras.__version__, "method": type(gan).__name__,
+            "config": _plain_config(config), "epoch": epoch, "history": history or {},
+            "extra": extra or {}}
+    arrays[META] = np.array(json.dumps(meta))
+    write_npz(path, arrays)
+
+
 def _read_meta(path, text):
-    """The checkpoint's metadata as a dict with ``epoch``, ``history`` and ``extra``."""
+    """The checkpoint's record, its types checked."""
+    not_ours = f"path {path!r} is not a ganlib checkpoint"
     try:
         meta = json.loads(text)
     except json.JSONDecodeError:
-        raise ValueError(f"path {path!r} is not a ganlib checkpoint (its metadata is not JSON)") from None
+        raise ValueError(f"{not_ours} (its metadata is not JSON)") from None
     if not isinstance(meta, dict):
-        raise ValueError(f"path {path!r} is not a ganlib checkpoint (its metadata is a "
-                         f"{type(meta).__name__}, not a JSON object)")
+        raise ValueError(f"{not_ours} (its metadata is a {type(meta).__name__}, not a JSON object)")
     epoch = meta.get("epoch")
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"path {path!r} is not a ganlib checkpoint (its epoch is {epoch!r})")
+        raise ValueError(f"{not_ours} (its epoch is {epoch!r})")
+    meta.setdefault("history", {}), meta.setdefault("extra", {})
     for key in ("history", "extra"):
-        if not isinstance(meta.get(key, {}), dict):
-            raise ValueError(f"path {path!r} is not a ganlib checkpoint (its {key} is not a JSON object)")
-    return {"epoch": epoch, "history": meta.get("history", {}), "extra": meta.get("extra", {})}
+        if not isinstance(meta[key], dict):
+            raise ValueError(f"{not_ours} (its {key} is not a JSON object)")
+    if meta.get("format") != FORMAT:
+        newer = isinstance(meta.get("format"), int) and meta["format"] > FORMAT
+        raise ValueError(f"the checkpoint {path!r} was written by "
+                         + ("a newer ganlib; update ganlib" if newer else "an older ganlib; start a new run"))
+    if not isinstance(meta.get("method"), str) or not isinstance(meta.get("config"), (dict, type(None))):
+        raise ValueError(f"{not_ours} (its method or configuration is missing)")
+    return meta
 
 
-def load_checkpoint(gan, path, expect=None):
-    """Restore ``gan`` from ``path``; return the saved metadata (``epoch``, ``history``, ``extra``).
-
-    Everything is checked before any weight is assigned: the file, its metadata, ``expect``
-    (a dict that ``extra`` must agree with, e.g. ``{"arch": "radford"}``) and every variable's
-    shape. Raises ValueError when the checkpoint does not fit this GAN.
-    """
+def read_checkpoint(path, config=None, expect=None, method=None):
+    """``(meta, arrays)`` of the checkpoint at ``path``, checked against the run's ``method``
+    (a class name), ``config`` (all fields but :data:`MAY_CHANGE`) and ``expect`` (a dict that
+    ``extra`` must agree with, e.g. ``{"seed": 0}``). Raises a one-line ValueError on a misfit."""
     if expect is not None and not isinstance(expect, dict):
         raise ValueError(f"expect must be a dict or None, got {type(expect).__name__}")
-    if not os.path.exists(path):
-        raise ValueError(f"path {path!r} does not exist: there is no checkpoint to resume from")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            saved = {k: data[k] for k in data.files}
-    except Exception as exc:  # a truncated or foreign file
-        raise ValueError(f"path {path!r} is not a readable ganlib checkpoint ({exc})") from exc
-    if "__meta__" not in saved:
+    arrays = read_npz(path)
+    if META not in arrays:
         raise ValueError(f"path {path!r} is not a ganlib checkpoint (no metadata)")
-    meta = _read_meta(path, str(saved.pop("__meta__")))
+    text = str(arrays.pop(META))
+    if arrays and all(re.fullmatch(r"v\d{4}", key) for key in arrays):  # format 1: by position
+        raise ValueError(f"the checkpoint {path!r} was written by an older ganlib; start a new run")
+    meta = _read_meta(path, text)
+    if method is not None:
+        _check_method(path, meta, method)
+    saved, now = meta["config"], _plain_config(config)
+    if saved is not None and now is not None:
+        changed = [f"{k} {saved.get(k)!r} (now {now.get(k)!r})"
+                   for k in sorted((set(saved) | set(now)) - MAY_CHANGE) if saved.get(k) != now.get(k)]
+        if changed:
+            raise ValueError(f"the checkpoint at {path!r} is from another run, with other settings: "
+                             f"{', '.join(changed)}; resume it with its own or start a new run")
     for key, value in (expect or {}).items():
         if meta["extra"].get(key) != value:
-            raise ValueError(f"the checkpoint at {path!r} has {key} {meta['extra'].get(key)!r}, "
-                             f"not {value!r}")
-    variables = _state_variables(gan)
-    keys = [_key(i, v) for i, v in enumerate(variables)]
-    if sorted(keys) != sorted(saved):
+            raise ValueError(f"the checkpoint at {path!r} is from another run: it has {key} "
+                             f"{meta['extra'].get(key)!r}, not {value!r}")
+    return meta, arrays
+
+
+def _check_method(path, meta, method):
+    if meta["method"] != method:
+        raise ValueError(f"{path!r} is a checkpoint of a {meta['method']}, not of a {method}: "
+                         "choose another folder or start a new run")
+
+
+def _assign(gan, path, meta, arrays):
+    """Check the method, every key and shape of ``arrays`` against ``gan``, then assign them."""
+    name = type(gan).__name__
+    _check_method(path, meta, name)
+    variables = state_variables(gan)
+    missing, unknown = sorted(set(variables) - set(arrays)), sorted(set(arrays) - set(variables))
+    if missing or unknown:
         raise ValueError(
-            f"the checkpoint at {path!r} holds {len(saved)} variables, this GAN has "
-            f"{len(keys)}: was it saved with other networks or optimizers?"
-        )
-    for key, variable in zip(keys, variables):
-        if tuple(saved[key].shape) != tuple(variable.shape):
-            raise ValueError(f"the checkpoint's variable {key} has shape {saved[key].shape}, "
-                             f"the GAN's {variable.path} has {tuple(variable.shape)}")
-    for key, variable in zip(keys, variables):
-        variable.assign(saved[key])
+            f"the checkpoint at {path!r} does not fit this {name}: it lacks {len(missing)} of its "
+            f"variables {missing[:2]} and holds {len(unknown)} others {unknown[:2]}: was it saved "
+            "with other networks or optimizers?")
+    for key, variable in variables.items():
+        if tuple(arrays[key].shape) != tuple(variable.shape):
+            raise ValueError(f"the checkpoint at {path!r} has {key} of shape {arrays[key].shape}, "
+                             f"this {name} {tuple(variable.shape)}: was it saved with other networks?")
+    for key, variable in variables.items():
+        variable.assign(arrays[key])
+
+
+def load_checkpoint(gan, path, expect=None, config=None):
+    """Restore ``gan`` from ``path``; return the saved record (``epoch``, ``history``, ``extra``,
+    ``config``, ``method``, ``keras``). Everything is checked before any variable is assigned
+    (see :func:`read_checkpoint`); a misfit is a one-line ValueError naming the file."""
+    meta, arrays = read_checkpoint(path, config, expect, method=type(gan).__name__)
+    _assign(gan, path, meta, arrays)
     return meta
+
+
+def resume(gan, path, resume=True, expect=None, config=None):
+    """The one way every trainer continues a run: with ``resume`` and a checkpoint at ``path``,
+    load it into ``gan`` and return its record; otherwise (a fresh start) return None.
+
+    ``gan`` is the GAN, or a function ``record -> GAN`` when which GAN to build depends on the
+    checkpoint (ProGAN's phase); it is called after the file, method-free checks pass.
+    """
+    if not (resume and path and os.path.exists(path)):
+        return None
+    if isinstance(gan, keras.Model):
+        return load_checkpoint(gan, path, expect, config)
+    meta, arrays = read_checkpoint(path, config, expect)
+    _assign(gan(meta), path, meta, arrays)
+    return meta
+
+
+_resume = resume  # for fit, whose argument has the same name
+
+
+def run_path(out_dir, resume, name=CHECKPOINT_NAME):
+    """The checkpoint's path in ``out_dir`` (checked, then created), or None without one."""
+    if resume and not out_dir:
+        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
+    if not out_dir:
+        return None
+    prepare_out_dir(out_dir, "out_dir")
+    path = os.path.join(out_dir, name)
+    if resume and os.path.exists(path):
+        read_checkpoint(path)  # a cut-short or foreign file fails now, before any data is loaded
+    return path
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """Save a checkpoint after every epoch; ``history`` holds every epoch's logs so far.
 
-    ``history`` starts from what a resumed run had already recorded. Put it after the callbacks
-    that add to the logs (metrics), and after :class:`ganlib.training.StopOnNaN`, which stops a
-    run before a non-finite epoch reaches this callback.
+    ``history`` starts from what a resumed run had already recorded, ``epoch`` is the epoch of
+    the checkpoint already on disk (0: none). Put it after the callbacks that add to the logs
+    (metrics), and after :class:`ganlib.training.StopOnNaN`, which stops a run before a
+    non-finite epoch reaches this callback.
     """
 
-    def __init__(self, path, history=None, extra=None):
+    def __init__(self, path, history=None, extra=None, config=None, epoch=0):
         super().__init__()
-        self.path = path
+        self.path, self.extra, self.config, self.epoch = path, extra or {}, config, epoch
         self.history = {k: list(v) for k, v in (history or {}).items()}
-        self.extra = extra or {}
 
     def on_epoch_end(self, epoch, logs=None):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(float(v))
-        save_checkpoint(self.model, self.path, epoch + 1, self.history, self.extra)
+        save_checkpoint(self.model, self.path, epoch + 1, self.history, self.extra, self.config)
+        self.epoch = epoch + 1
+
+
+def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_callbacks=(),
+        verbose="auto"):
+    """``gan.fit(x)`` for ``config.epochs`` (``config.batch_size``), as every chapter trains:
+    continued from the checkpoint at ``path`` with ``resume`` (:func:`resume`; ``extra``, e.g.
+    the seed, must agree), the NaN guard first, the clock next (``config.minutes``, counting
+    training only), then ``callbacks`` (those that add to the logs), a checkpoint after every
+    epoch at ``path``, then ``user_callbacks``. A NaN stops the run with a FloatingPointError
+    that says which checkpoint is kept. Returns ``(history, initial_epoch, seconds)``."""
+    from ganlib.dcgan import TimeBudget
+
+    meta = _resume(gan, path, resume, expect=extra, config=config)
+    history, initial_epoch = (meta["history"], meta["epoch"]) if meta else ({}, 0)
+    budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
+    saver = EpochCheckpoint(path, history, extra, config, epoch=initial_epoch) if path else None
+    start = time.perf_counter()
+    try:
+        # A resumed run whose minutes are used up trains no further.
+        run = gan.fit(x, batch_size=config.batch_size, initial_epoch=initial_epoch,
+                      epochs=budget.last_epoch(initial_epoch, config.epochs), shuffle=True,
+                      verbose=verbose,
+                      callbacks=[StopOnNaN(), budget, *callbacks, *([saver] if saver else []),
+                                 *user_callbacks])
+    except FloatingPointError as exc:
+        kept = (f"the last good checkpoint (epoch {saver.epoch}) is kept at {path}"
+                if saver and saver.epoch else "no checkpoint was written")
+        raise FloatingPointError(f"{exc}; {kept}") from None
+    seconds = time.perf_counter() - start
+    if saver is not None:
+        return saver.history, initial_epoch, seconds
+    return {k: [float(v) for v in vals] for k, vals in run.history.items()}, initial_epoch, seconds

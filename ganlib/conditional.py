@@ -28,7 +28,7 @@ import keras
 from keras import layers, ops
 
 from ganlib.checks import check_positive_int
-from ganlib.training import GAN, StopOnNaN, _replica, _with_aux, value_and_grad
+from ganlib.training import GAN, StopOnNaN
 
 #: Digits 0..9.
 N_CLASSES = 10
@@ -154,17 +154,9 @@ class ConditionalGAN(GAN):
             raise ValueError("generator must be a keras.Model with two inputs (noise, label)")
         kwargs.setdefault("noise", "normal")
         super().__init__(generator, discriminator, latent_dim=generator.inputs[0].shape[-1],
-                         **kwargs)
-        if self.rounds_per_step != 1:
-            raise ValueError("a ConditionalGAN runs one round per step (rounds_per_step=1)")
+                         extra_metrics=("class_loss",) if kind == "acgan" else (), **kwargs)
         self.kind = kind
         self.class_weight = float(class_weight)
-        self.class_loss_tracker = keras.metrics.Mean(name="class_loss")
-
-    @property
-    def metrics(self):
-        extra = [self.class_loss_tracker] if self.kind == "acgan" else []
-        return [*super().metrics, *extra]
 
     def call(self, inputs, training=False):
         z, y = inputs
@@ -172,83 +164,40 @@ class ConditionalGAN(GAN):
         out = self.discriminator([fake, y] if self.kind == "cgan" else fake, training=training)
         return out if self.kind == "cgan" else out[0]
 
-    def _d_inputs(self, x, y):
-        return [x, y] if self.kind == "cgan" else x
+    def train_round(self, batch):
+        real, y_real = batch["real"], ops.cast(batch["label"], "int32")
 
-    def _class_loss(self, y, logits):
-        value = ops.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-        replicas = _replica()[0]
-        return value / replicas, value
+        def noise_and_labels(n):
+            return [*(self.sample_noise(n) for _ in range(3)),
+                    *(keras.random.randint((n,), 0, N_CLASSES, seed=self.seed_generator, dtype="int32")
+                      for _ in range(3))]
 
-    def _judge(self, d_learns, d_keeps, x, y, label, training):
-        """D's verdict on (x, y) and its losses: (loss to differentiate, adversarial loss, class
-        loss, P(real), new batch-norm statistics)."""
-        out, new_keeps = self.discriminator.stateless_call(d_learns, d_keeps, self._d_inputs(x, y),
-                                                           training=training)
+        z_b, z_c, z_d, y_b, y_c, y_d = self.draw(noise_and_labels, real)
+        D, G = self.discriminator, self.generator
+        _, d_real, class_real, p_real = self.learn(D, self.d_loss, real, y_real, 1.0)  # (a)
+        _, g_1 = self.learn(G, self.g_loss, z_b, y_b)  # (b)
+        _, d_fake, _, p_fake = self.learn(D, self.d_loss, self.run(G, [z_c, y_c]), y_c, 0.0)  # (c)
+        _, g_2 = self.learn(G, self.g_loss, z_d, y_d)  # (d)
+        self.update_ema()
+        extra = {"class_loss": class_real} if self.kind == "acgan" else {}
+        self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake, **extra)
+
+    def d_loss(self, x, y, label):
+        """D's verdict on (x, y): (loss, adversarial part, class part, P(real)). A CGAN's D sees
+        the label beside the image; an ACGAN's D sees the image and names its class."""
+        out = self.run(self.discriminator, [x, y] if self.kind == "cgan" else x)
         p = out if self.kind == "cgan" else out[0]
-        adv, adv_report = self._loss(ops.full_like(p, label), p)
+        adversarial = self.adversarial_loss(label, p)
         if self.kind == "cgan":
-            return adv, adv_report, ops.zeros(()), p, new_keeps
-        cls, cls_report = self._class_loss(y, out[1])
-        return adv + self.class_weight * cls, adv_report, cls_report, p, new_keeps
+            return adversarial, adversarial, ops.zeros(()), p
+        cls = ops.mean(keras.losses.sparse_categorical_crossentropy(y, out[1], from_logits=True))
+        return adversarial + self.class_weight * cls, adversarial, cls, p
 
-    def _d_step_labelled(self, s, x, y, label):
-        d_keeps = s.get(self._d_keeps)
-
-        def loss(d_learns):
-            return self._judge(d_learns, d_keeps, x, y, label, training=True)
-
-        (_, (adv, cls, p, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
-        s.apply(self.d_optimizer, grads, self._d_learns)
-        s.set(self._d_keeps, new_keeps)
-        return adv, cls, p
-
-    def _g_step_labelled(self, s, z, y):
-        g_keeps = s.get(self._g_keeps)
-        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
-
-        def loss(g_learns):
-            fake, new_keeps = self.generator.stateless_call(g_learns, g_keeps, [z, y], training=True)
-            # D is frozen: its variables are constants here and its statistics' updates dropped.
-            value, adv, _, _, _ = self._judge(d_learns, d_keeps, fake, y, 1.0,
-                                              training=self.d_batch_stats_in_g_step)
-            return value, adv, new_keeps
-
-        (_, (adv, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._g_learns))
-        s.apply(self.g_optimizer, grads, self._g_learns)
-        s.set(self._g_keeps, new_keeps)
-        return adv
-
-    def _draw_labelled(self, s, n):
-        """Three noise batches and three label batches (uniform over the digits)."""
-        replicas, replica = _replica()
-        seed_state = self.seed_generator.state
-        with keras.StatelessScope(state_mapping=[(seed_state, s.get([seed_state])[0])]) as scope:
-            noise = [self.sample_noise(n * replicas) for _ in range(3)]
-            labels = [keras.random.randint((n * replicas,), 0, N_CLASSES, seed=self.seed_generator,
-                                           dtype="int32") for _ in range(3)]
-            new_seed = scope.get_current_value(seed_state)
-        s.set([seed_state], [new_seed])
-        if replicas > 1:
-            noise = [z[replica * n : (replica + 1) * n] for z in noise]
-            labels = [y[replica * n : (replica + 1) * n] for y in labels]
-        return noise, labels
-
-    def _round(self, s, real, y_real):
-        (z_tn, z_fp, z_tn2), (y_tn, y_fp, y_tn2) = self._draw_labelled(s, ops.shape(real)[0])
-        d_real, cls_real, p_real = self._d_step_labelled(s, real, y_real, 1.0)  # (a)
-        g_1 = self._g_step_labelled(s, z_tn, y_tn)  # (b)
-        fake = self._fakes(s, [z_fp, y_fp])
-        d_fake, _, p_fake = self._d_step_labelled(s, fake, y_fp, 0.0)  # (c)
-        g_2 = self._g_step_labelled(s, z_tn2, y_tn2)  # (d)
-        self._update_ema(s)
-        extra = [(self.class_loss_tracker, cls_real)] if self.kind == "acgan" else []
-        self._record(s, (d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake, extra)
-
-    def _rounds(self, s, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._round(s, x["real"], ops.cast(x["label"], "int32"))
-        return {m.name: m.stateless_result(s.get(m.variables)) for m in self.metrics}
+    def g_loss(self, z, y):
+        """G's loss: D's verdict on its digits of labels ``y``, labelled real (ACGAN: plus the
+        class head's cross-entropy for ``y``)."""
+        value, adversarial, _, _ = self.d_loss(self.run(self.generator, [z, y]), y, 1.0)
+        return value, adversarial
 
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if not isinstance(x, dict) or set(x) != {"real", "label"}:
@@ -386,64 +335,35 @@ class Pix2Pix(GAN):
     """
 
     def __init__(self, generator, discriminator, l1_weight=100.0, **kwargs):
-        super().__init__(generator, discriminator, latent_dim=1, **kwargs)
-        if self.rounds_per_step != 1:
-            raise ValueError("Pix2Pix runs one round per step (rounds_per_step=1)")
+        super().__init__(generator, discriminator, latent_dim=1, extra_metrics=("l1",), **kwargs)
         if not float(l1_weight) >= 0:
             raise ValueError(f"l1_weight must be 0 or more, got {l1_weight!r}")
         self.l1_weight = float(l1_weight)
-        self.l1_tracker = keras.metrics.Mean(name="l1")
-
-    @property
-    def metrics(self):
-        return [*super().metrics, self.l1_tracker]
 
     def call(self, x, training=False):
         return self.generator(x, training=training)
 
-    def _pair_step(self, s, given, image, label):
-        d_keeps = s.get(self._d_keeps)
+    def train_round(self, batch):
+        given, target = batch["input"], batch["target"]
+        D, G = self.discriminator, self.generator
+        d_real, p_real = self.learn(D, self.d_loss, given, target, 1.0)  # (a)
+        _, g_1, l1_1 = self.learn(G, self.g_loss, given, target)  # (b)
+        d_fake, p_fake = self.learn(D, self.d_loss, given, self.run(G, given), 0.0)  # (c)
+        _, g_2, l1_2 = self.learn(G, self.g_loss, given, target)  # (d)
+        self.update_ema()
+        self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake, l1=(l1_1 + l1_2) / 2.0)
 
-        def loss(d_learns):
-            p, new_keeps = self.discriminator.stateless_call(d_learns, d_keeps, [given, image],
-                                                             training=True)
-            return *self._loss(ops.full_like(p, label), p), p, new_keeps
+    def d_loss(self, given, image, label):
+        """D's loss on the pairs (given, image), all labelled ``label``, and its verdicts."""
+        p = self.run(self.discriminator, [given, image])
+        return self.adversarial_loss(label, p), p
 
-        (_, (value, p, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
-        s.apply(self.d_optimizer, grads, self._d_learns)
-        s.set(self._d_keeps, new_keeps)
-        return value, p
-
-    def _g_step_pair(self, s, given, target):
-        g_keeps = s.get(self._g_keeps)
-        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
-        replicas = _replica()[0]
-
-        def loss(g_learns):
-            out, new_keeps = self.generator.stateless_call(g_learns, g_keeps, given, training=True)
-            p, _ = self.discriminator.stateless_call(d_learns, d_keeps, [given, out],
-                                                     training=self.d_batch_stats_in_g_step)
-            adv, adv_report = self._loss(ops.ones_like(p), p)
-            l1 = ops.mean(ops.abs(out - target))
-            return adv + self.l1_weight * l1 / replicas, adv_report, l1, new_keeps
-
-        (_, (adv, l1, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._g_learns))
-        s.apply(self.g_optimizer, grads, self._g_learns)
-        s.set(self._g_keeps, new_keeps)
-        return adv, l1
-
-    def _rounds(self, s, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        given, target = x["input"], x["target"]
-        d_real, p_real = self._pair_step(s, given, target, 1.0)  # (a)
-        g_1, l1_1 = self._g_step_pair(s, given, target)  # (b)
-        fake = self._fakes(s, given)
-        d_fake, p_fake = self._pair_step(s, given, fake, 0.0)  # (c)
-        g_2, l1_2 = self._g_step_pair(s, given, target)  # (d)
-        self._update_ema(s)
-        self._record(s, (d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake,
-                     [(self.l1_tracker, (l1_1 + l1_2) / 2.0)])
-        return {m.name: m.stateless_result(s.get(m.variables)) for m in self.metrics}
+    def g_loss(self, given, target):
+        """G's loss: D's verdict on (given, G(given)) labelled real, plus the weighted L1."""
+        out = self.run(self.generator, given)
+        adversarial = self.adversarial_loss(1.0, self.run(self.discriminator, [given, out]))
+        l1 = ops.mean(ops.abs(out - target))
+        return adversarial + self.l1_weight * l1, adversarial, l1
 
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if not isinstance(x, dict) or set(x) != {"input", "target"}:
@@ -565,43 +485,6 @@ class ConditionalRun:
     checkpoint: str | None
 
 
-def _resume_state(out_dir, resume):
-    from ganlib.checkpoint import CHECKPOINT_NAME
-    from ganlib.files import prepare_out_dir
-
-    if resume and not out_dir:
-        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
-    if out_dir:
-        prepare_out_dir(out_dir, "out_dir")
-        return os.path.join(out_dir, CHECKPOINT_NAME)
-    return None
-
-
-def _fit_gan(gan, x, config, checkpoint_path, resume, extra, callbacks, verbose):
-    """``fit`` with the chapters' callbacks: NaN guard, clock, the given ones, checkpoint."""
-    from ganlib.checkpoint import EpochCheckpoint, load_checkpoint
-    from ganlib.dcgan import TimeBudget
-
-    history, initial_epoch = {}, 0
-    if resume and checkpoint_path and os.path.exists(checkpoint_path):
-        meta = load_checkpoint(gan, checkpoint_path, expect=extra)
-        history, initial_epoch = meta["history"], meta["epoch"]
-    budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
-    saver = EpochCheckpoint(checkpoint_path, history, extra=extra) if checkpoint_path else None
-    all_callbacks = [StopOnNaN(), budget, *callbacks] + ([saver] if saver else [])
-    start = time.perf_counter()
-    # A resumed run whose minutes are used up trains no further.
-    epochs = budget.last_epoch(initial_epoch, config.epochs)
-    fit = gan.fit(x, batch_size=config.batch_size, epochs=epochs, initial_epoch=initial_epoch,
-                  shuffle=True, verbose=verbose, callbacks=all_callbacks)
-    seconds = time.perf_counter() - start
-    if saver is not None:
-        history = saver.history
-    else:
-        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    return history, initial_epoch, seconds
-
-
 def _training_digits(data, n_train, batch_size):
     """The training digits and labels, cut to whole batches (BatchNorm on a last batch of 8
     would judge it by its own, noisy statistics)."""
@@ -620,12 +503,12 @@ def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = F
     ``resume=True`` continues after the last complete epoch, a NaN stops the run at once, the
     clock (``config.minutes``) counts training only. Defined in chapter 8.
     """
-    from ganlib import metrics
+    from ganlib import checkpoint, metrics
     from ganlib.config import conditional_config, set_seed
     from ganlib.data import load_mnist
 
     config = config or conditional_config()
-    checkpoint_path = _resume_state(out_dir, resume)
+    checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
     data = data if data is not None else load_mnist()
     x, y = _training_digits(data, config.n_train, config.batch_size)
@@ -636,9 +519,9 @@ def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = F
         classifier = classifier or metrics.get_classifier(data=data)
         extra_callbacks.append(LabelMetrics(classifier, data.x_test[: config.metric_samples],
                                             n=config.metric_samples))
-    history, initial_epoch, seconds = _fit_gan(
-        gan, {"real": x, "label": y}, config, checkpoint_path, resume,
-        {"kind": config.kind, "seed": seed}, extra_callbacks, verbose)
+    history, initial_epoch, seconds = checkpoint.fit(
+        gan, {"real": x, "label": y}, config, checkpoint_path, resume, {"seed": seed},
+        extra_callbacks, callbacks, verbose)
     return ConditionalRun(gan=gan, config=config, history=history, grids=grid.grids,
                           data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
                           checkpoint=checkpoint_path)
@@ -716,29 +599,32 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     digit), by :func:`translation_report` on ``config.eval_samples`` test digits. Defined in
     chapter 8.
     """
-    from ganlib import metrics
+    from ganlib import checkpoint, metrics
     from ganlib.config import pix2pix_config, set_seed
     from ganlib.data import load_mnist
     from ganlib.files import atomic_write
 
     config = config or pix2pix_config()
-    checkpoint_path = _resume_state(out_dir, resume)
+    checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
     data = data if data is not None else load_mnist()
     classifier = classifier or metrics.get_classifier(data=data)
     x, _ = _training_digits(data, config.n_train, config.batch_size)
     given, _ = degrade(x, config.task, rng=np.random.default_rng(1))
     gan = build_pix2pix(config, seed=seed)
-    history, initial_epoch, seconds = _fit_gan(
-        gan, {"input": given, "target": x}, config, checkpoint_path, resume,
-        {"task": config.task, "seed": seed}, [], verbose)
+    history, initial_epoch, seconds = checkpoint.fit(
+        gan, {"input": given, "target": x}, config, checkpoint_path, resume, {"seed": seed},
+        verbose=verbose)
 
     epochs = 2 * len(history.get("d_loss", []))
     l1 = build_l1_network(config, seed=seed)
     l1_path = os.path.join(out_dir, L1_WEIGHTS_NAME) if out_dir else None
     l1_history, l1_seconds = {}, 0.0
     if resume and l1_path and os.path.exists(l1_path):
-        l1.load_weights(l1_path)
+        try:
+            l1.load_weights(l1_path)
+        except Exception as exc:  # truncated, or another network's
+            raise checkpoint.unreadable(l1_path, "weights file of the L1-only network", exc) from None
     elif epochs:
         start = time.perf_counter()
         fit = l1.fit(given, x, batch_size=config.batch_size, epochs=epochs, shuffle=True,

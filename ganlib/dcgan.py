@@ -6,19 +6,15 @@ Used by the chapter, by ``python -m ganlib dcgan`` and by the benchmark.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import time
 
 import numpy as np
 
 import keras
 
-from ganlib import models
-from ganlib.checkpoint import CHECKPOINT_NAME, EpochCheckpoint, load_checkpoint
+from ganlib import checkpoint, models
 from ganlib.config import DCGAN_ARCHS, DCGANConfig, dcgan_config, set_seed
-from ganlib.files import prepare_out_dir
-from ganlib.training import GAN, SampleMetrics, Snapshots, StopOnNaN, data_parallel
+from ganlib.training import GAN, SampleMetrics, Snapshots, data_parallel
 
 #: Each architecture's networks, optimizer and default learning rate.
 ARCHS = {
@@ -127,69 +123,32 @@ def train_dcgan(
     With ``out_dir``, a checkpoint (weights and optimizer state) is written there after every
     epoch; ``resume=True`` continues from it, after the last complete epoch, when there is one
     (``resumed_from`` says where it started: 0 for a fresh start; the command line's ``--resume``
-    is stricter and refuses a folder without a checkpoint). A non-finite loss stops training at once with a ``FloatingPointError`` naming
-    the epoch; the checkpoint of the epoch before stays on disk. Defined in chapter 5.
+    is stricter and refuses a folder without a checkpoint), if it holds a run of the same
+    settings and seed (see :func:`ganlib.checkpoint.fit`). A non-finite loss stops training at
+    once with a ``FloatingPointError`` naming the epoch; the checkpoint of the epoch before stays
+    on disk. ``callbacks`` run after each epoch's checkpoint. Defined in chapter 5.
     """
     from ganlib.data import load_mnist
 
     config = config or dcgan_config()
     if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {config.epochs!r}")
-    if resume and not out_dir:
-        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
-    checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME) if out_dir else None
-    if out_dir:
-        prepare_out_dir(out_dir, "out_dir")
+    checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
     data = data if data is not None else load_mnist()
     x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
     with data_parallel(config.distribute) as devices:
         gan = build_gan(config, seed=seed)
-        history, initial_epoch = {}, 0
-        if resume and os.path.exists(checkpoint_path):
-            meta = load_checkpoint(gan, checkpoint_path, expect={"arch": config.arch})
-            history, initial_epoch = meta["history"], meta["epoch"]
-
         grid = Snapshots(n=64, seed=2024)
-        budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
-        # The NaN guard first (no callback sees bad weights), the clock next (it stops before
-        # the metrics run), the checkpoint last (it records what the others logged).
-        all_callbacks = [StopOnNaN(), budget, grid]
+        logging = [grid]
         if config.metric_samples:
             from ganlib import metrics
 
             classifier = classifier or metrics.get_classifier(data=data)
             reference = data.x_test[: config.metric_samples]
-            all_callbacks.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
-        saver = None
-        if checkpoint_path:
-            saver = EpochCheckpoint(checkpoint_path, history,
-                                    extra={"arch": config.arch, "seed": seed})
-            all_callbacks.append(saver)
-        start = time.perf_counter()
-        try:
-            fit = gan.fit(
-                x,
-                batch_size=config.batch_size,
-                epochs=budget.last_epoch(initial_epoch, config.epochs),
-                initial_epoch=initial_epoch,
-                shuffle=True,
-                verbose=verbose,
-                callbacks=[*all_callbacks, *callbacks],
-            )
-        except FloatingPointError as exc:
-            saved = None
-            if checkpoint_path and os.path.exists(checkpoint_path):
-                with np.load(checkpoint_path, allow_pickle=False) as f:
-                    saved = json.loads(str(f["__meta__"]))["epoch"]
-            kept = (f"the last good checkpoint (epoch {saved}) is kept at {checkpoint_path}"
-                    if saved else "no checkpoint was written")
-            raise FloatingPointError(f"{exc}; {kept}") from None
-    seconds = time.perf_counter() - start
-    if saver is not None:
-        history = saver.history
-    else:
-        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+            logging.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
+        history, initial_epoch, seconds = checkpoint.fit(
+            gan, x, config, checkpoint_path, resume, {"seed": seed}, logging, callbacks, verbose)
     return DCGANRun(
         gan=gan,
         config=config,

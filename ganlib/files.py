@@ -3,7 +3,8 @@
 Every file ganlib writes (checkpoints, the classifier cache) goes through :func:`atomic_write`:
 written to a temporary file beside its target, flushed to disk, then renamed over the target, so
 a crash leaves the old file or the new one, never half of one. Commands check their output
-folder with :func:`prepare_out_dir` before any training starts.
+folder with :func:`prepare_out_dir` before any training starts; the command line claims a new
+run's folder with :func:`claim_out_dir` or :func:`new_run_dir`, so that no run writes over another.
 """
 
 from __future__ import annotations
@@ -80,3 +81,71 @@ def prepare_out_dir(path, name: str = "out") -> str:
     except OSError as exc:
         raise ValueError(f"{name} {path!r} is not a writable folder ({exc.strerror or exc})") from None
     return path
+
+
+def _outermost_missing(path):
+    """The outermost folder of ``path`` that does not exist yet (absolute), or None."""
+    path, missing = os.path.abspath(path), None
+    while not os.path.exists(path):
+        path, missing = os.path.dirname(path), path
+    return missing
+
+
+def claim_out_dir(path, name: str = "out"):
+    """Make ``path`` the folder of a new run: create it, or take it if it is an empty folder.
+
+    A folder that holds anything (an earlier run's checkpoint, figures or results) is refused with
+    a one-line ``ValueError``, as is one that cannot be written. Returns the outermost folder this
+    call created (None if ``path`` already existed), for :func:`remove_empty_dirs`.
+    """
+    path = check_out_dir(path, name)
+    if os.path.isdir(path) and os.listdir(path):
+        raise ValueError(f"{name} {path!r} is not empty (an earlier run?); choose a new or empty folder")
+    created = _outermost_missing(path)
+    try:
+        prepare_out_dir(path, name)
+    except ValueError:
+        remove_empty_dirs(path, created)
+        raise
+    return created
+
+
+def new_run_dir(stem):
+    """Create ``stem``, else ``stem-2``, ``stem-3``, ...: the first that does not exist yet.
+
+    ``os.mkdir`` checks and creates in one step, so two runs started at once never get the same
+    folder. Returns the folder and the outermost folder created (``stem``'s parent when it did
+    not exist), for :func:`remove_empty_dirs`.
+    """
+    parent = os.path.dirname(stem) or os.curdir
+    check_out_dir(parent, "the runs folder")
+    created = _outermost_missing(parent)
+    path, n = stem, 1
+    try:
+        os.makedirs(parent, exist_ok=True)
+        while True:
+            try:
+                os.mkdir(path)
+                return path, created or os.path.abspath(path)
+            except FileExistsError:
+                n += 1
+                path = f"{stem}-{n}"
+    except OSError as exc:
+        remove_empty_dirs(parent, created)
+        raise ValueError(f"cannot create a run folder in {parent!r} ({exc.strerror or exc})") from None
+
+
+def remove_empty_dirs(path, top) -> None:
+    """Remove ``path`` and the folders above it up to ``top``, each only while it is empty: what
+    :func:`claim_out_dir` or :func:`new_run_dir` created for a run that wrote nothing."""
+    if not top:
+        return
+    path, top = os.path.abspath(path), os.path.abspath(top)
+    while os.path.commonpath([path, top]) == top:
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
+        if path == top:
+            return
+        path = os.path.dirname(path)

@@ -301,7 +301,9 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
             for key in counts:
                 counts[key] += logs[key]
 
-    fused = GAN(*nets["fused"], rounds_per_step=rounds_per_step)
+    # The classic round's frozen D runs in inference mode (trainable = False); so does the fused
+    # round's here, for the same arithmetic.
+    fused = GAN(*nets["fused"], rounds_per_step=rounds_per_step, d_batch_stats_in_g_step=False)
     fused.compile(adam(), adam())
     history = fused.fit({"real": real, "noise": noise}, batch_size=batch_size * rounds_per_step,
                         epochs=1, shuffle=False, verbose=0)

@@ -178,18 +178,6 @@ def _train_dcgan_generation(x, g, config, seed, out_dir, resume, data, classifie
     return run.gan, run.history
 
 
-def _save_samples(path, images):
-    from ganlib.files import atomic_write
-
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, images=images)
-
-    atomic_write(path, write, suffix=".npz")
-
-
 def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                     classifier=None, verbose="auto", trainer=None, on_generation=None) -> GenerationsRun:
     """Train ``config.generations`` generators in a chain and score each one's digits.
@@ -206,7 +194,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
     generator has ``generate(n, seed=...)``. ``on_generation(g, report)`` is called after each
     generation (progress). Defined in chapter 9.
     """
-    from ganlib import metrics
+    from ganlib import checkpoint, metrics
     from ganlib.config import generations_config, set_seed
     from ganlib.data import load_mnist
     from ganlib.files import prepare_out_dir
@@ -245,14 +233,16 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
         samples_path = os.path.join(out_dir, f"generation-{g}", "samples.npz") if out_dir else None
         trained_on.append({"images": int(len(x)), "source": source})
         if resume and samples_path and os.path.exists(samples_path):
-            with np.load(samples_path) as f:
-                samples = f["images"]
+            saved = checkpoint.read_npz(samples_path, "ganlib samples file")
+            if "images" not in saved:
+                raise ValueError(f"{samples_path!r} is not a ganlib samples file (no images)")
+            samples = _check_digits(f"the digits in {samples_path!r}", saved["images"])
             history = {}
         else:
             generator, history = trainer(x, g)
             samples = np.asarray(generator.generate(n_samples, seed=seed * 1000 + g), dtype="float32")
             if samples_path:
-                _save_samples(samples_path, samples)
+                checkpoint.write_npz(samples_path, {"images": samples})
         report = generation_report(samples, classifier, reference, n=config.metric_samples, seed=seed)
         reports.append(report)
         grids.append(samples[:64])

@@ -22,9 +22,7 @@ resume. ``grow=False`` trains the final networks from the start, for the chapter
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 
 import numpy as np
@@ -32,11 +30,11 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-from ganlib.checkpoint import load_checkpoint, save_checkpoint
+from ganlib import checkpoint
 from ganlib.checks import check_positive_int
-from ganlib.files import prepare_out_dir
+from ganlib.backend import input_gradient
 from ganlib.layers import MinibatchStdDev
-from ganlib.training import GAN, StopOnNaN, value_and_grad
+from ganlib.training import GAN, StopOnNaN
 
 CHECKPOINT_NAME = "progan.npz"
 
@@ -308,23 +306,6 @@ def to_28(images):
 # -- one phase of training ------------------------------------------------------------------------
 
 
-def input_gradient(fn, x):
-    """d sum(fn(x)) / dx, differentiable again (for the gradient penalty inside D's loss)."""
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.grad(lambda v: ops.sum(fn(v)))(x)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = ops.sum(fn(x))
-        return tape.gradient(y, x)
-    raise NotImplementedError(f"ProGAN supports the tensorflow and jax backends, not {backend!r}")
-
-
 def gradient_penalty(critic, real, fake, eps):
     """WGAN-GP's penalty ``mean (||grad_x critic(x_hat)|| - 1)**2`` at the blends
     ``x_hat = eps * real + (1 - eps) * fake`` (``eps`` one number per sample, shape (n, 1, 1, 1))."""
@@ -347,6 +328,10 @@ class ProGAN(GAN):
     checkpoints keep, so a resumed phase continues at the right alpha. Defined in chapter 6.
     """
 
+    extra_metrics = ("gp", "alpha")
+    counts_outcomes = False  # a critic's scores are not probabilities
+    g_steps_per_round = 1
+
     def __init__(self, generator, discriminator, fade_rounds=0, gp_weight=10.0, drift=1e-3,
                  **kwargs):
         kwargs.setdefault("noise", "normal")
@@ -356,90 +341,46 @@ class ProGAN(GAN):
         self.fade_rounds = fade_rounds
         self.gp_weight, self.drift = float(gp_weight), float(drift)
         self.phase_round = keras.Variable(0.0, trainable=False, name="phase_round")
-        self.gp_tracker = keras.metrics.Mean(name="gp")
-        self.alpha_tracker = keras.metrics.Mean(name="alpha")
-        fades = [layer for net in (generator, discriminator) for layer in net.layers
-                 if isinstance(layer, FadeIn)]
-        if fade_rounds and len(fades) != 2:
+        nets = (generator, discriminator, *([self.ema_generator] if self.ema_generator else []))
+        self._alphas = [layer.alpha for net in nets for layer in net.layers if isinstance(layer, FadeIn)]
+        if fade_rounds and not all(any(isinstance(x, FadeIn) for x in net.layers) for net in nets[:2]):
             raise ValueError("fade_rounds > 0 needs a fading generator and discriminator")
-        self._alphas = [f.alpha for f in fades]
-        if self.ema_generator is not None:
-            self._alphas += [layer.alpha for layer in self.ema_generator.layers
-                             if isinstance(layer, FadeIn)]
         self.set_alpha(1.0 if not fade_rounds else 0.0)
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.gp_tracker, self.alpha_tracker]
 
     def set_alpha(self, alpha):
         """Set every fade-in's alpha (the live, averaged and critic networks') to ``alpha``."""
         for variable in self._alphas:
             variable.assign(float(alpha))
 
-    def _critic_loss(self, s, real, fake, eps):
-        D = self.discriminator
-        d_keeps = s.get(self._d_keeps)
+    def _fixed(self, variable):
+        return any(variable is alpha for alpha in self._alphas)
 
-        def loss(d_learns):
-            def critic(x):
-                return D.stateless_call(d_learns, d_keeps, x, training=True)[0]
+    def train_round(self, real):
+        t = self.value(self.phase_round)
+        alpha = ops.minimum(1.0, (t + 1.0) / float(self.fade_rounds)) if self.fade_rounds else ops.ones(())
+        self.assign(self._alphas, [alpha] * len(self._alphas))
+        z_d, _, z_g, eps = self.draw(lambda m: [*(self.sample_noise(m) for _ in range(3)),
+                                                keras.random.uniform((m, 1, 1, 1), seed=self.seed_generator)], real)
+        fake = self.run(self.generator, z_d)
+        d_loss, gp = self.learn(self.discriminator, self.critic_loss, real, fake, eps)  # (1)
+        g_loss = self.learn(self.generator, self.generator_loss, z_g)  # (2)
+        self.assign([self.phase_round], [t + 1.0])
+        self.update_ema()
+        self.record(d_loss, g_loss, gp=gp, alpha=alpha)
 
-            d_real, d_fake = critic(real), critic(fake)
-            gp = gradient_penalty(critic, real, fake, eps)
-            wasserstein = ops.mean(d_fake) - ops.mean(d_real)
-            value = wasserstein + self.gp_weight * gp + self.drift * ops.mean(ops.square(d_real))
-            return value, (value, gp)
+    def critic_loss(self, real, fake, eps):
+        """The Wasserstein estimate, the gradient penalty and the drift term; and the penalty."""
+        def critic(x):
+            return self.run(self.discriminator, x)
 
-        (_, (value, gp)), grads = value_and_grad(loss)(s.get(self._d_learns))
-        s.apply(self.d_optimizer, grads, self._d_learns)
-        return value, gp
+        d_real, d_fake = critic(real), critic(fake)
+        gp = gradient_penalty(critic, real, fake, eps)
+        wasserstein = ops.mean(d_fake) - ops.mean(d_real)
+        return wasserstein + self.gp_weight * gp + self.drift * ops.mean(ops.square(d_real)), gp
 
-    def _generator_loss(self, s, z):
-        G, D = self.generator, self.discriminator
-        g_keeps, d_learns, d_keeps = s.get(self._g_keeps), s.get(self._d_learns), s.get(self._d_keeps)
-
-        def loss(g_learns):
-            fake, _ = G.stateless_call(g_learns, g_keeps, z, training=True)
-            score, _ = D.stateless_call(d_learns, d_keeps, fake, training=True)
-            value = -ops.mean(score)
-            return value, value
-
-        (_, value), grads = value_and_grad(loss)(s.get(self._g_learns))
-        s.apply(self.g_optimizer, grads, self._g_learns)
-        return value
-
-    def _round(self, s, real, noise=None):
-        n = ops.shape(real)[0]
-        t = s.get([self.phase_round])[0]
-        alpha = (ops.minimum(1.0, (t + 1.0) / float(self.fade_rounds)) if self.fade_rounds
-                 else ops.ones(()))
-        s.set(self._alphas, [alpha] * len(self._alphas))
-        z_d, _, z_g = self._draw_noise(s, n)
-        seed_state = self.seed_generator.state
-        with keras.StatelessScope(state_mapping=[(seed_state, s.get([seed_state])[0])]) as scope:
-            eps = keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator)
-            new_seed = scope.get_current_value(seed_state)
-        s.set([seed_state], [new_seed])
-        fake = self.generator.stateless_call(s.get(self._g_learns), s.get(self._g_keeps), z_d,
-                                             training=True)[0]
-        d_loss, gp = self._critic_loss(s, real, fake, eps)
-        g_loss = self._generator_loss(s, z_g)
-        s.set([self.phase_round], [t + 1.0])
-        self._update_ema(s)
-        for metric, value in [(self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
-                              (self.gp_tracker, gp), (self.alpha_tracker, alpha)]:
-            s.set(metric.variables, metric.stateless_update_state(s.get(metric.variables), value))
-
-    def _update_ema(self, s):
-        """The averaged generator: trainable weights averaged, alpha copied (set above)."""
-        if self.ema_generator is None:
-            return
-        t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32")
-        m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
-        live = [w for w in self.generator.weights if not any(w is a for a in self._alphas)]
-        ema = [w for w in self.ema_generator.weights if not any(w is a for a in self._alphas)]
-        s.set(ema, [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(live), strict=True)])
+    def generator_loss(self, z):
+        """G's loss: minus the frozen critic's mean score of its images."""
+        return -ops.mean(self.run(self.discriminator, self.run(self.generator, z)))
 
 
 # -- the stages ---------------------------------------------------------------------------------
@@ -508,11 +449,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     if not grow and (minutes is None or isinstance(minutes, bool)
                      or not isinstance(minutes, (int, float)) or not minutes > 0):
         raise ValueError(f"grow=False needs minutes, a positive number, got {minutes!r}")
-    if resume and not out_dir:
-        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
-    path = os.path.join(out_dir, CHECKPOINT_NAME) if out_dir else None
-    if out_dir:
-        prepare_out_dir(out_dir, "out_dir")
+    path = checkpoint.run_path(out_dir, resume, CHECKPOINT_NAME)
     set_seed(seed)
     data = data if data is not None else load_mnist()
     classifier = classifier or metrics.get_classifier(data=data)
@@ -523,23 +460,24 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     g_net = GrowingGenerator(config.latent_dim, channels, seed=seed)
     d_net = GrowingDiscriminator(channels, seed=seed)
     state = {"phase": 0, "round": 0, "trained": 0.0, "history": [], "stages": [], "next_eval": 0.0}
-    saved = None
-    if resume and path and os.path.exists(path):
-        with np.load(path, allow_pickle=False) as f:
-            saved = json.loads(str(f["__meta__"]))["extra"]
-        if saved.get("grow") != grow or saved.get("plan") != [list(p) for p in plan]:
-            raise ValueError(f"the checkpoint in {out_dir} is from another run (grow or phases differ)")
-        state.update({k: saved[k] for k in state})
-    loaded = None
-    if saved is not None:
-        # Build every earlier phase's model once so the layers exist, then load the phase the
+    same_run = {"grow": grow, "plan": [list(p) for p in plan], "seed": seed}
+    built = []
+
+    def saved_phase(meta):
+        # Build every earlier phase's model once so the layers exist, then the phase the
         # checkpoint was written from (the current one, or the one just finished).
-        at = saved["model_phase"]
+        at = meta["extra"]["model_phase"]
         for r, fading, _ in plan[:at]:
             g_net.model(r, fading), d_net.model(r, fading)
         r, fading, rounds = plan[at]
-        loaded = _build_phase(config, g_net, d_net, r, fading, rounds or 0, seed + at)
-        load_checkpoint(loaded, path)
+        built.append(_build_phase(config, g_net, d_net, r, fading, rounds or 0, seed + at))
+        return built[0]
+
+    meta = checkpoint.resume(saved_phase, path, resume, expect=same_run, config=config)
+    saved = meta["extra"] if meta else None
+    if saved is not None:
+        state.update({k: saved[k] for k in state})
+    loaded = built[0] if built else None
     grids, fades = [], {}
     fixed_z = None
     gan = loaded
@@ -596,9 +534,8 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
                 state["history"].append({"minutes": state["trained"] / 60, "resolution": resolution,
                                          "alpha": logs["alpha"], **_scores(result)})
             if path:
-                save_checkpoint(gan, path, epoch=index, extra={**_plain(state), "grow": grow,
-                                                                  "model_phase": index,
-                                                                  "plan": [list(p) for p in plan]})
+                checkpoint.save_checkpoint(gan, path, index, config=config,
+                                           extra={**_plain(state), **same_run, "model_phase": index})
         result = _evaluate(gan, classifier, reference, config.metric_samples)
         record = {"resolution": resolution, "fading": fading, "rounds": state["round"],
                   "minutes": state["trained"] / 60, "seconds": state["trained"] - phase_start,
@@ -609,9 +546,8 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
         grids.append((label, gan.generate(z=fixed_z)))
         state["phase"], state["round"] = index + 1, 0
         if path:
-            save_checkpoint(gan, path, epoch=index + 1, extra={**_plain(state), "grow": grow,
-                                                                "model_phase": index,
-                                                                "plan": [list(p) for p in plan]})
+            checkpoint.save_checkpoint(gan, path, index + 1, config=config,
+                                       extra={**_plain(state), **same_run, "model_phase": index})
     return ProGANRun(gan=gan, history=state["history"], stages=state["stages"], grids=grids, fades=fades,
                      seconds=state["trained"], wall_seconds=time.perf_counter() - start_wall,
                      resumed=saved is not None, fixed_z=fixed_z,

@@ -21,100 +21,20 @@ JAX's ``jit``; only the gradient call differs between the backends (:func:`value
 
 from __future__ import annotations
 
-import contextlib
 import math
+import threading
 
 import numpy as np
 
 import keras
 from keras import ops
 
+from ganlib import backend
+from ganlib.backend import data_parallel, devices_in_use, visible_devices  # noqa: F401 (chapter 5's names)
 from ganlib.checks import check_positive_int
 
 #: Names of the four outcomes of the discriminator's decisions, in the order they are reported.
 OUTCOMES = ("tp", "fn", "fp", "tn")
-
-
-def value_and_grad(fn):
-    """Wrap ``fn(values, *args) -> (loss, aux)`` to also return d loss / d values.
-
-    The returned function gives ``((loss, aux), grads)``. This is the only backend-specific code
-    of the fused round: TensorFlow records a ``GradientTape``, JAX transforms the function.
-    """
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.value_and_grad(fn, has_aux=True)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        def wrapped(values, *args):
-            with tf.GradientTape() as tape:
-                tape.watch(values)
-                loss, aux = fn(values, *args)
-            return (loss, aux), tape.gradient(loss, values)
-
-        return wrapped
-    raise NotImplementedError(
-        f"ganlib's fused GAN supports the tensorflow and jax backends, not {backend!r}"
-    )
-
-
-class _Values:
-    """The variables of a round carried as values (JAX: the compiled step is a pure function).
-
-    Steps read values with ``get``, replace them with ``set`` and update trainable ones with
-    ``apply`` (the optimizer's ``stateless_apply``); the trainer receives ``values`` at the end.
-    """
-
-    def __init__(self, variables, values):
-        self._position = {id(v): i for i, v in enumerate(variables)}
-        self.values = list(values)
-
-    def get(self, variables):
-        return [self.values[self._position[id(v)]] for v in variables]
-
-    def set(self, variables, values):
-        for v, value in zip(variables, values, strict=True):
-            self.values[self._position[id(v)]] = value
-
-    def dump(self):
-        return list(self.values)
-
-    def load(self, values):
-        self.values = list(values)
-
-    def apply(self, optimizer, grads, variables):
-        new, new_opt = optimizer.stateless_apply(
-            self.get(optimizer.variables), grads, self.get(variables)
-        )
-        self.set(variables, new)
-        self.set(optimizer.variables, new_opt)
-
-
-class _Variables:
-    """The variables of a round updated in place (TensorFlow: the step is a ``tf.function``).
-
-    Same interface as :class:`_Values`; TensorFlow orders the reads and writes as written.
-    """
-
-    def get(self, variables):
-        return [v.value for v in variables]
-
-    def set(self, variables, values):
-        for v, value in zip(variables, values, strict=True):
-            v.assign(value)
-
-    def dump(self):
-        # The loop carries nothing: the variables themselves hold the state.
-        return ops.zeros(())
-
-    def load(self, values):
-        pass
-
-    def apply(self, optimizer, grads, variables):
-        optimizer.apply(grads, variables)
 
 
 class GAN(keras.Model):
@@ -135,10 +55,10 @@ class GAN(keras.Model):
             compiled call per epoch is many times faster. The batch size given to ``fit`` must
             then be k times the round's batch size and divide the data (see
             :func:`ganlib.training.pad_to_rounds`).
-        d_batch_stats_in_g_step: in G's steps the frozen D runs in inference mode (False, the
-            default, as a ``trainable = False`` model does in Keras 3), or normalizes with the
-            fake batch's own statistics (True, as PyTorch's DCGAN does); either way D's
-            variables, batch-norm averages included, are left unchanged.
+        d_batch_stats_in_g_step: in G's steps the frozen D normalizes the fakes with their own
+            batch statistics (True, the default, as in D's own steps and PyTorch's DCGAN), or
+            runs in inference mode (False, as a ``trainable = False`` model does in Keras 3);
+            either way D's variables, batch-norm averages included, are left unchanged.
         seed: seed of the noise drawn inside ``train_step``.
 
     Train with ``fit(x)`` where ``x`` holds real samples, or a dict ``{"real": x, "noise": z}``
@@ -149,29 +69,28 @@ class GAN(keras.Model):
     losses in steps b and d) and the epoch's counts of D's decisions at threshold 0.5: ``tp`` (real
     judged real), ``fn`` (real judged fake), ``fp`` (fake judged real), ``tn`` (fake judged fake).
 
+    **A new method** subclasses it and writes only what differs: :meth:`train_round` (its steps,
+    each one ``self.learn(network, loss, ...)``), its losses, and, if it has more networks or
+    metrics, :meth:`networks` and ``extra_metrics``. Inside a step, ``self.run(network, x)`` calls
+    any network; the learning network's batch statistics move, every other network is frozen.
     Defined in chapter 2.
     """
 
-    def __init__(
-        self,
-        generator,
-        discriminator,
-        latent_dim=None,
-        noise="uniform01",
-        ema_momentum=0.0,
-        rounds_per_step=1,
-        d_batch_stats_in_g_step=False,
-        seed=None,
-        name="gan",
-        **kwargs,
-    ):
+    #: Further metrics of a method (means of what it passes to :meth:`record`); the argument
+    #: ``extra_metrics`` overrides it.
+    extra_metrics = ()
+    #: Whether D's decisions are counted (a WGAN critic gives scores, not probabilities).
+    counts_outcomes = True
+    #: G's optimizer steps per round (the average's age in rounds is steps / this).
+    g_steps_per_round = 2
+
+    def __init__(self, generator, discriminator, latent_dim=None, noise="uniform01",
+                 ema_momentum=0.0, rounds_per_step=1, d_batch_stats_in_g_step=True, seed=None,
+                 extra_metrics=None, name="gan", **kwargs):
         super().__init__(name=name, **kwargs)
-        if not isinstance(generator, keras.Model):
-            raise ValueError(f"generator must be a keras.Model, got {type(generator).__name__}")
-        if not isinstance(discriminator, keras.Model):
-            raise ValueError(
-                f"discriminator must be a keras.Model, got {type(discriminator).__name__}"
-            )
+        for role, net in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(net, keras.Model):
+                raise ValueError(f"{role} must be a keras.Model, got {type(net).__name__}")
         if noise not in ("uniform01", "uniform", "normal"):
             raise ValueError(f"noise must be 'uniform01', 'uniform' or 'normal', got {noise!r}")
         if not 0.0 <= float(ema_momentum) < 1.0:
@@ -185,55 +104,207 @@ class GAN(keras.Model):
         self.rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)
         self.d_batch_stats_in_g_step = bool(d_batch_stats_in_g_step)
         self.ema_momentum = float(ema_momentum)
-        self.ema_generator = None
-        if self.ema_momentum > 0:
-            self.ema_generator = keras.models.clone_model(generator)
-            self.ema_generator.set_weights(generator.get_weights())
-            self.ema_generator.trainable = False
+        self.ema_generator = self._averaged(generator)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.outcome_trackers = [keras.metrics.Sum(name=name) for name in OUTCOMES]
+        self.trackers = [keras.metrics.Mean(name="d_loss"), keras.metrics.Mean(name="g_loss")]
+        if self.counts_outcomes:
+            self.trackers += [keras.metrics.Sum(name=name) for name in OUTCOMES]
+        extra = self.extra_metrics if extra_metrics is None else extra_metrics
+        self.trackers += [keras.metrics.Mean(name=name) for name in extra]
+        # What the step in progress works on, in a plain object: Keras does not track it.
+        self._live, self._lists = _Live(), _Lists()
         # Both networks arrive built, so the GAN is too: Keras must not build it by calling it on
         # real samples (its call() takes noise).
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
-        """Give each network its own optimizer; ``loss_fn`` defaults to binary cross-entropy.
+    def _averaged(self, model):
+        """A frozen copy of ``model`` to hold its moving average (None without averaging)."""
+        if self.ema_momentum == 0:
+            return None
+        copy = keras.models.clone_model(model)
+        copy.set_weights(model.get_weights())
+        copy.trainable = False
+        return copy
 
-        Here the GAN takes its explicit variable lists: every weight of G (learned only in G's
-        steps) and every weight of D (learned only in D's steps), whatever the networks'
-        ``trainable`` flags say now or later (chapter 2's classic round flips them).
-        """
+    def networks(self):
+        """The networks that learn, discriminator last; a method with more adds them here."""
+        return [self.generator, self.discriminator]
+
+    def averaged(self):
+        """``(average, live network)`` pairs that :meth:`update_ema` moves."""
+        return [(self.ema_generator, self.generator)] if self.ema_generator is not None else []
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
+        """Give D its optimizer and the other networks theirs; ``loss_fn`` defaults to binary
+        cross-entropy. Here the GAN takes its explicit variable lists: every weight of each
+        network, learned only in that network's steps, whatever the ``trainable`` flags say
+        now or later (chapter 2's classic round flips them)."""
         for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
             if not isinstance(opt, keras.optimizers.Optimizer):
                 raise ValueError(f"{name} must be a keras optimizer, got {type(opt).__name__}")
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
-        with _all_trainable(self.generator, self.discriminator):
-            self._g_learns = list(self.generator.trainable_variables)
-            self._g_keeps = list(self.generator.non_trainable_variables)
-            self._d_learns = list(self.discriminator.trainable_variables)
-            self._d_keeps = list(self.discriminator.non_trainable_variables)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
+        with backend.all_trainable(*self.networks()):
+            self._lists.learns = {id(n): list(n.trainable_variables) for n in self.networks()}
+            self._lists.keeps = {id(n): list(n.non_trainable_variables) for n in self.networks()}
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy()
-        d_ids = {id(v) for v in self._d_learns}
+        d_ids = {id(v) for v in self._lists.learns[id(self.discriminator)]}
         # One optimizer object for Keras's bookkeeping (the JAX trainer carries its state); the
         # round itself calls the two inner optimizers directly.
-        optimizer = keras.optimizers.MultiOptimizer(
-            lambda v: d_optimizer if id(v) in d_ids else g_optimizer
-        )
+        optimizer = keras.optimizers.MultiOptimizer(lambda v: d_optimizer if id(v) in d_ids else g_optimizer)
         super().compile(optimizer=optimizer, **kwargs)
-        optimizer.build(self._g_learns + self._d_learns)
+        optimizer.build([v for n in self.networks() for v in self._lists.learns[id(n)]])
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, *self.outcome_trackers]
+        return list(self.trackers)
 
     def call(self, z, training=False):
         """D(G(z)): the probability the discriminator gives the generator's samples."""
         return self.discriminator(self.generator(z, training=training), training=training)
+
+    # -- the method: the four-step round of chapter 2 ------------------------------------------
+
+    def train_round(self, batch):
+        """One round on a batch of real samples (or ``{"real": x, "noise": z}``)."""
+        real, noise = (batch["real"], batch["noise"]) if isinstance(batch, dict) else (batch, None)
+        if noise is None:
+            z_tn, z_fp, z_tn2 = self.draw(lambda n: [self.sample_noise(n) for _ in range(3)], real)
+        else:
+            z_tn, z_fp, z_tn2 = noise[:, 0], noise[:, 1], noise[:, 2]
+        D, G = self.discriminator, self.generator
+        d_loss_real, p_real = self.learn(D, self.d_loss, real, 1.0)  # (a) FN step
+        g_loss_1 = self.learn(G, self.g_loss, z_tn)  # (b) TN step
+        d_loss_fake, p_fake = self.learn(D, self.d_loss, self.run(G, z_fp), 0.0)  # (c) FP step
+        g_loss_2 = self.learn(G, self.g_loss, z_tn2)  # (d) TN step again
+
+        self.update_ema()
+        self.record((d_loss_real + d_loss_fake) / 2.0, (g_loss_1 + g_loss_2) / 2.0, p_real, p_fake)
+
+    def d_loss(self, x, label):
+        """D's loss on a batch ``x`` all labelled ``label`` (1 real, 0 fake), and its verdicts."""
+        p = self.run(self.discriminator, x)
+        return self.adversarial_loss(label, p), p
+
+    def g_loss(self, z):
+        """G's loss: its fakes go into the frozen D labelled real."""
+        p = self.run(self.discriminator, self.run(self.generator, z))
+        return self.adversarial_loss(1.0, p)
+
+    def adversarial_loss(self, label, p):
+        """``loss_fn`` of D's verdicts ``p`` against ``label``, per device."""
+        value = self.loss_fn(ops.full_like(p, label), p)
+        replicas = backend.replica()[0]
+        if replicas > 1 and isinstance(self.loss_fn, keras.losses.Loss):
+            value = value * replicas  # a Keras loss divides by the replicas itself; learn() does
+        return value
+
+    # -- the verbs a method uses -----------------------------------------------------------------
+
+    def learn(self, learners, loss_fn, *args):
+        """One step: ``loss_fn(*args)`` returns ``loss`` or ``(loss, *aux)``; only the weights of
+        ``learners`` (a network or a list) take a step down its gradient, with their optimizer.
+        Returns what ``loss_fn`` returned. Each network that ``loss_fn`` runs through
+        :meth:`run` is frozen unless it learns here; the learners' batch statistics move."""
+        learners = list(learners) if isinstance(learners, (list, tuple)) else [learners]
+        s, sizes = self._live.store, [len(self._lists.learns[id(n)]) for n in learners]
+        replicas = backend.replica()[0]
+
+        def loss(values):
+            bound, start = {}, 0
+            for net, size in zip(learners, sizes):
+                bound[id(net)] = [values[start:start + size], s.get(self._lists.keeps[id(net)]), None]
+                start += size
+            self._live.bound = bound
+            try:
+                out = loss_fn(*args)
+            finally:
+                self._live.bound = None
+            value = out[0] if isinstance(out, tuple) else out
+            # Under MirroredStrategy the optimizer sums the replicas' gradients.
+            scaled = value / replicas if replicas > 1 else value
+            return scaled, (out, [bound[id(n)][2] for n in learners])
+
+        values = [v for net in learners for v in s.get(self._lists.learns[id(net)])]
+        (_, (out, new_keeps)), grads = backend.value_and_grad(loss)(values)
+        optimizer = self.d_optimizer if learners[0] is self.discriminator else self.g_optimizer
+        s.apply(optimizer, grads, [v for net in learners for v in self._lists.learns[id(net)]])
+        for net, keeps in zip(learners, new_keeps):
+            if keeps is not None:
+                s.set(self._lists.keeps[id(net)], keeps)
+        return out
+
+    def run(self, net, x):
+        """``net(x)`` on the step's current weights. Inside :meth:`learn`, a learning network runs
+        in training mode and a frozen one as ``d_batch_stats_in_g_step`` says, its statistics
+        unchanged; outside, a network runs in training mode and its statistics move (the fakes
+        of D's step, made by G as in G's own steps)."""
+        s, bound = self._live.store, (self._live.bound or {}).get(id(net))
+        if bound is not None:
+            out, bound[2] = net.stateless_call(bound[0], bound[1], x, training=True)
+            return out
+        learns, keeps = s.get(self._lists.learns[id(net)]), s.get(self._lists.keeps[id(net)])
+        if self._live.bound is not None:
+            return net.stateless_call(learns, keeps, x, training=self.d_batch_stats_in_g_step)[0]
+        out, new_keeps = net.stateless_call(learns, keeps, x, training=True)
+        s.set(self._lists.keeps[id(net)], new_keeps)
+        return out
+
+    def draw(self, fn, batch):
+        """``fn(n)``'s random draws (from ``self.seed_generator``) for a batch like ``batch``,
+        advancing the GAN's seed state. Under TensorFlow's MirroredStrategy every replica holds the
+        same seed state, so each draws for all replicas and keeps its own slice."""
+        s, (replicas, replica) = self._live.store, backend.replica()
+        n = ops.shape(batch)[0]
+        state = self.seed_generator.state
+        with keras.StatelessScope(state_mapping=[(state, s.get([state])[0])]) as scope:
+            draws = fn(n * replicas)
+            new_state = scope.get_current_value(state)
+        s.set([state], [new_state])
+        if replicas > 1:
+            draws = [d[replica * n:(replica + 1) * n] for d in draws]
+        return draws
+
+    def value(self, variable):
+        """A variable's value in the step (e.g. a round counter)."""
+        return self._live.store.get([variable])[0]
+
+    def assign(self, variables, values):
+        """Set variables' values in the step."""
+        self._live.store.set(variables, values)
+
+    def update_ema(self):
+        """Move each average towards its live network. The average starts short and grows:
+        momentum min(m, (1 + t) / (10 + t)) after t rounds, so early weights are soon forgotten."""
+        if not self.ema_momentum:
+            return
+        t = ops.cast(self.value(self.g_optimizer.iterations), "float32") / float(self.g_steps_per_round)
+        m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
+        for ema_model, model in self.averaged():
+            pairs = [(e, w) for e, w in zip(ema_model.weights, model.weights, strict=True)
+                     if not self._fixed(w)]
+            ema, live = [e for e, _ in pairs], [w for _, w in pairs]
+            self.assign(ema, [m * e + (1.0 - m) * w for e, w in zip(self._live.store.get(ema), self._live.store.get(live))])
+
+    def _fixed(self, variable):
+        """Whether a weight is set by the method rather than averaged (ProGAN's fade-in alpha)."""
+        return False
+
+    def record(self, d_loss, g_loss, p_real=None, p_fake=None, **extra):
+        """Add a round's losses, D's outcome counts (threshold 0.5; every output of D counts, so
+        a patch discriminator's counts are patches) and the method's ``extra`` metrics."""
+        values = {"d_loss": d_loss, "g_loss": g_loss, **extra}
+        if self.counts_outcomes:
+            judged_real = [ops.sum(ops.cast(p >= 0.5, "float32")) for p in (p_real, p_fake)]
+            n_real, n_fake = (ops.cast(ops.size(p), "float32") for p in (p_real, p_fake))
+            values.update(tp=judged_real[0], fn=n_real - judged_real[0],
+                          fp=judged_real[1], tn=n_fake - judged_real[1])
+        s = self._live.store
+        for metric in self.trackers:
+            s.set(metric.variables, metric.stateless_update_state(s.get(metric.variables), values[metric.name]))
+
+    # -- sampling -------------------------------------------------------------------------------
 
     def sample_noise(self, n, seed=None):
         """Draw ``n`` noise vectors of the kind this GAN was built for."""
@@ -255,10 +326,7 @@ class GAN(keras.Model):
         """
         if z is None:
             n = check_positive_int("n", n)
-            if seed is None:
-                z = self.noise_array(n)
-            else:
-                z = self.sample_noise(n, seed=seed)
+            z = self.noise_array(n) if seed is None else self.sample_noise(n, seed=seed)
         else:
             try:
                 z = np.asarray(z, dtype="float32")
@@ -284,24 +352,24 @@ class GAN(keras.Model):
             return rng.uniform(-1.0, 1.0, shape).astype("float32")
         return rng.standard_normal(shape).astype("float32")
 
+    # -- fit and the compiled step (backend plumbing in ganlib.backend) -----------------------
+
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         """``keras.Model.fit``, after checking that the batches split into whole rounds.
 
-        Both networks are made trainable for the length of the call, before Keras groups the
-        variables, and get their own flags back afterwards: a flag left at False by chapter 2's
-        classic round would otherwise put batch norm in inference mode and (JAX) hand the
-        trainer's state over in another grouping. The round itself reads no flag.
+        Every network is made trainable for the length of the call, before Keras groups the
+        variables, and gets its own flags back afterwards (see :func:`ganlib.backend.all_trainable`).
+        The round itself reads no flag.
         """
         k = self.rounds_per_step
         size = 32 if batch_size is None else batch_size
-        devices = devices_in_use(self)
+        devices = backend.devices_in_use(self)
         if devices > 1 and size % (devices * k):
             raise ValueError(f"batch_size ({size}) must be a multiple of the {devices} devices"
                              + (f" times rounds_per_step ({k})" if k > 1 else "")
                              + ": each device gets an equal share of every batch")
         if k > 1 and x is not None and not _is_dataset(x):
-            real = x["real"] if isinstance(x, dict) else x
-            n = len(real)
+            n = len(next(iter(x.values())) if isinstance(x, dict) else x)
             if size % k:
                 raise ValueError(f"batch_size ({size}) must be a multiple of rounds_per_step ({k}): "
                                  "each batch of fit is split into that many equal rounds")
@@ -309,174 +377,47 @@ class GAN(keras.Model):
                 raise ValueError(f"the {n} samples do not fill whole batches of {size}: the last "
                                  f"batch would make rounds of another size; pad the data with "
                                  f"ganlib.training.pad_to_rounds(x, {size // k})")
-        with _all_trainable(self.generator, self.discriminator):
+        with backend.all_trainable(*self.networks()):
             return super().fit(x, y, batch_size, *args, **kwargs)
 
-    # -- the round, as a pure function of the variables' values ---------------------------
-
-    def _d_step(self, s, x, label):
-        """D learns from a batch ``x`` all labelled ``label`` (1 real, 0 fake)."""
-        D, opt = self.discriminator, self.d_optimizer
-        d_keeps = s.get(self._d_keeps)
-
-        def loss(d_learns):
-            p, new_keeps = D.stateless_call(d_learns, d_keeps, x, training=True)
-            return *self._loss(ops.full_like(p, label), p), p, new_keeps
-
-        (_, (value, p, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._d_learns))
-        s.apply(opt, grads, self._d_learns)
-        s.set(self._d_keeps, new_keeps)
-        return value, p
-
-    def _g_step(self, s, z):
-        """G learns: its fakes go into the frozen D labelled real."""
-        G, D, opt = self.generator, self.discriminator, self.g_optimizer
-        g_keeps = s.get(self._g_keeps)
-        d_learns, d_keeps = s.get(self._d_learns), s.get(self._d_keeps)
-
-        def loss(g_learns):
-            fake, new_keeps = G.stateless_call(g_learns, g_keeps, z, training=True)
-            # D is frozen: its variables are constants here and its updates are dropped.
-            p, _ = D.stateless_call(d_learns, d_keeps, fake, training=self.d_batch_stats_in_g_step)
-            return *self._loss(ops.ones_like(p), p), new_keeps
-
-        (_, (value, new_keeps)), grads = value_and_grad(_with_aux(loss))(s.get(self._g_learns))
-        s.apply(opt, grads, self._g_learns)
-        s.set(self._g_keeps, new_keeps)
-        return value
-
-    def _loss(self, labels, p):
-        """``(loss to differentiate, loss to report)``: the same number on one device. Under
-        TensorFlow's MirroredStrategy the optimizer sums the replicas' gradients, so the first
-        is divided by the number of replicas (a Keras loss already does it when called)."""
-        replicas = _replica()[0]
-        value = self.loss_fn(labels, p)
-        if replicas == 1:
-            return value, value
-        if isinstance(self.loss_fn, keras.losses.Loss):
-            return value, value * replicas
-        return value / replicas, value
-
-    def _fakes(self, s, z):
-        fake, new_keeps = self.generator.stateless_call(
-            s.get(self._g_learns), s.get(self._g_keeps), z, training=True
-        )
-        s.set(self._g_keeps, new_keeps)
-        return fake
-
-    def _draw_noise(self, s, n):
-        """Three fresh noise batches (steps b, c, d), advancing the GAN's seed state in ``s``.
-
-        Under TensorFlow's MirroredStrategy every replica holds the same seed state, so each
-        draws the noise of all replicas and keeps its own slice: no two replicas share noise.
-        """
-        replicas, replica = _replica()
-        seed_state = self.seed_generator.state
-        with keras.StatelessScope(state_mapping=[(seed_state, s.get([seed_state])[0])]) as scope:
-            noise = [self.sample_noise(n * replicas) for _ in range(3)]
-            new_seed = scope.get_current_value(seed_state)
-        s.set([seed_state], [new_seed])
-        if replicas > 1:
-            noise = [z[replica * n : (replica + 1) * n] for z in noise]
-        return noise
-
-    def _round(self, s, real, noise=None):
-        """Run one four-step round on the variables in ``s`` and update the metrics."""
-        if noise is None:
-            z_tn, z_fp, z_tn2 = self._draw_noise(s, ops.shape(real)[0])
-        else:
-            z_tn, z_fp, z_tn2 = noise[:, 0], noise[:, 1], noise[:, 2]
-        d_loss_real, p_real = self._d_step(s, real, 1.0)  # (a) FN step
-        g_loss_1 = self._g_step(s, z_tn)  # (b) TN step
-        d_loss_fake, p_fake = self._d_step(s, self._fakes(s, z_fp), 0.0)  # (c) FP step
-        g_loss_2 = self._g_step(s, z_tn2)  # (d) TN step again
-
-        self._update_ema(s)
-        self._record(s, (d_loss_real + d_loss_fake) / 2.0, (g_loss_1 + g_loss_2) / 2.0, p_real, p_fake)
-
-    def _update_ema(self, s):
-        """Move the averaged generator's weights towards the live generator's (two G steps a round)."""
-        if self.ema_generator is not None:
-            self._average_into(s, self.ema_generator, self.generator)
-
-    def _average_into(self, s, ema_model, model):
-        """Move ``ema_model``'s weights towards ``model``'s, at the round's momentum."""
-        # The average starts short and grows: momentum min(m, (1 + t) / (10 + t)) after t
-        # rounds, so early weights, far from the answer, are soon forgotten.
-        t = ops.cast(s.get([self.g_optimizer.iterations])[0], "float32") / 2.0
-        m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
-        ema = ema_model.weights
-        s.set(ema, [m * e + (1.0 - m) * w for e, w in zip(s.get(ema), s.get(model.weights))])
-
-    def _record(self, s, d_loss, g_loss, p_real, p_fake, extra=()):
-        """Add a round's losses and D's outcome counts (threshold 0.5; every output of D counts,
-        so a patch discriminator's counts are patches) to the metrics; ``extra`` holds further
-        ``(metric, value)`` pairs."""
-        judged_real = [ops.sum(ops.cast(p >= 0.5, "float32")) for p in (p_real, p_fake)]
-        n_real, n_fake = (ops.cast(ops.size(p), "float32") for p in (p_real, p_fake))
-        counts = {
-            "tp": judged_real[0],
-            "fn": n_real - judged_real[0],
-            "fp": judged_real[1],
-            "tn": n_fake - judged_real[1],
-        }
-        updates = [(self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss)]
-        updates += [(t, counts[t.name]) for t in self.outcome_trackers] + list(extra)
-        for metric, value in updates:
-            s.set(metric.variables, metric.stateless_update_state(s.get(metric.variables), value))
-
-    def _rounds(self, s, data):
+    def _rounds(self, store, data):
         """Run the rounds in one batch of ``fit`` (see ``rounds_per_step``); return the logs."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        real, noise = (x["real"], x["noise"]) if isinstance(x, dict) else (x, None)
+        self._live.store = store
         k = self.rounds_per_step
         if k == 1:
-            self._round(s, real, noise)
+            self.train_round(x)
         else:
             # Split the batch into k rounds and loop over them inside the compiled step.
-            def split(t):
-                return ops.reshape(t, (k, -1, *ops.shape(t)[1:]))
-
-            real = split(real)
-            noise = None if noise is None else split(noise)
+            split = keras.tree.map_structure(lambda t: ops.reshape(t, (k, -1, *ops.shape(t)[1:])), x)
 
             def body(i, carry):
-                s.load(carry)
-                z = None if noise is None else ops.take(noise, i, axis=0)
-                self._round(s, ops.take(real, i, axis=0), z)
-                return s.dump()
+                store.load(carry)
+                self.train_round(keras.tree.map_structure(lambda t: ops.take(t, i, axis=0), split))
+                return store.dump()
 
-            s.load(ops.fori_loop(0, k, body, s.dump()))
-        return {m.name: m.stateless_result(s.get(m.variables)) for m in self.metrics}
-
-    def _state_variables(self):
-        """The trainer's four groups of variables, as the trainer grouped them (flags untouched)."""
-        return (
-            self.trainable_variables,
-            self.non_trainable_variables,
-            self.optimizer.variables,
-            self.metrics_variables,
-        )
+            store.load(ops.fori_loop(0, k, body, store.dump()))
+        logs = {m.name: m.stateless_result(store.get(m.variables)) for m in self.metrics}
+        self._live.store = None
+        return logs
 
     def train_step(self, *args):
         if keras.backend.backend() == "jax":
             # JAX: train_step(state, data) -> (logs, state), where state holds the values of the
             # trainable, non-trainable, optimizer and metric variables, in the trainer's order.
-            # The round finds each variable by identity, so the grouping (which follows the
-            # trainable flags) does not matter to it.
+            # The round finds each variable by identity, so the grouping does not matter to it.
             state, data = args
-            groups = self._state_variables()
-            flat = [v for group in groups for v in group]
-            s = _Values(flat, [value for group in state for value in group])
-            logs = self._rounds(s, data)
+            groups = (self.trainable_variables, self.non_trainable_variables,
+                      self.optimizer.variables, self.metrics_variables)
+            store = backend.ValueStore([v for g in groups for v in g], [v for g in state for v in g])
+            logs = self._rounds(store, data)
             new_state, start = [], 0
             for group in groups:
-                new_state.append(s.values[start : start + len(group)])
+                new_state.append(store.values[start:start + len(group)])
                 start += len(group)
             return logs, tuple(new_state)
-        # TensorFlow: train_step(data) -> logs; the variables are updated in place.
-        (data,) = args
-        return self._rounds(_Variables(), data)
+        (data,) = args  # TensorFlow: train_step(data) -> logs; the variables change in place.
+        return self._rounds(backend.VariableStore(), data)
 
     def run_step(self, step, real=None, z=None):
         """Run one step of the round (``"fn"``, ``"tn"``, ``"fp"`` or ``"tn2"``) on its own, eagerly.
@@ -486,134 +427,40 @@ class GAN(keras.Model):
         """
         if step not in STEPS:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
-        if not hasattr(self, "_d_learns"):
+        if self._lists.learns is None:
             raise ValueError("compile the GAN before running a step")
-        with _all_trainable(self.generator, self.discriminator):
-            self._run_step(step, real, z)
-
-    def _run_step(self, step, real, z):
-        if keras.backend.backend() == "jax":
-            variables, seen = [], set()
-            for v in [*self.variables, *self.d_optimizer.variables, *self.g_optimizer.variables]:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    variables.append(v)
-            s = _Values(variables, [v.value for v in variables])
-        else:
-            s = _Variables()
-        if step == "fn":
-            self._d_step(s, ops.convert_to_tensor(np.asarray(real, "float32")), 1.0)
-        else:
-            z = ops.convert_to_tensor(np.asarray(z, "float32"))
-            if step == "fp":
-                self._d_step(s, self._fakes(s, z), 0.0)
+        variables = list({id(v): v for v in [*self.variables, *self.d_optimizer.variables,
+                                             *self.g_optimizer.variables]}.values())
+        with backend.all_trainable(*self.networks()):
+            self._live.store = backend.eager_store(variables)
+            D, G = self.discriminator, self.generator
+            if step == "fn":
+                self.learn(D, self.d_loss, ops.convert_to_tensor(np.asarray(real, "float32")), 1.0)
             else:
-                self._g_step(s, z)
-        if isinstance(s, _Values):
-            for v, value in zip(variables, s.values):
-                v.assign(value)
+                z = ops.convert_to_tensor(np.asarray(z, "float32"))
+                if step == "fp":
+                    self.learn(D, self.d_loss, self.run(G, z), 0.0)
+                else:
+                    self.learn(G, self.g_loss, z)
+            backend.write_back(self._live.store, variables)
+            self._live.store = None
+
+
+class _Lists:
+    """Each network's variables: what it learns and what it keeps (batch-norm statistics)."""
+
+    learns = keeps = None
+
+
+class _Live(threading.local):
+    """The store of the step in progress and the networks bound in it, per thread: under
+    TensorFlow's MirroredStrategy each replica traces the step in a thread of its own."""
+
+    store = bound = None
 
 
 #: The four steps of one learning round, in order (chapter 2).
 STEPS = ("fn", "tn", "fp", "tn2")
-
-
-@contextlib.contextmanager
-def _all_trainable(*models):
-    """Set every layer of ``models`` trainable for the block, then restore each layer's flag."""
-    layers = [layer for model in models for layer in model._flatten_layers(include_self=True)]
-    flags = [layer.trainable for layer in layers]
-    try:
-        for model in models:
-            model.trainable = True
-        yield
-    finally:
-        # Parents come before their sublayers, so each sublayer gets its own flag back last.
-        for layer, flag in zip(layers, flags):
-            layer.trainable = flag
-
-
-def _with_aux(fn):
-    """``fn(values) -> (loss, *aux)`` as ``fn(values) -> (loss, aux)`` for :func:`value_and_grad`."""
-
-    def wrapped(values):
-        loss, *aux = fn(values)
-        return loss, tuple(aux)
-
-    return wrapped
-
-
-def _replica():
-    """``(replicas, this replica's index)`` inside TensorFlow's ``MirroredStrategy``, else (1, 0).
-
-    Each replica's loss is a mean over its own slice of the batch and the optimizer sums the
-    replicas' gradients, so each loss is divided by the number of replicas before it is
-    differentiated (see ``GAN._loss``). JAX's ``DataParallel`` needs nothing: there the whole
-    batch is one array, split across devices by XLA, and the loss is already its mean.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return 1, 0
-    import tensorflow as tf
-
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return 1, 0
-    return context.num_replicas_in_sync, context.replica_id_in_sync_group
-
-
-def visible_devices():
-    """The devices data-parallel training would use: every GPU Keras sees, else every CPU
-    device (one, unless the process split its CPU into virtual devices for a test)."""
-    backend = keras.backend.backend()
-    if backend == "jax":
-        return keras.distribution.list_devices()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-    raise NotImplementedError(f"data-parallel training supports tensorflow and jax, not {backend!r}")
-
-
-@contextlib.contextmanager
-def data_parallel(enabled=True):
-    """Build, compile and ``fit`` a GAN inside this block to train it on every visible device.
-
-    Each batch of ``fit`` is split evenly across the devices; each device runs the round on its
-    share, and the gradients are summed before both networks take their step, so the result is
-    the round on the whole batch (batch norm aside: it normalizes each device's share). On JAX
-    this is ``keras.distribution.DataParallel``; on TensorFlow, ``tf.distribute.MirroredStrategy``.
-    Yields the number of devices (1 when ``enabled`` is False: the block then changes nothing).
-    Defined in chapter 5.
-    """
-    if not enabled:
-        yield 1
-        return
-    devices = visible_devices()
-    if keras.backend.backend() == "jax":
-        distribution = keras.distribution.DataParallel(devices=devices)
-        with distribution.scope():
-            yield len(devices)
-    else:
-        import tensorflow as tf
-
-        strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
-        with strategy.scope():
-            yield strategy.num_replicas_in_sync
-
-
-def devices_in_use(model=None):
-    """How many devices a ``fit`` started here would split each batch across."""
-    if keras.backend.backend() == "jax":
-        distribution = keras.distribution.distribution()
-        if distribution is None:
-            return 1
-        return int(np.prod(distribution.device_mesh.shape))
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
-        return int(strategy.num_replicas_in_sync)
-    return 1
 
 
 def _is_dataset(x):

@@ -41,17 +41,20 @@ def test_fused_momentum_kernel_is_kerases_sgd_bit_for_bit():
         np.testing.assert_array_equal(a, b)
 
 
-def test_fused_adam_kernel_is_close_to_kerases_adam_but_not_the_same():
-    # The README's reason for not adopting the kernel: 1 - beta_2 rounds differently.
+def test_fused_adam_kernel_makes_kerases_adam_update_up_to_round_off():
+    # Not bit for bit today (the README's reason for not adopting the kernel: 1 - beta_2 rounds
+    # differently), so the claim is a bound: the two differ by at most 1e-5, and by at most 1 %
+    # of how far the update moved the weights. It holds as well the day they agree exactly.
     def adam():
         return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
+    start, _ = _updated(adam(), False, steps=0)
     (keras_w, keras_it), (fused_w, fused_it) = _updated(adam(), False), _updated(adam(), True)
     assert keras_it == fused_it == 4
-    diffs = [np.max(np.abs(a - b)) for a, b in zip(keras_w, fused_w)]
-    assert max(diffs) > 0
-    for a, b in zip(keras_w, fused_w):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    moved = max(np.max(np.abs(w - w0)) for w, w0 in zip(keras_w, start))
+    difference = max(np.max(np.abs(a - b)) for a, b in zip(keras_w, fused_w))
+    assert moved > 1e-4, moved  # four steps of 2e-4 each moved the weights
+    assert difference <= min(1e-5, 0.01 * moved), (difference, moved)
 
 
 def test_fused_update_refuses_an_optimizer_it_has_no_kernel_for():

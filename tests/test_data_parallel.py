@@ -2,6 +2,7 @@
 counts add up to the whole batch, the losses are finite, both networks learn, and the run is the
 same round as on one device (JAX: exactly; TensorFlow: to float round-off)."""
 
+import numpy as np
 import pytest
 
 from conftest import last_json, needs_jax, run_python
@@ -58,3 +59,43 @@ def test_a_batch_that_does_not_split_evenly_is_a_clear_error():
     code = RUN.replace("batch_size=64", "batch_size=63")
     proc = run_python(args=["-c", code, "tensorflow", "2"], backend="tensorflow")
     assert proc.returncode != 0 and "must be a multiple of the 2 devices" in proc.stderr
+
+
+PROGAN = """
+import json, os, sys
+backend, devices = sys.argv[1], int(sys.argv[2])
+os.environ["KERAS_BACKEND"] = backend
+if backend == "jax":
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+else:
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
+import numpy as np, keras
+from ganlib import progan
+from ganlib.training import data_parallel
+keras.utils.set_random_seed(0)
+with data_parallel(enabled=devices > 1) as used:
+    widths = {4: 8, 8: 8, 16: 8, 32: 8}
+    g, d = progan.GrowingGenerator(8, widths, seed=0), progan.GrowingDiscriminator(widths, seed=0)
+    gan = progan.ProGAN(g.model(4), d.model(4), seed=0)
+    # Plain SGD: a step is proportional to the gradient, so a gradient N times too large shows
+    # (Adam would hide it: its step hardly depends on the gradient's scale).
+    gan.compile(keras.optimizers.SGD(1e-3), keras.optimizers.SGD(1e-3))
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 4, 4, 1)).astype("float32")
+    gan.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
+print(json.dumps({"devices": used, "weights": [np.asarray(w).ravel().tolist()
+                  for w in gan.generator.get_weights() + gan.discriminator.get_weights()]}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=needs_jax)])
+def test_progan_on_two_devices_takes_the_same_steps_as_on_one(backend):
+    """ProGAN's WGAN-GP losses are scaled per replica like every method's (under TensorFlow's
+    MirroredStrategy the replicas' gradients are summed): the weights after 4 rounds with plain
+    SGD match one device's. Without the scaling the steps were twice as long."""
+    two, one = (last_json(run_python(args=["-c", PROGAN, backend, str(n)], backend=backend))
+                for n in (2, 1))
+    assert two["devices"] == 2 and one["devices"] == 1
+    for a, b in zip(two["weights"], one["weights"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

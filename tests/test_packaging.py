@@ -1,6 +1,7 @@
 """The declared dependencies are the tested ones: every lower bound in pyproject.toml names the
-release series that constraints.txt pins (and so CI installs and tests)."""
+release series that constraints.txt pins (and so CI installs and tests), and each is used."""
 
+import json
 import os
 import re
 import tomllib
@@ -49,6 +50,51 @@ def test_every_lower_bound_is_the_pinned_release_series():
     assert {"keras", "numpy", "tensorflow-cpu", "jax"} <= set(checked)
 
 
+# Where the project's code lives: the library, its tests, the chapters and the tools around them.
+CODE_FOLDERS = ("ganlib", "tests", "notebooks", "tools", "benchmarks")
+# Distributions whose module has another name.
+MODULE_OF = {"tensorflow-cpu": "tensorflow", "websocket-client": "websocket"}
+# Declared but never imported, on purpose: each is used another way, and (file, text) shows where;
+# the text must be there, so an entry outlives neither its use nor its declaration.
+NOT_IMPORTED = {
+    "jupyter-book": ("Makefile", "jupyter-book build"),  # a command: it builds the site
+    "nbval": ("Makefile", "--nbval"),  # a pytest plugin, switched on by its flag
+    # The Jupyter kernel "python3" that nbval and Jupyter Book run every chapter in.
+    "ipykernel": ("notebooks/03_gaussian.ipynb", '"name": "python3"'),
+}
+
+
+def _imported_modules():
+    """The top-level names of every module imported in CODE_FOLDERS (notebooks: code cells)."""
+    pattern = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
+    found = set()
+    for folder in CODE_FOLDERS:
+        for dirpath, _, files in os.walk(os.path.join(ROOT, folder)):
+            for name in files:
+                path = os.path.join(dirpath, name)
+                if name.endswith(".py"):
+                    with open(path, encoding="utf-8") as f:
+                        found |= set(pattern.findall(f.read()))
+                elif name.endswith(".ipynb"):
+                    with open(path, encoding="utf-8") as f:
+                        cells = json.load(f)["cells"]
+                    found |= {m for c in cells if c["cell_type"] == "code"
+                              for m in pattern.findall("".join(c["source"]))}
+    return found
+
+
+def _unused(names, imported):
+    """The distributions in ``names`` that are neither imported nor in NOT_IMPORTED."""
+    return sorted(n for n in names if n not in NOT_IMPORTED
+                  and MODULE_OF.get(n, n.replace("-", "_")) not in imported)
+
+
 def test_no_dependency_is_declared_without_being_used():
     names = {re.sub(r"[-_.]+", "-", r.name).lower() for r in _requirements()}
-    assert "tqdm" not in names  # ganlib shows progress with Keras's own bars
+    imported = _imported_modules()
+    assert _unused(names, imported) == []
+    assert _unused(["tqdm"], imported) == ["tqdm"]  # ganlib shows progress with Keras's own bars
+    for name, (path, text) in NOT_IMPORTED.items():
+        assert name in names, f"{name} is allowed unimported but no longer declared"
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            assert text in f.read(), f"{name}: {text!r} is no longer in {path}"

@@ -2,12 +2,17 @@
 
 Freezing by explicit variable lists on both backends, a NaN stop that no callback outruns,
 checkpoints that are checked before they are used, classic and fused rounds that agree with batch
-norm, whole rounds only, fresh noise, exact round counts, and the EMA of the generator.
+norm, whole rounds only, fresh noise, exact round counts, the EMA of the generator; and (issue 23)
+Ctrl-C on the command line: one line that says how to continue, exit code 130, no empty folder.
 """
 
 import dataclasses
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -16,7 +21,7 @@ import keras
 from keras import layers
 
 from conftest import last_json, needs_jax, run_python
-from ganlib import checkpoint, config, dcgan, freeze, mixture, models
+from ganlib import checkpoint, config, dcgan, freeze, gaussian, mixture, models
 from ganlib.data import load_mnist
 from ganlib.training import GAN, StopOnNaN, pad_to_rounds
 
@@ -88,13 +93,14 @@ def test_fused_round_leaves_the_other_network_bit_identical_jax():
 
 
 def test_the_fused_audit_catches_d_learning_in_g_steps(monkeypatch):
-    original = GAN._g_step
+    original = GAN.learn
 
-    def leaky_g_step(self, s, z):  # a bug: D also learns while G does
-        self._d_step(s, self._fakes(s, z), 1.0)
-        return original(self, s, z)
+    def leaky_learn(self, learners, loss_fn, *args):  # a bug: D also learns while G does
+        if learners is self.generator:
+            original(self, self.discriminator, self.d_loss, self.run(self.generator, args[0]), 1.0)
+        return original(self, learners, loss_fn, *args)
 
-    monkeypatch.setattr(GAN, "_g_step", leaky_g_step)
+    monkeypatch.setattr(GAN, "learn", leaky_learn)
     audit = freeze.freeze_audit()["fused"]
     assert audit["tn"]["discriminator"] and not freeze.freeze_is_correct(audit)
 
@@ -196,8 +202,7 @@ def quick_gan(arch="radford"):
 
 
 def write_checkpoint(path, gan, meta_text):
-    arrays = {checkpoint._key(i, v): keras.ops.convert_to_numpy(v.value)
-              for i, v in enumerate(checkpoint._state_variables(gan))}
+    arrays = {k: keras.ops.convert_to_numpy(v.value) for k, v in checkpoint.state_variables(gan).items()}
     np.savez(path, __meta__=np.array(meta_text), **arrays)
 
 
@@ -326,3 +331,134 @@ def test_jax_resume_equals_an_uninterrupted_run(tmp_path):
     result = last_json(run_python(args=["-c", JAX_RESUME, str(tmp_path / "run")], backend="jax"))
     assert result["resumed_from"] == 1
     assert result["diff"] < 1e-5, result
+
+
+# -- Ctrl-C (issue 23): one line, exit code 130, how to continue; no folder left empty ----------
+
+
+def run_main(argv, capsys):
+    """``main(argv)`` in this process: its exit code and its stderr lines."""
+    from ganlib.__main__ import main
+
+    try:
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C went through main(): a traceback, not a line")
+    return stop.value.code, capsys.readouterr().err.splitlines()
+
+
+def interrupted_after(epoch=None, raw=None, error=KeyboardInterrupt):
+    """A stand-in training function: it writes a checkpoint of ``epoch`` complete epochs (or the
+    bytes ``raw``) to its folder, then raises ``error`` (Ctrl-C)."""
+
+    def train(cfg, out_dir=None, **kwargs):
+        path = os.path.join(out_dir or "", checkpoint.CHECKPOINT_NAME)
+        if epoch is not None:
+            np.savez(path, __meta__=np.array(json.dumps({"epoch": epoch, "history": {}, "extra": {}})))
+        if raw is not None:
+            with open(path, "wb") as f:
+                f.write(raw)
+        raise error
+
+    return train
+
+
+@pytest.fixture
+def cli_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(config.QUICK_ENV, "1")  # what --quick sets; restored after each test
+    return tmp_path
+
+
+def test_ctrl_c_says_how_to_continue_in_the_folder_it_made(cli_dir, monkeypatch, capsys):
+    from ganlib.__main__ import build_parser
+
+    monkeypatch.setattr(dcgan, "train_dcgan", interrupted_after(epoch=7))
+    for folder in ("runs/dcgan-radford", "runs/dcgan-radford-2"):  # never the same twice
+        code, lines = run_main(["dcgan", "--quick", "--arch", "radford"], capsys)
+        again = f"dcgan --quick --arch radford --resume --out {folder}"
+        line = f"interrupted after epoch 7; continue with: python -m ganlib {again}"
+        assert (code, lines) == (130, [line])
+        args = build_parser().parse_args(again.split())
+        assert args.resume and args.out == folder and args.arch == "radford"
+
+
+def test_ctrl_c_with_an_unreadable_checkpoint_still_says_how_to_continue(cli_dir, monkeypatch, capsys):
+    monkeypatch.setattr(dcgan, "train_dcgan", interrupted_after(raw=b"half a file"))
+    code, lines = run_main(["dcgan", "--quick", "--out", "my run"], capsys)
+    line = "interrupted; continue with: python -m ganlib dcgan --quick --out 'my run' --resume"
+    assert (code, lines) == (130, [line])
+
+
+@pytest.mark.parametrize("argv, module, name", [
+    (["dcgan", "--quick"], dcgan, "train_dcgan"),  # before its first checkpoint
+    (["dcgan", "--quick", "--out", "a/b"], dcgan, "train_dcgan"),
+    (["gaussian", "--quick", "--out", "a/b"], gaussian, "train_gaussian"),  # no resume
+])
+def test_ctrl_c_with_nothing_to_resume_says_so_and_leaves_no_folder(cli_dir, monkeypatch, capsys, argv,
+                                                                    module, name):
+    monkeypatch.setattr(module, name, interrupted_after())
+    assert run_main(argv, capsys) == (130, ["interrupted; nothing to resume"])
+    assert os.listdir(cli_dir) == []
+
+
+def test_a_run_that_fails_after_claiming_its_folder_leaves_no_folder(cli_dir, monkeypatch, capsys):
+    monkeypatch.setattr(dcgan, "train_dcgan", interrupted_after(error=ValueError("a bad setting")))
+    code, lines = run_main(["dcgan", "--quick"], capsys)
+    assert (code, lines) == (2, ["python -m ganlib dcgan: error: a bad setting"])
+    assert os.listdir(cli_dir) == []
+
+
+def test_runs_started_at_once_get_folders_of_their_own(tmp_path):
+    from ganlib.files import new_run_dir
+
+    start, folders = threading.Barrier(8), []
+
+    def claim():
+        start.wait()
+        folders.append(new_run_dir(str(tmp_path / "runs" / "dcgan-seed"))[0])
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(folders)) == 8 and all(os.path.isdir(f) for f in folders)
+    assert sorted(os.listdir(tmp_path / "runs")) == sorted(
+        ["dcgan-seed"] + [f"dcgan-seed-{n}" for n in range(2, 9)])
+
+
+def ctrl_c(args, cwd, when):
+    """Start ``python -m ganlib args`` in ``cwd``; press Ctrl-C (SIGINT) once it prints a line
+    starting with ``when``; return its exit code and stderr."""
+    env = {**os.environ, config.QUICK_ENV: "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ganlib", *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(300, proc.kill)  # a run that never gets there ends the test
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            if line.startswith(when):
+                proc.send_signal(signal.SIGINT)
+                break
+        _, err = proc.communicate(timeout=120)
+    finally:
+        watchdog.cancel()
+    return proc.returncode, err
+
+
+def test_ctrl_c_in_dcgan_exits_130_with_the_line_to_continue(tmp_path):
+    # "Epoch 2/" is printed after the first epoch's checkpoint is written.
+    code, err = ctrl_c(["dcgan", "--quick", "--epochs", "50"], str(tmp_path), when="Epoch 2/")
+    with np.load(tmp_path / "runs" / "dcgan-seed" / checkpoint.CHECKPOINT_NAME) as saved:
+        epoch = json.loads(str(saved["__meta__"]))["epoch"]
+    assert code == 130 and err == (f"interrupted after epoch {epoch}; continue with: python -m ganlib "
+                                   "dcgan --quick --epochs 50 --resume --out runs/dcgan-seed\n")
+
+
+def test_ctrl_c_in_gaussian_exits_130_and_leaves_no_empty_folder(tmp_path):
+    code, err = ctrl_c(["gaussian", "--quick", "--epochs", "100000", "--out", "run"], str(tmp_path),
+                       when="Epoch 3/")
+    assert (code, err) == (130, "interrupted; nothing to resume\n")
+    assert os.listdir(tmp_path) == []

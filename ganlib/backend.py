@@ -1,0 +1,208 @@
+"""The backend plumbing behind :class:`ganlib.training.GAN`, kept here so that no method sees it.
+
+Why it exists: a GAN's round has steps that each change *one* network's variables (chapter 2).
+Keras 3's own ``train_step`` cannot say that, so the round differentiates with respect to explicit
+lists of variables. TensorFlow and JAX do that differently:
+
+* TensorFlow runs ``train_step`` as a ``tf.function`` that updates variables in place; gradients
+  come from a ``GradientTape`` (:class:`VariableStore`).
+* JAX compiles ``train_step`` as a pure function: every variable arrives as a value and leaves as
+  a new value; gradients come from ``jax.value_and_grad`` (:class:`ValueStore`).
+
+Both stores offer the same four verbs (``get``, ``set``, ``apply``, ``dump``/``load``), so the
+round is written once. The rest: the number of replicas under TensorFlow's ``MirroredStrategy``
+(each replica's loss is divided by it, since the optimizer sums the replicas' gradients), data-
+parallel training on every visible device, and :func:`all_trainable` for ``fit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+import keras
+
+BACKENDS = ("tensorflow", "jax")
+
+
+def _backend():
+    backend = keras.backend.backend()
+    if backend not in BACKENDS:
+        raise NotImplementedError(f"ganlib supports the tensorflow and jax backends, not {backend!r}")
+    return backend
+
+
+def value_and_grad(fn):
+    """Wrap ``fn(values) -> (loss, aux)`` to return ``((loss, aux), d loss / d values)``."""
+    if _backend() == "jax":
+        import jax  # the backend in use: imported only when it is the one running
+
+        return jax.value_and_grad(fn, has_aux=True)
+    import tensorflow as tf
+
+    def wrapped(values):
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            loss, aux = fn(values)
+        return (loss, aux), tape.gradient(loss, values)
+
+    return wrapped
+
+
+def input_gradient(fn, x):
+    """d sum(fn(x)) / dx, differentiable again (a gradient penalty inside a loss, chapter 6)."""
+    if _backend() == "jax":
+        import jax
+
+        return jax.grad(lambda v: keras.ops.sum(fn(v)))(x)
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = keras.ops.sum(fn(x))
+    return tape.gradient(y, x)
+
+
+class ValueStore:
+    """The variables of a step carried as values (JAX: the compiled step is a pure function)."""
+
+    def __init__(self, variables, values):
+        self._position = {id(v): i for i, v in enumerate(variables)}
+        self.values = list(values)
+
+    def get(self, variables):
+        return [self.values[self._position[id(v)]] for v in variables]
+
+    def set(self, variables, values):
+        for v, value in zip(variables, values, strict=True):
+            self.values[self._position[id(v)]] = value
+
+    def dump(self):
+        return list(self.values)
+
+    def load(self, values):
+        self.values = list(values)
+
+    def apply(self, optimizer, grads, variables):
+        new, new_opt = optimizer.stateless_apply(self.get(optimizer.variables), grads, self.get(variables))
+        self.set(variables, new)
+        self.set(optimizer.variables, new_opt)
+
+
+class VariableStore:
+    """The variables of a step updated in place (TensorFlow: the step is a ``tf.function``, which
+    orders the reads and writes as written). Same verbs as :class:`ValueStore`."""
+
+    def get(self, variables):
+        return [v.value for v in variables]
+
+    def set(self, variables, values):
+        for v, value in zip(variables, values, strict=True):
+            v.assign(value)
+
+    def dump(self):
+        return keras.ops.zeros(())  # a loop carries nothing: the variables hold the state
+
+    def load(self, values):
+        pass
+
+    def apply(self, optimizer, grads, variables):
+        optimizer.apply(grads, variables)
+
+
+def eager_store(variables):
+    """A store for one step run eagerly outside ``fit`` (chapter 2's audit); with JAX, call
+    :func:`write_back` afterwards."""
+    if _backend() == "jax":
+        return ValueStore(variables, [v.value for v in variables])
+    return VariableStore()
+
+
+def write_back(store, variables):
+    """Assign a :class:`ValueStore`'s values to the variables (nothing to do for TensorFlow's)."""
+    if isinstance(store, ValueStore):
+        for v, value in zip(variables, store.get(variables)):
+            v.assign(value)
+
+
+def replica():
+    """``(replicas, this replica's index)`` inside TensorFlow's ``MirroredStrategy``, else (1, 0).
+
+    JAX's ``DataParallel`` needs nothing: there the whole batch is one array, split across devices
+    by XLA, and a loss is already its mean.
+    """
+    if _backend() != "tensorflow":
+        return 1, 0
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 1, 0
+    return context.num_replicas_in_sync, context.replica_id_in_sync_group
+
+
+@contextlib.contextmanager
+def all_trainable(*models):
+    """Set every layer of ``models`` trainable for the block, then restore each layer's flag.
+
+    ``fit`` runs inside it: a flag left at False (chapter 2's classic round flips them) would put
+    batch norm in inference mode and, on JAX, hand the trainer's state over in another grouping.
+    """
+    layers = [layer for model in models for layer in model._flatten_layers(include_self=True)]
+    flags = [layer.trainable for layer in layers]
+    try:
+        for model in models:
+            model.trainable = True
+        yield
+    finally:
+        # Parents come before their sublayers, so each sublayer gets its own flag back last.
+        for layer, flag in zip(layers, flags):
+            layer.trainable = flag
+
+
+def visible_devices():
+    """The devices data-parallel training would use: every GPU Keras sees, else every CPU
+    device (one, unless the process split its CPU into virtual devices for a test)."""
+    if _backend() == "jax":
+        return keras.distribution.list_devices()
+    import tensorflow as tf
+
+    return tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+
+
+@contextlib.contextmanager
+def data_parallel(enabled=True):
+    """Build, compile and ``fit`` a GAN inside this block to train it on every visible device.
+
+    Each batch of ``fit`` is split evenly across the devices; each device runs the round on its
+    share, and the gradients are summed before both networks take their step, so the result is
+    the round on the whole batch (batch norm aside: it normalizes each device's share). On JAX
+    this is ``keras.distribution.DataParallel``; on TensorFlow, ``tf.distribute.MirroredStrategy``.
+    Yields the number of devices (1 when ``enabled`` is False: the block then changes nothing).
+    Defined in chapter 5.
+    """
+    if not enabled:
+        yield 1
+        return
+    devices = visible_devices()
+    if _backend() == "jax":
+        with keras.distribution.DataParallel(devices=devices).scope():
+            yield len(devices)
+    else:
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
+        with strategy.scope():
+            yield strategy.num_replicas_in_sync
+
+
+def devices_in_use(model=None):
+    """How many devices a ``fit`` started here would split each batch across."""
+    if _backend() == "jax":
+        distribution = keras.distribution.distribution()
+        return 1 if distribution is None else int(np.prod(distribution.device_mesh.shape))
+    import tensorflow as tf
+
+    strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
+    return int(strategy.num_replicas_in_sync)
