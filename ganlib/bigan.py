@@ -15,7 +15,6 @@ fake; (d) as (b).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import numpy as np
@@ -24,7 +23,12 @@ import keras
 from keras import layers, ops
 
 from ganlib.checks import check_positive_int
-from ganlib.training import GAN, SampleMetrics, Snapshots
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots
+from ganlib.models import compact_dcgan_generator, compact_image_trunk
+from ganlib.config import BiGANConfig, bigan_config, set_seed
+from ganlib import checkpoint, metrics
+from ganlib.conditional import training_digits
+from ganlib.data import load_mnist
 
 
 def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequential:
@@ -32,7 +36,6 @@ def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequenti
     of its verdict. Conv(64, 4x4, stride 2) + LeakyReLU(0.2) -> Conv(128, 4x4, stride 2) + BN +
     LeakyReLU -> Conv(256, 4x4, stride 2) + BN + LeakyReLU -> Flatten -> Dense(latent_dim).
     Defined in chapter 9."""
-    from ganlib.models import compact_image_trunk
 
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([*compact_image_trunk(), layers.Dense(latent_dim)], name=name)
@@ -155,8 +158,6 @@ class BiGAN(GAN):
 
 def build_bigan(config, seed: int = 0) -> BiGAN:
     """Build and compile chapter 9's BiGAN. Defined in chapter 9."""
-    from ganlib.config import BiGANConfig
-    from ganlib.models import compact_dcgan_generator
 
     if not isinstance(config, BiGANConfig):
         raise ValueError(f"config must be a BiGANConfig, got {type(config).__name__}")
@@ -251,7 +252,6 @@ class ReconstructionMetrics(keras.callbacks.Callback):
 
     def __init__(self, images, classifier):
         super().__init__()
-        from ganlib import metrics
 
         self.images, self.classifier = _check_images(images), classifier
         self.read = metrics.class_probabilities(self.images, classifier).argmax(axis=1)
@@ -265,7 +265,6 @@ class ReconstructionMetrics(keras.callbacks.Callback):
 def reconstruction_accuracy(gan, images, classifier, read=None) -> float:
     """Fraction of ``images`` whose reconstruction G(E(x)) the classifier reads as the same digit
     as x itself. Defined in chapter 9."""
-    from ganlib import metrics
 
     x = _check_images(images)
     if read is None:
@@ -274,37 +273,20 @@ def reconstruction_accuracy(gan, images, classifier, read=None) -> float:
     return float(np.mean(again == read))
 
 
-@dataclasses.dataclass
-class BiGANRun:
-    """What :func:`train_bigan` produced."""
-
-    gan: BiGAN
-    config: object
-    history: dict
-    # Fixed-noise grids of 64 digits: before this session's first epoch, then one per epoch.
-    grids: list
-    data_source: str
-    seconds: float
-    resumed_from: int
-    checkpoint: str | None
 
 
 def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
-                classifier=None, verbose="auto", callbacks=()) -> BiGANRun:
+                classifier=None, verbose="auto", callbacks=()) -> Run:
     """Train chapter 9's BiGAN on the MNIST training digits (no labels); return a
-    :class:`BiGANRun`. As :func:`ganlib.dcgan.train_dcgan`: a checkpoint after every epoch in
+    :class:`ganlib.training.Run`. As :func:`ganlib.dcgan.train_dcgan`: a checkpoint after every epoch in
     ``out_dir``, ``resume=True`` continues after the last complete epoch, a NaN stops the run at
     once, the clock (``config.minutes``) counts training only. Defined in chapter 9."""
-    from ganlib import checkpoint, metrics
-    from ganlib.conditional import _training_digits
-    from ganlib.config import bigan_config, set_seed
-    from ganlib.data import load_mnist
 
     config = config or bigan_config()
     checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
     data = data if data is not None else load_mnist()
-    x, _ = _training_digits(data, config.n_train, config.batch_size)
+    x, _ = training_digits(data, config.n_train, config.batch_size)
     gan = build_bigan(config, seed=seed)
     grid = Snapshots(n=64, seed=2024)
     extra_callbacks = [grid]
@@ -315,7 +297,7 @@ def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, 
                             ReconstructionMetrics(reference, classifier)]
     history, initial_epoch, seconds = checkpoint.fit(
         gan, x, config, checkpoint_path, resume, {"seed": seed}, extra_callbacks, callbacks, verbose)
-    return BiGANRun(gan=gan, config=config, history=history, grids=grid.snapshots,
+    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
                     data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
                     checkpoint=checkpoint_path)
 

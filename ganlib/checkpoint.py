@@ -33,7 +33,8 @@ import numpy as np
 import keras
 
 from ganlib.files import atomic_write, prepare_out_dir
-from ganlib.training import StopOnNaN
+from ganlib.plot import image_grid, save_image
+from ganlib.training import Snapshots, StopOnNaN, TimeBudget
 
 CHECKPOINT_NAME = "checkpoint.npz"
 #: The layout written by this module; files without it (positional keys) are refused.
@@ -294,20 +295,38 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.epoch = epoch + 1
 
 
+class EpochFigures(keras.callbacks.Callback):
+    """After every epoch, the newest fixed-noise digits of ``snapshots`` (a
+    :class:`ganlib.training.Snapshots`) as ``epochs/epoch_NNN.png`` in ``folder``, written
+    atomically: a run stopped at any moment keeps a figure of every finished epoch."""
+
+    def __init__(self, snapshots, folder):
+        super().__init__()
+        self.snapshots, self.folder = snapshots, os.path.join(folder, "epochs")
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = np.asarray(self.snapshots.snapshots[-1])
+        if images.ndim == 4 and images.shape[1:] == (28, 28, 1):
+            ncols = int(np.ceil(np.sqrt(len(images))))
+            save_image(os.path.join(self.folder, f"epoch_{epoch + 1:03d}.png"), image_grid(images, ncols))
+
+
 def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_callbacks=(),
         verbose="auto"):
     """``gan.fit(x)`` for ``config.epochs`` (``config.batch_size``), as every chapter trains:
     continued from the checkpoint at ``path`` with ``resume`` (:func:`resume`; ``extra``, e.g.
     the seed, must agree), the NaN guard first, the clock next (``config.minutes``, counting
     training only), then ``callbacks`` (those that add to the logs), a checkpoint after every
-    epoch at ``path``, then ``user_callbacks``. A NaN stops the run with a FloatingPointError
+    epoch at ``path`` with a figure of the fixed-noise digits beside it (:class:`EpochFigures`,
+    when ``callbacks`` hold a :class:`ganlib.training.Snapshots`), then ``user_callbacks``. A NaN stops the run with a FloatingPointError
     that says which checkpoint is kept. Returns ``(history, initial_epoch, seconds)``."""
-    from ganlib.dcgan import TimeBudget
 
     meta = _resume(gan, path, resume, expect=extra, config=config)
     history, initial_epoch = (meta["history"], meta["epoch"]) if meta else ({}, 0)
     budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
     saver = EpochCheckpoint(path, history, extra, config, epoch=initial_epoch) if path else None
+    figures = [EpochFigures(cb, os.path.dirname(path)) for cb in callbacks
+               if path and isinstance(cb, Snapshots)][:1]
     start = time.perf_counter()
     try:
         # A resumed run whose minutes are used up trains no further.
@@ -315,7 +334,7 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
                       epochs=budget.last_epoch(initial_epoch, config.epochs), shuffle=True,
                       verbose=verbose,
                       callbacks=[StopOnNaN(), budget, *callbacks, *([saver] if saver else []),
-                                 *user_callbacks])
+                                 *figures, *user_callbacks])
     except FloatingPointError as exc:
         kept = (f"the last good checkpoint (epoch {saver.epoch}) is kept at {path}"
                 if saver and saver.epoch else "no checkpoint was written")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import time
 
-import numpy as np
 
 import keras
 from keras import layers
@@ -23,7 +22,9 @@ from keras import layers
 from ganlib.config import is_quick, set_seed
 from ganlib.checks import check_overrides, check_positive_int
 from ganlib.layers import MinibatchStdDev
-from ganlib.training import GAN, SampleMetrics, Snapshots, StopOnNaN
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, StopOnNaN
+from ganlib import metrics
+from ganlib.data import load_mnist
 
 #: Remedies available on MNIST: none, or the minibatch standard deviation in the discriminator.
 MNIST_FIXES = ("none", "mbstd")
@@ -116,27 +117,12 @@ def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -
     return CollapseConfig(fix=fix, **{**base, **overrides})
 
 
-@dataclasses.dataclass
-class CollapseRun:
-    """What one MNIST collapse run produced."""
-
-    gan: GAN
-    config: CollapseConfig
-    history: dict
-    # Fixed-noise grids: before training and after every epoch.
-    grids: list
-    # Class counts of generated digits after every epoch.
-    histograms: list
-    data_source: str
-    seconds: float
 
 
 def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=None, classifier=None,
-                   verbose="auto") -> CollapseRun:
+                   verbose="auto") -> Run:
     """Train the small DCGAN of ``config`` on MNIST and record its class histograms.
     Defined in chapter 7."""
-    from ganlib import metrics
-    from ganlib.data import load_mnist
 
     config = config or collapse_config()
     if not isinstance(config, CollapseConfig):
@@ -159,6 +145,6 @@ def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=Non
                   verbose=verbose, callbacks=[StopOnNaN(), grids, scores])
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    return CollapseRun(gan=gan, config=config, history=history, grids=grids.snapshots,
+    return Run(gan=gan, config=config, history=history, grids=grids.snapshots,
                        histograms=[r["class_histogram"] for r in scores.results],
                        data_source=data.source, seconds=seconds)

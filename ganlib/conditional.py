@@ -17,8 +17,6 @@ variable lists, TensorFlow and JAX):
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import time
 
@@ -28,7 +26,11 @@ import keras
 from keras import layers, ops
 
 from ganlib.checks import check_positive_int
-from ganlib.training import GAN, StopOnNaN
+from ganlib.training import GAN, Run, Snapshots, StopOnNaN
+from ganlib.config import ConditionalConfig, Pix2PixConfig, conditional_config, pix2pix_config, set_seed
+from ganlib import checkpoint, metrics
+from ganlib.data import load_mnist
+from ganlib.files import atomic_write
 
 #: Digits 0..9.
 N_CLASSES = 10
@@ -392,7 +394,6 @@ def _adam(learning_rate):
 
 def build_conditional(config, seed: int = 0) -> ConditionalGAN:
     """Build and compile chapter 8's CGAN or ACGAN (``config.kind``). Defined in chapter 8."""
-    from ganlib.config import ConditionalConfig
 
     if not isinstance(config, ConditionalConfig):
         raise ValueError(f"config must be a ConditionalConfig, got {type(config).__name__}")
@@ -413,7 +414,6 @@ def label_report(gan, classifier, n_per_class=100, seed=0, reference=None):
     :func:`ganlib.metrics.evaluate` on the same digits (classifier score, FID to ``reference``,
     class KL, classes present). Defined in chapter 8.
     """
-    from ganlib import metrics
 
     n_per_class = check_positive_int("n_per_class", n_per_class)
     labels = np.tile(np.arange(N_CLASSES, dtype="int32"), n_per_class)
@@ -447,45 +447,27 @@ class LabelMetrics(keras.callbacks.Callback):
                     logs[key] = float(result[key])
 
 
-class LabelGrid(keras.callbacks.Callback):
+class LabelGrid(Snapshots):
     """A 10 x ``columns`` grid before training and after every epoch: row k is digit k, column j
     the same noise vector in every row (the averaged generator)."""
 
     def __init__(self, columns=10, seed=2024):
-        super().__init__()
-        self.columns, self.seed = check_positive_int("columns", columns), seed
-        self.grids = []
+        super().__init__(n=columns, seed=seed)
+        self.columns = self.n
+
+    @property
+    def grids(self):
+        return self.snapshots
 
     def _snap(self):
         z = self.model.noise_array(self.columns, rng=np.random.default_rng(self.seed))
         labels = np.repeat(np.arange(N_CLASSES, dtype="int32"), self.columns)
-        self.grids.append(self.model.generate(labels, z=np.tile(z, (N_CLASSES, 1))))
-
-    def on_train_begin(self, logs=None):
-        if not self.grids:
-            self._snap()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._snap()
+        self.snapshots.append(self.model.generate(labels, z=np.tile(z, (N_CLASSES, 1))))
 
 
-@dataclasses.dataclass
-class ConditionalRun:
-    """What :func:`train_conditional` produced."""
-
-    gan: ConditionalGAN
-    config: object
-    # Per-epoch logs over the whole run, resumed epochs included.
-    history: dict
-    # 10 x 10 grids (100, 28, 28, 1): before this session's first epoch, then one per epoch.
-    grids: list
-    data_source: str
-    seconds: float
-    resumed_from: int
-    checkpoint: str | None
 
 
-def _training_digits(data, n_train, batch_size):
+def training_digits(data, n_train, batch_size):
     """The training digits and labels, cut to whole batches (BatchNorm on a last batch of 8
     would judge it by its own, noisy statistics)."""
     x, y = data.x_train, data.y_train
@@ -497,21 +479,18 @@ def _training_digits(data, n_train, batch_size):
 
 def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                       classifier=None, verbose="auto", callbacks=()):
-    """Train chapter 8's CGAN or ACGAN on MNIST with its labels; return a :class:`ConditionalRun`.
+    """Train chapter 8's CGAN or ACGAN on MNIST with its labels; return a :class:`ganlib.training.Run`.
 
     As :func:`ganlib.dcgan.train_dcgan`: a checkpoint after every epoch in ``out_dir``,
     ``resume=True`` continues after the last complete epoch, a NaN stops the run at once, the
     clock (``config.minutes``) counts training only. Defined in chapter 8.
     """
-    from ganlib import checkpoint, metrics
-    from ganlib.config import conditional_config, set_seed
-    from ganlib.data import load_mnist
 
     config = config or conditional_config()
     checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
     data = data if data is not None else load_mnist()
-    x, y = _training_digits(data, config.n_train, config.batch_size)
+    x, y = training_digits(data, config.n_train, config.batch_size)
     gan = build_conditional(config, seed=seed)
     grid = LabelGrid()
     extra_callbacks = [grid]
@@ -522,14 +501,13 @@ def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = F
     history, initial_epoch, seconds = checkpoint.fit(
         gan, {"real": x, "label": y}, config, checkpoint_path, resume, {"seed": seed},
         extra_callbacks, callbacks, verbose)
-    return ConditionalRun(gan=gan, config=config, history=history, grids=grid.grids,
+    return Run(gan=gan, config=config, history=history, grids=grid.grids,
                           data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
                           checkpoint=checkpoint_path)
 
 
 def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
     """Build and compile chapter 8's image-to-image GAN for ``config.task``."""
-    from ganlib.config import Pix2PixConfig
 
     if not isinstance(config, Pix2PixConfig):
         raise ValueError(f"config must be a Pix2PixConfig, got {type(config).__name__}")
@@ -553,7 +531,6 @@ def build_l1_network(config, seed: int = 0) -> keras.Model:
 def translation_report(outputs, truth, labels, classifier) -> dict:
     """PSNR (dB), SSIM, classifier accuracy and sharpness of ``outputs`` against the true digits,
     each the mean over the images. Defined in chapter 8."""
-    from ganlib import metrics
 
     return {
         "psnr": float(np.mean(metrics.psnr(outputs, truth))),
@@ -563,24 +540,6 @@ def translation_report(outputs, truth, labels, classifier) -> dict:
     }
 
 
-@dataclasses.dataclass
-class Pix2PixRun:
-    """What :func:`train_pix2pix` produced: both networks, their histories, and on held-out test
-    digits every method's scores (``results``: baseline, l1, gan, and the truth's sharpness) and
-    ``examples``: the first 8 test digits' input, baseline, L1-only, GAN and truth."""
-
-    gan: Pix2Pix
-    l1_network: keras.Model
-    config: object
-    history: dict
-    l1_history: dict
-    results: dict
-    examples: dict
-    data_source: str
-    seconds: float
-    l1_seconds: float
-    resumed_from: int
-    checkpoint: str | None
 
 
 #: What the plain method is called for each task.
@@ -599,17 +558,13 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     digit), by :func:`translation_report` on ``config.eval_samples`` test digits. Defined in
     chapter 8.
     """
-    from ganlib import checkpoint, metrics
-    from ganlib.config import pix2pix_config, set_seed
-    from ganlib.data import load_mnist
-    from ganlib.files import atomic_write
 
     config = config or pix2pix_config()
     checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
     data = data if data is not None else load_mnist()
     classifier = classifier or metrics.get_classifier(data=data)
-    x, _ = _training_digits(data, config.n_train, config.batch_size)
+    x, _ = training_digits(data, config.n_train, config.batch_size)
     given, _ = degrade(x, config.task, rng=np.random.default_rng(1))
     gan = build_pix2pix(config, seed=seed)
     history, initial_epoch, seconds = checkpoint.fit(
@@ -648,6 +603,6 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
                         "classifier_accuracy": metrics.classifier_accuracy(truth, labels, classifier)}
     examples = {"input": test_given[:8, ..., :1], **{k: v[:8] for k, v in outputs.items()},
                 "truth": truth[:8]}
-    return Pix2PixRun(gan=gan, l1_network=l1, config=config, history=history, l1_history=l1_history,
+    return Run(gan=gan, l1_network=l1, config=config, history=history, l1_history=l1_history,
                       results=results, examples=examples, data_source=data.source, seconds=seconds,
                       l1_seconds=l1_seconds, resumed_from=initial_epoch, checkpoint=checkpoint_path)

@@ -5,16 +5,15 @@ Used by the chapter, by ``python -m ganlib dcgan`` and by the benchmark.
 
 from __future__ import annotations
 
-import dataclasses
-import time
 
-import numpy as np
 
 import keras
 
-from ganlib import checkpoint, models
+from ganlib import checkpoint, metrics, models
 from ganlib.config import DCGAN_ARCHS, DCGANConfig, dcgan_config, set_seed
-from ganlib.training import GAN, SampleMetrics, Snapshots, data_parallel
+from ganlib.data import load_mnist
+from ganlib.plot import image_grid  # noqa: F401 (chapters 5-9 call dcgan.image_grid)
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, TimeBudget, data_parallel # noqa: F401
 
 #: Each architecture's networks, optimizer and default learning rate.
 ARCHS = {
@@ -57,55 +56,6 @@ def build_gan(config: DCGANConfig, seed: int = 0, jit_compile="auto") -> GAN:
     return gan
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stop training after the first epoch that ends past ``minutes`` of training in this ``fit``
-    (progress bars, sample grids and checkpoints still see that epoch); ``None``: no limit."""
-
-    def __init__(self, minutes=None, already=0.0):
-        super().__init__()
-        self.minutes, self.already = minutes, already
-        self.stopped_early = False
-
-    def last_epoch(self, initial_epoch, epochs):
-        """The ``epochs`` to hand to ``fit``: ``initial_epoch`` (train no further) when a resumed
-        run has already used its minutes, else ``epochs``."""
-        if self.minutes is not None and self.already >= self.minutes:
-            return initial_epoch
-        return epochs
-
-    def on_train_begin(self, logs=None):
-        self.trained = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        # Training time only: what other callbacks do between epochs (metrics) is not counted.
-        self.trained += time.perf_counter() - self.epoch_start
-        spent = self.already + self.trained / 60
-        if logs is not None:
-            logs["minutes"] = spent
-        if self.minutes is not None and spent >= self.minutes:
-            self.stopped_early = True
-            self.model.stop_training = True
-
-
-@dataclasses.dataclass
-class DCGANRun:
-    """What one DCGAN training run produced."""
-
-    gan: GAN
-    config: DCGANConfig
-    # Per-epoch logs over the whole run, resumed epochs included.
-    history: dict
-    # Fixed-noise sample grids: grids[0] before this session's first epoch, then one per epoch.
-    grids: list
-    data_source: str
-    seconds: float
-    resumed_from: int
-    checkpoint: str | None
-    # Devices the batches were split across (1 without config.distribute).
-    devices: int = 1
 
 
 def train_dcgan(
@@ -118,7 +68,7 @@ def train_dcgan(
     verbose="auto",
     callbacks=(),
 ):
-    """Train a DCGAN on MNIST and return a :class:`DCGANRun`.
+    """Train a DCGAN on MNIST and return a :class:`ganlib.training.Run`.
 
     With ``out_dir``, a checkpoint (weights and optimizer state) is written there after every
     epoch; ``resume=True`` continues from it, after the last complete epoch, when there is one
@@ -128,7 +78,6 @@ def train_dcgan(
     once with a ``FloatingPointError`` naming the epoch; the checkpoint of the epoch before stays
     on disk. ``callbacks`` run after each epoch's checkpoint. Defined in chapter 5.
     """
-    from ganlib.data import load_mnist
 
     config = config or dcgan_config()
     if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
@@ -142,14 +91,13 @@ def train_dcgan(
         grid = Snapshots(n=64, seed=2024)
         logging = [grid]
         if config.metric_samples:
-            from ganlib import metrics
 
             classifier = classifier or metrics.get_classifier(data=data)
             reference = data.x_test[: config.metric_samples]
             logging.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
         history, initial_epoch, seconds = checkpoint.fit(
             gan, x, config, checkpoint_path, resume, {"seed": seed}, logging, callbacks, verbose)
-    return DCGANRun(
+    return Run(
         gan=gan,
         config=config,
         history=history,
@@ -160,17 +108,3 @@ def train_dcgan(
         checkpoint=checkpoint_path,
         devices=devices,
     )
-
-
-def image_grid(images, ncols=8):
-    """Tile images of shape (n, 28, 28, 1) in [-1, 1] into one 2-D array in [0, 1]."""
-    images = np.asarray(images)
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1) or len(images) == 0:
-        raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
-    n = len(images)
-    nrows = -(-n // ncols)
-    grid = np.ones((nrows * 30, ncols * 30), dtype="float32")
-    for i, image in enumerate(images):
-        r, c = divmod(i, ncols)
-        grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = (image[..., 0] + 1) / 2
-    return np.clip(grid, 0, 1)

@@ -33,7 +33,9 @@ import keras
 
 from ganlib.data import check_points
 from ganlib.checks import check_positive_int
-from ganlib.training import STEPS
+from ganlib.training import GAN, STEPS
+from ganlib import data, models
+from ganlib.config import set_seed
 
 
 def _batch_check(name, x, model):
@@ -186,7 +188,6 @@ def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
     The steps run through ``GAN.run_step``, the same code as inside ``fit``: no trainable flag is
     read, each step updates its own network's explicit variable list.
     """
-    from ganlib.training import GAN
 
     gan = GAN(generator, discriminator)
     gan.compile(keras.optimizers.Adam(learning_rate), keras.optimizers.Adam(learning_rate))
@@ -210,8 +211,6 @@ def freeze_audit(batch_size=32, seed=0):
     """
     import warnings
 
-    from ganlib import data, models
-    from ganlib.config import set_seed
 
     batch_size = check_positive_int("batch_size", batch_size)
     set_seed(seed)
@@ -264,9 +263,6 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
     discriminator) pair for 2-D points from 4 noise numbers (default: the 2-D demo's); with batch
     norm in them the two ways still agree, running averages included. Defined in chapter 2.
     """
-    from ganlib import data, models
-    from ganlib.config import set_seed
-    from ganlib.training import GAN
 
     rounds = check_positive_int("rounds", rounds)
     batch_size = check_positive_int("batch_size", batch_size)

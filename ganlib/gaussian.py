@@ -16,24 +16,13 @@ import keras
 from ganlib import data, models
 from ganlib.config import GaussianConfig, gaussian_config, set_seed
 from ganlib.checks import check_positive_int
-from ganlib.training import GAN, Snapshots, StopOnNaN, pad_to_rounds
+from ganlib.training import GAN, Run, Snapshots, StopOnNaN, pad_to_rounds
 
 
-@dataclasses.dataclass
-class GaussianRun:
-    """What one training run of the demo produced."""
-
-    gan: GAN
-    config: GaussianConfig
-    seed: int
-    # Per-epoch logs: d_loss, g_loss, tp, fn, fp, tn.
-    history: dict
-    # Generated points from fixed noise: snapshots[0] before training, snapshots[e] after epoch e.
-    snapshots: list
-    # Mean and standard deviation of 10,000 fresh generated points after the last epoch.
-    mean: np.ndarray
-    std: np.ndarray
-    seconds: float
+class GaussianRun(Run):
+    """What one training run of the demo produced (a :class:`ganlib.training.Run`): also its
+    ``seed``, ``snapshots`` (points from fixed noise before training and after every epoch) and
+    the ``mean`` and ``std`` of 10,000 fresh points after the last epoch."""
 
     def converged(self, mean_tol=0.2, std_tol=0.15):
         """The course's success test: mean within 0.2 of the centre and std within 0.15 of it."""

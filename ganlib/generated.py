@@ -15,15 +15,19 @@ distribution, generation after generation. Two experiments:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
 
 import numpy as np
 
-from ganlib.data import MNIST
+from ganlib.data import MNIST, load_mnist
 from ganlib.checks import check_positive_int
+from ganlib import checkpoint, metrics
+from ganlib.config import GenerationsConfig, dcgan_config, generations_config, set_seed
+from ganlib.dcgan import train_dcgan
+from ganlib.files import atomic_write, prepare_out_dir
+from ganlib.training import Run
 
 #: Digits 0..9.
 N_CLASSES = 10
@@ -76,7 +80,6 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
     whatever the size of the training set). Returns the overall and per-class test accuracy, the
     worst class, the training size and time. Defined in chapter 9.
     """
-    from ganlib import metrics
 
     x = _check_digits("images", images)
     y = np.asarray(labels)
@@ -115,7 +118,6 @@ def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
     """Mean distance between two digits of ``images``, in the classifier's 128 features
     (the layer FID uses), over all pairs of ``n`` digits drawn without replacement. A set of
     near-copies scores near 0. Defined in chapter 9."""
-    from ganlib import metrics
 
     x = _check_digits("images", images)
     n = min(check_positive_int("n", n), len(x))
@@ -131,7 +133,6 @@ def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
 def generation_report(images, classifier, reference, n: int = 1000, seed: int = 0) -> dict:
     """Classifier score, FID to ``reference`` (real digits), class KL, classes present, class
     histogram and :func:`diversity` of ``n`` of ``images``."""
-    from ganlib import metrics
 
     x = _check_digits("images", images)
     x = x[np.random.default_rng(seed).permutation(len(x))[:n]]
@@ -146,26 +147,10 @@ def generation_line(g, report) -> str:
             f"class KL {report['class_kl']:.3f}, diversity {report['diversity']:.3f}")
 
 
-@dataclasses.dataclass
-class GenerationsRun:
-    """What :func:`run_generations` produced. Lists are indexed by generation: 0 is the real
-    training digits, g >= 1 the digits generation g drew (and handed to generation g + 1)."""
-
-    config: object
-    reports: list
-    # 64 digits of each generation (fixed noise for g >= 1; the first real digits for g = 0).
-    grids: list
-    # Per generation g >= 1: the number of digits it trained on, and where they came from.
-    trained_on: list
-    histories: list
-    seconds: float
-    data_source: str
 
 
 def _train_dcgan_generation(x, g, config, seed, out_dir, resume, data, classifier, verbose):
     """Default trainer: chapter 5's compact DCGAN on ``x`` for the budget's minutes."""
-    from ganlib.config import dcgan_config
-    from ganlib.dcgan import train_dcgan
 
     cfg = dcgan_config("compact", budget_name=config.budget, epochs=config.epochs,
                        minutes=config.minutes, batch_size=config.batch_size, n_train=None,
@@ -179,7 +164,7 @@ def _train_dcgan_generation(x, g, config, seed, out_dir, resume, data, classifie
 
 
 def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
-                    classifier=None, verbose="auto", trainer=None, on_generation=None) -> GenerationsRun:
+                    classifier=None, verbose="auto", trainer=None, on_generation=None) -> Run:
     """Train ``config.generations`` generators in a chain and score each one's digits.
 
     Generation 1 trains on the real training digits; generation g + 1 trains only on the
@@ -194,12 +179,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
     generator has ``generate(n, seed=...)``. ``on_generation(g, report)`` is called after each
     generation (progress). Defined in chapter 9.
     """
-    from ganlib import checkpoint, metrics
-    from ganlib.config import generations_config, set_seed
-    from ganlib.data import load_mnist
-    from ganlib.files import prepare_out_dir
 
-    from ganlib.config import GenerationsConfig
 
     config = config or generations_config()
     if not isinstance(config, GenerationsConfig):
@@ -252,7 +232,6 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
         # The next generation learns from these digits only.
         x, source = samples, f"generation {g}"
     if out_dir:
-        from ganlib.files import atomic_write
 
         summary = json.dumps({"reports": [_jsonable(r) for r in reports], "trained_on": trained_on})
 
@@ -261,7 +240,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
                 f.write(summary)
 
         atomic_write(os.path.join(out_dir, "generations.json"), write, suffix=".json")
-    return GenerationsRun(config=config, reports=reports, grids=grids, trained_on=trained_on,
+    return Run(config=config, reports=reports, grids=grids, trained_on=trained_on,
                           histories=histories, seconds=time.perf_counter() - start,
                           data_source=data.source)
 

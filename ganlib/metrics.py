@@ -28,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ganlib.data import MNIST
+from ganlib.data import MNIST, load_mnist
 from ganlib.checks import check_positive_int
 from ganlib.files import atomic_write
+from ganlib import config
 
 #: Bump when the classifier's architecture or training changes: older cache files are ignored.
 CLASSIFIER_VERSION = 2
@@ -209,7 +210,6 @@ def default_epochs(n_train: int, quick: bool | None = None) -> int:
     That is 20 epochs of the 9,000 bundled digits (3 in quick mode) or 3 epochs of Keras's
     60,000 (1 in quick mode). Defined in chapter 5.
     """
-    from ganlib import config
 
     n_train = check_positive_int("n_train", n_train)
     quick = config.is_quick() if quick is None else quick
@@ -402,7 +402,6 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
     the test accuracy among it, with :func:`classifier_info`.
     """
     if data is None:
-        from ganlib.data import load_mnist
 
         data = load_mnist()
     data = _check_data(data)

@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from ganlib.checks import check_positive_int
+from ganlib.config import set_seed
 
 #: Samples drawn from each distribution to train the 1-D discriminator (full run).
 N_FULL = 20_000
@@ -315,7 +316,6 @@ def train_discriminator_1d(
     """
     import keras
 
-    from ganlib.config import set_seed
 
     p = _check_gaussian("p", p)
     q = _check_gaussian("q", q)

@@ -31,7 +31,7 @@ from ganlib.data import check_points
 from ganlib.checks import check_overrides, check_positive_int
 from ganlib.metrics import kl_from_uniform
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
-from ganlib.training import GAN, Snapshots, StopOnNaN
+from ganlib.training import GAN, Run, Snapshots, StopOnNaN
 
 LAYOUTS = ("ring", "grid")
 #: Remedies: none (a vanilla GAN), minibatch standard deviation, minibatch discrimination, packing.
@@ -246,20 +246,6 @@ def table_budget(quick: bool | None = None) -> dict:
     return {"seeds": 6, "workers": max(1, min(2, os.cpu_count() or 1))}
 
 
-@dataclasses.dataclass
-class MixtureRun:
-    """What one mixture run produced."""
-
-    gan: GAN
-    config: MixtureConfig
-    seed: int
-    history: dict
-    # The raw generator's points from fixed noise: before training and after every epoch.
-    snapshots: list
-    # The final score (see score_samples) of SCORE_SAMPLES fresh samples.
-    score: dict
-    samples: np.ndarray
-    seconds: float
 
 
 def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
@@ -270,7 +256,7 @@ def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
     return max(k for k in range(1, min(steps, rounds_per_epoch) + 1) if steps % k == 0)
 
 
-def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="auto") -> MixtureRun:
+def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="auto") -> Run:
     """Train one GAN on the ring or grid and score it. Defined in chapter 7."""
     config = config or mixture_config()
     if not isinstance(config, MixtureConfig):
@@ -307,7 +293,7 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
     samples = gan.generate(SCORE_SAMPLES, seed=seed + 1)
-    return MixtureRun(gan=gan, config=config, seed=seed, history=history,
+    return Run(gan=gan, config=config, seed=seed, history=history,
                       snapshots=snapshots.snapshots, score=score_samples(samples, config.layout),
                       samples=samples, seconds=seconds)
 

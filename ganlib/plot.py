@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Ellipse
 from matplotlib.ticker import MaxNLocator
 
-from ganlib.data import check_points
 from ganlib.checks import check_positive_int
+from ganlib.data import check_points
+from ganlib.files import atomic_write
+from ganlib.mixture import mixture_means, mixture_std
+from ganlib.training import STEPS
 
 REAL_COLOR = "#1f77b4"
 FAKE_COLOR = "#d62728"
@@ -110,7 +115,6 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
     the panels (default: up to ``max_panels`` spread over the run); ``labels`` titles them
     (default ``"epoch i"``); ``ncols`` panels a row (default: all in one row). Defined in chapter 7.
     """
-    from ganlib.mixture import mixture_means, mixture_std
 
     if not snapshots:
         raise ValueError("snapshots is empty: it needs at least one array of points")
@@ -393,7 +397,6 @@ ROUND_STEPS = {
 
 
 def _check_audit(label, audit):
-    from ganlib.training import STEPS
 
     if not isinstance(audit, dict) or set(audit) != set(STEPS):
         raise ValueError(f"audit {label!r} must map the steps {STEPS} to results, "
@@ -420,7 +423,6 @@ def round_diagram(audits, weights=None):
     "discriminator": m}``, printed in the boxes of the networks that learn.
     Defined in chapter 2.
     """
-    from ganlib.training import STEPS
 
     if isinstance(audits, dict) and set(audits) == set(STEPS):
         audits = {"": audits}
@@ -575,3 +577,26 @@ def combined_model_diagram(combined):
             f"{total:,} weights trainable", ha="left", va="center", fontsize=11,
             weight="bold")
     return fig
+
+
+def image_grid(images, ncols=8):
+    """Tile images of shape (n, 28, 28, 1) in [-1, 1] into one 2-D array in [0, 1]."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 1) or len(images) == 0:
+        raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
+    n = len(images)
+    nrows = -(-n // ncols)
+    grid = np.ones((nrows * 30, ncols * 30), dtype="float32")
+    for i, image in enumerate(images):
+        r, c = divmod(i, ncols)
+        grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = (image[..., 0] + 1) / 2
+    return np.clip(grid, 0, 1)
+
+
+def save_image(path, image, **kwargs):
+    """Write a 2-D image in [0, 1] (e.g. an :func:`image_grid`) to ``path`` as a grey PNG,
+    atomically: an interrupted run never leaves half a file. Returns ``path``."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    atomic_write(path, lambda tmp: plt.imsave(tmp, image, cmap="gray", format="png",
+                                              **{"vmin": 0, "vmax": 1, **kwargs}), suffix=".png")
+    return path

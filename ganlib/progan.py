@@ -23,6 +23,7 @@ resume. ``grow=False`` trains the final networks from the start, for the chapter
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -30,11 +31,14 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-from ganlib import checkpoint
+from ganlib import checkpoint, metrics
 from ganlib.checks import check_positive_int
 from ganlib.backend import input_gradient
 from ganlib.layers import MinibatchStdDev
-from ganlib.training import GAN, StopOnNaN
+from ganlib.plot import image_grid, save_image
+from ganlib.training import GAN, Run, StopOnNaN
+from ganlib.config import set_seed
+from ganlib.data import load_mnist
 
 CHECKPOINT_NAME = "progan.npz"
 
@@ -398,16 +402,6 @@ def phases(config, grow=True):
     return out
 
 
-class ProGANRun:
-    """What :func:`train_progan` produced: ``gan`` (the last phase's :class:`ProGAN`),
-    ``history`` (one record per evaluation: minutes, resolution, alpha, metrics),
-    ``stages`` (one record per finished phase), ``grids`` (64 fixed-noise samples after every
-    phase, at that phase's resolution), ``fades`` (per fading resolution, ``(alpha, 8 samples of
-    the same noise)`` after every chunk of its fade-in), ``seconds`` of training, ``resumed``.
-    Grids and fades cover the phases trained in this call (not those before a resume)."""
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
 
 
 def _adam(config):
@@ -424,7 +418,6 @@ def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
 
 
 def _evaluate(gan, classifier, reference, n, seed=7):
-    from ganlib import metrics
 
     images = to_28(gan.generate(n, seed=seed))
     return metrics.evaluate(images, classifier, reference=reference)
@@ -432,7 +425,7 @@ def _evaluate(gan, classifier, reference, n, seed=7):
 
 def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifier=None,
                  grow=True, minutes=None, verbose=1):
-    """Train ProGAN on MNIST padded to 32x32 and return a :class:`ProGANRun`.
+    """Train ProGAN on MNIST padded to 32x32 and return a :class:`ganlib.training.Run`.
 
     ``grow=True`` runs the stages of :func:`phases` (4x4, then a fade-in and a stable phase for
     each of 8, 16, 32); ``grow=False`` trains the final 32x32 networks from the start (same loss,
@@ -442,9 +435,6 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     training, and after every phase, 2,000 samples of the averaged generator are scored with the
     chapter-5 classifier (on :func:`to_28` of the samples). Defined in chapter 6.
     """
-    from ganlib import metrics
-    from ganlib.config import set_seed
-    from ganlib.data import load_mnist
 
     if not grow and (minutes is None or isinstance(minutes, bool)
                      or not isinstance(minutes, (int, float)) or not minutes > 0):
@@ -536,6 +526,8 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
             if path:
                 checkpoint.save_checkpoint(gan, path, index, config=config,
                                            extra={**_plain(state), **same_run, "model_phase": index})
+                # The fixed-noise digits after every chunk: a stopped run keeps them all.
+                _save_grid(out_dir, f"phase{index + 1}_round{state['round']:05d}", gan.generate(z=fixed_z))
         result = _evaluate(gan, classifier, reference, config.metric_samples)
         record = {"resolution": resolution, "fading": fading, "rounds": state["round"],
                   "minutes": state["trained"] / 60, "seconds": state["trained"] - phase_start,
@@ -548,10 +540,14 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
         if path:
             checkpoint.save_checkpoint(gan, path, index + 1, config=config,
                                        extra={**_plain(state), **same_run, "model_phase": index})
-    return ProGANRun(gan=gan, history=state["history"], stages=state["stages"], grids=grids, fades=fades,
+    return Run(gan=gan, history=state["history"], stages=state["stages"], grids=grids, fades=fades,
                      seconds=state["trained"], wall_seconds=time.perf_counter() - start_wall,
                      resumed=saved is not None, fixed_z=fixed_z,
                      generator=g_net, discriminator=d_net)
+
+
+def _save_grid(out_dir, name, images):
+    save_image(os.path.join(out_dir, "chunks", f"{name}.png"), image_grid(to_28(images)))
 
 
 def _scores(result):

@@ -21,17 +21,20 @@ JAX's ``jit``; only the gradient call differs between the backends (:func:`value
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
+import time
 
 import numpy as np
 
 import keras
 from keras import ops
 
-from ganlib import backend
+from ganlib import backend, metrics
 from ganlib.backend import data_parallel, devices_in_use, visible_devices  # noqa: F401 (chapter 5's names)
 from ganlib.checks import check_positive_int
+from ganlib.models import forward_flops
 
 #: Names of the four outcomes of the discriminator's decisions, in the order they are reported.
 OUTCOMES = ("tp", "fn", "fp", "tn")
@@ -588,7 +591,6 @@ class SampleMetrics(keras.callbacks.Callback):
         self.results = []
 
     def on_epoch_end(self, epoch, logs=None):
-        from ganlib import metrics
 
         images = self.model.generate(self.n, seed=self.seed + epoch)
         result = metrics.evaluate(images, self.classifier, reference=self.reference)
@@ -608,7 +610,77 @@ def round_flops(generator, discriminator, batch_size) -> int:
     D: G forward and backward, 3 G, and D forward plus its input gradients only, 2 D; (c) the
     fakes, G, then D learns, 3 D; (d) as (b). In all 7 G + 10 D per sample.
     """
-    from ganlib.models import forward_flops
 
     batch_size = check_positive_int("batch_size", batch_size)
     return batch_size * (7 * forward_flops(generator) + 10 * forward_flops(discriminator))
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after the first epoch that ends past ``minutes`` of training in this ``fit``
+    (progress bars, sample grids and checkpoints still see that epoch); ``None``: no limit."""
+
+    def __init__(self, minutes=None, already=0.0):
+        super().__init__()
+        self.minutes, self.already = minutes, already
+        self.stopped_early = False
+
+    def last_epoch(self, initial_epoch, epochs):
+        """The ``epochs`` to hand to ``fit``: ``initial_epoch`` (train no further) when a resumed
+        run has already used its minutes, else ``epochs``."""
+        if self.minutes is not None and self.already >= self.minutes:
+            return initial_epoch
+        return epochs
+
+    def on_train_begin(self, logs=None):
+        self.trained = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        # Training time only: what other callbacks do between epochs (metrics) is not counted.
+        self.trained += time.perf_counter() - self.epoch_start
+        spent = self.already + self.trained / 60
+        if logs is not None:
+            logs["minutes"] = spent
+        if self.minutes is not None and spent >= self.minutes:
+            self.stopped_early = True
+            self.model.stop_training = True
+
+
+class Run:
+    """What one training run produced: one record for every method of the course.
+
+    Every trainer returns one, with ``gan`` (the trained GAN), ``config``, ``history`` (logs per
+    epoch, or per evaluation for ProGAN; resumed epochs included) and ``seconds`` of training,
+    plus what its method adds as further fields, e.g. fixed-noise ``grids`` or ``snapshots``,
+    ``data_source``, ``resumed_from``, ``checkpoint`` or scores. :meth:`to_json` is its one JSON
+    form: the numbers, words and settings, without arrays and networks.
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(sorted(self.__dict__))})"
+
+    def to_json(self) -> dict:
+        def plain(value):
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return plain(dataclasses.asdict(value))
+            if isinstance(value, dict):
+                out = {str(k): plain(v) for k, v in value.items()}
+                return {k: v for k, v in out.items() if v is not _SKIP}
+            if isinstance(value, (list, tuple)):
+                out = [plain(v) for v in value]
+                return _SKIP if any(v is _SKIP for v in out) else out
+            if isinstance(value, (bool, int, float, str)) or value is None:
+                return value
+            if isinstance(value, np.generic):
+                return value.item()
+            return _SKIP
+
+        return plain(self.__dict__)
+
+
+_SKIP = object()  # what to_json leaves out: arrays, networks

@@ -64,3 +64,26 @@ def test_setup_cell_installs_from_the_configured_repository(path):
     nb = nbformat.read(path, as_version=4)
     setup = next(c for c in nb.cells if c.cell_type == "code")
     assert f"ganlib @ git+{url}" in setup.source, "setup cell and _config.yml name different repositories"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=os.path.basename)
+def test_library_source_shown_on_a_page_is_the_library_today(path):
+    """A cell that prints ``inspect.getsource(...)`` stores the source as it was when the chapter
+    ran; the page must still show the code that runs (else: re-execute the chapter)."""
+    import inspect
+    import re
+
+    from ganlib import bigan, conditional, progan, training
+
+    names = {"bigan": bigan, "conditional": conditional, "progan": progan, "training": training}
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "getsource(" not in cell.source:
+            continue
+        shown = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        targets = re.findall(r"getsource\(([\w.]+)\)", cell.source)
+        if targets == ["method"]:  # a loop over a tuple of methods
+            targets = re.search(r"in \(([^)]*)\)", cell.source).group(1).replace(" ", "").split(",")
+        now = "".join(inspect.getsource(eval(t, names)) + "\n" for t in targets if t)
+        assert shown == now, f"{os.path.basename(path)} shows old source of {targets}: re-execute it"
