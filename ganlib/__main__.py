@@ -18,6 +18,12 @@ import sys
 
 from ganlib.config import DCGAN_ARCHS, GaussianConfig
 
+# argparse refuses bad arguments before anything heavy is imported (Keras, NumPy, matplotlib and
+# ganlib's other modules are imported inside the functions that need them), and each command
+# claims its folder before it trains: a mistake costs a second, not a run.
+
+_SCORES = ("classifier_score", "fid", "class_kl", "classes_present")  # a digit run's scores
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line on stderr and exit code 2."""
@@ -56,35 +62,43 @@ def _positive_float(text):
 _SEED = _whole(0, 2**32 - 1)  # NumPy's seeds
 
 
-def _common(parser, epochs_help, out_help="folder for figures, new or empty (default: none written)"):
-    parser.add_argument("--epochs", type=_whole(1), help=epochs_help)
-    parser.add_argument("--seed", type=_SEED, default=0, help="random seed (default 0)")
+def _options(parser, epochs=None, out="folder for figures, new or empty (default: none written)",
+             seed=True, minutes=None, resume=None):
+    """Add the options most commands share, in this order: --epochs (help ``epochs``), --seed,
+    --quick, --out (help ``out``); for a command that keeps a checkpoint, --minutes (``minutes``:
+    the budget's defaults) and --resume (``resume``: from where)."""
+    if epochs:
+        parser.add_argument("--epochs", type=_whole(1), help=epochs)
+    if seed:
+        parser.add_argument("--seed", type=_SEED, default=0, help="random seed (default 0)")
     parser.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
-    parser.add_argument("--out", default=None, help=out_help)
+    parser.add_argument("--out", default=None, help=out)
+    if minutes:
+        parser.add_argument("--minutes", type=_positive_float, default=None,
+                            help="stop after the first epoch past this many minutes of training "
+                                 f"(default: the budget's; {minutes})")
+    if resume:
+        parser.add_argument("--resume", action="store_true", help=f"continue the run in --out {resume}")
 
 
-def _conditional_options(parser, epochs_help):
-    _common(parser, epochs_help,
-            out_help="folder for the checkpoint and figures; must be new or empty unless --resume "
-                     "(default: a new folder runs/EXPERIMENT, runs/EXPERIMENT-2, ...)")
-    parser.add_argument("--minutes", type=_positive_float, default=None,
-                        help="stop after the first epoch past this many minutes of training "
-                             "(default: the budget's; CPU 10 for cgan and acgan, 6 for pix2pix, "
-                             "8 for bigan, 4 per generation)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out after its last complete epoch")
+def _kept(what, stem):
+    """--out's help for a command that keeps its checkpoint in the folder."""
+    return (f"folder for the checkpoint and {what}; must be new or empty unless --resume "
+            f"(default: a new folder runs/{stem}, runs/{stem}-2, ...)")
 
 
-def _claim(args, stem=None, checkpoint_name=None):
-    """The run's folder, claimed before any training; None when nothing is to be written.
+def _start(args, cfg=None, stem=None, checkpoint_name=None):
+    """Claim the run's folder before any training and print the first line; return the folder
+    (None when nothing is to be written).
 
     ``--out`` must be new or empty (a folder that holds anything holds an earlier run), unless
     ``--resume`` continues the run whose ``checkpoint_name`` it holds. Without ``--out``, commands
     that keep a checkpoint (``stem``) get a new folder ``runs/stem``, ``runs/stem-2``, ... The
     folder is recorded in ``args`` for :func:`main`, which removes it again if the run fails or is
-    interrupted before writing anything.
+    interrupted before writing anything. The first line names the device and the mode, and for a
+    run that keeps a checkpoint (``cfg``) its budget and folder.
     """
-    from ganlib import checkpoint, files
+    from ganlib import checkpoint, config, files
 
     args.checkpoint = checkpoint_name or checkpoint.CHECKPOINT_NAME
     resumable = hasattr(args, "resume")
@@ -102,6 +116,8 @@ def _claim(args, stem=None, checkpoint_name=None):
         args.run_dir, args.created = args.out, files.claim_out_dir(args.out, "--out")
     elif stem:
         args.run_dir, args.created = files.new_run_dir(os.path.join("runs", stem))
+    more = () if cfg is None else ("· budget:", cfg.budget, "· out:", args.run_dir)
+    print(config.device_report(), "· mode:", config.mode(), *more, flush=True)
     return args.run_dir
 
 
@@ -111,32 +127,39 @@ def _overrides(args):
     return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
 
 
-def _header(cfg=None, out=None):
-    """The first line: device and mode (and a checkpointed run's budget and folder)."""
-    from ganlib import config
+def _last(history):
+    """The last value of each log in ``history`` (None for an empty log)."""
+    return {k: (v[-1] if v else None) for k, v in history.items()}
 
-    more = () if cfg is None else ("· budget:", cfg.budget, "· out:", out)
-    print(config.device_report(), "· mode:", config.mode(), *more, flush=True)
+
+def _record(run, cfg, out, seconds=None, **fields):
+    """The JSON of a run that keeps a checkpoint: its command's ``fields``, then what all report."""
+    return {**fields, "epochs": len(run.history.get("d_loss", [])), "resumed_from": run.resumed_from,
+            "seconds": round(run.seconds if seconds is None else seconds, 1), "budget": cfg.budget,
+            "data_source": run.data_source, "out": out}
 
 
 def _save(out, name, image, **kwargs):
-    """Write a 2-D image (a grid of digits) to ``out/name`` as a grey PNG; return its path."""
-    import matplotlib.pyplot as plt
+    """Write a 2-D image (a grid of digits) to ``out/name`` as a grey PNG, its darkest pixel black
+    and its lightest white unless ``vmin``/``vmax`` say otherwise; return its path."""
+    from ganlib import plot
 
-    path = os.path.join(out, name)
-    plt.imsave(path, image, cmap="gray", **kwargs)
-    return path
+    return plot.save_image(os.path.join(out, name), image, **{"vmin": None, "vmax": None, **kwargs})
+
+
+def _figures(out, figures):
+    """Save matplotlib ``figures`` (file name -> figure) in ``out``; return their paths, sorted."""
+    for name, fig in figures.items():
+        fig.savefig(os.path.join(out, name), dpi=100)
+    return sorted(os.path.join(out, name) for name in figures)
 
 
 def _run_conditional(args):
-    from ganlib import conditional, config, metrics
-    from ganlib.dcgan import image_grid
-
-    cfg = config.conditional_config(args.experiment, **_overrides(args))
-    out = _claim(args, args.experiment)
-    _header(cfg, out)
+    from ganlib import conditional, config, metrics, plot
     from ganlib.data import load_mnist
 
+    cfg = config.conditional_config(args.experiment, **_overrides(args))
+    out = _start(args, cfg, args.experiment)
     data = load_mnist()
     classifier = metrics.get_classifier(data=data)
     run = conditional.train_conditional(cfg, seed=args.seed, out_dir=out, resume=args.resume,
@@ -144,28 +167,14 @@ def _run_conditional(args):
     per_class = 100 if cfg.budget != "quick" else 20
     report = conditional.label_report(run.gan, classifier, per_class, seed=args.seed,
                                       reference=data.x_test)
-    _save(out, "digits_by_label.png", image_grid(run.grids[-1], ncols=10))
+    _save(out, "digits_by_label.png", plot.image_grid(run.grids[-1], ncols=10))
     print(f"{args.experiment}: label accuracy {100 * report['label_accuracy']:.1f}%, classifier score "
           f"{report['classifier_score']:.2f}, FID {report['fid']:.1f}, class KL {report['class_kl']:.3f}",
           flush=True)
-    return {
-        "label_accuracy": report["label_accuracy"],
-        "per_class_accuracy": report["per_class_accuracy"],
-        "confusion": report["confusion"],
-        "classifier_score": report["classifier_score"],
-        "fid": report["fid"],
-        "class_kl": report["class_kl"],
-        "classes_present": report["classes_present"],
-        "samples": len(report["confusion"]) * per_class,
-        "epochs": len(run.history.get("d_loss", [])),
-        "resumed_from": run.resumed_from,
-        "minutes": (run.history.get("minutes") or [None])[-1],
-        "seconds": round(run.seconds, 1),
-        "kind": args.experiment,
-        "budget": cfg.budget,
-        "data_source": run.data_source,
-        "out": out,
-    }
+    return _record(run, cfg, out, **{k: report[k] for k in ("label_accuracy", "per_class_accuracy",
+                                                            "confusion", *_SCORES)},
+                   samples=len(report["confusion"]) * per_class, kind=args.experiment,
+                   minutes=_last(run.history).get("minutes"))
 
 
 def _run_pix2pix(args):
@@ -174,8 +183,7 @@ def _run_pix2pix(args):
     from ganlib import conditional, config
 
     cfg = config.pix2pix_config(args.task, **_overrides(args))
-    out = _claim(args, f"pix2pix-{args.task}")
-    _header(cfg, out)
+    out = _start(args, cfg, f"pix2pix-{args.task}")
     run = conditional.train_pix2pix(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     strip = np.concatenate([np.concatenate(list(run.examples[k][..., 0]), axis=1)
                             for k in run.examples], axis=0)
@@ -184,34 +192,18 @@ def _run_pix2pix(args):
     for name, r in methods.items():
         print(f"{args.task} {name}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}, classifier accuracy "
               f"{100 * r['classifier_accuracy']:.1f}%", flush=True)
-    gan = methods["gan"]
-    return {
-        "task": args.task,
-        "psnr": gan["psnr"],
-        "ssim": gan["ssim"],
-        "classifier_accuracy": gan["classifier_accuracy"],
-        "sharpness": gan["sharpness"],
-        "methods": methods,
-        "truth": run.results["truth"],
-        "test_digits": cfg.eval_samples,
-        "epochs": len(run.history.get("d_loss", [])),
-        "l1_epochs": len(run.l1_history.get("loss", [])),
-        "resumed_from": run.resumed_from,
-        "seconds": round(run.seconds + run.l1_seconds, 1),
-        "budget": cfg.budget,
-        "data_source": run.data_source,
-        "out": out,
-    }
+    return _record(run, cfg, out, seconds=run.seconds + run.l1_seconds, task=args.task,
+                   **{k: methods["gan"][k] for k in ("psnr", "ssim", "classifier_accuracy", "sharpness")},
+                   methods=methods, truth=run.results["truth"], test_digits=cfg.eval_samples,
+                   l1_epochs=len(run.l1_history.get("loss", [])))
 
 
 def _run_bigan(args):
-    from ganlib import bigan, config, metrics
+    from ganlib import bigan, config, metrics, plot
     from ganlib.data import load_mnist
-    from ganlib.dcgan import image_grid
 
     cfg = config.bigan_config(**_overrides(args))
-    out = _claim(args, "bigan")
-    _header(cfg, out)
+    out = _start(args, cfg, "bigan")
     data = load_mnist()
     classifier = metrics.get_classifier(data=data)
     run = bigan.train_bigan(cfg, seed=args.seed, out_dir=out, resume=args.resume, data=data,
@@ -220,85 +212,63 @@ def _run_bigan(args):
     report = bigan.probe_report(run.gan, data, classifier, seed=args.seed, n_train=n_train)
     test = data.x_test[:16]
     pairs = list(test) + list(run.gan.reconstruct(test))
-    _save(out, "reconstructions.png", image_grid(pairs, ncols=16))
-    _save(out, "samples.png", image_grid(run.grids[-1], ncols=8))
+    _save(out, "reconstructions.png", plot.image_grid(pairs, ncols=16))
+    _save(out, "samples.png", plot.image_grid(run.grids[-1], ncols=8))
     for name, r in report["probe"].items():
         print(f"linear probe on {name}: test accuracy {100 * r['test_accuracy']:.1f}%", flush=True)
     print(f"reconstructions G(E(x)) read as the same digit: {100 * report['reconstruction_accuracy']:.1f}%",
           flush=True)
-    h = run.history
-    return {
-        "probe": {name: r["test_accuracy"] for name, r in report["probe"].items()},
-        "reconstruction_accuracy": report["reconstruction_accuracy"],
-        "classifier_score": (h.get("classifier_score") or [None])[-1],
-        "fid": (h.get("fid") or [None])[-1],
-        "class_kl": (h.get("class_kl") or [None])[-1],
-        "epochs": len(h.get("d_loss", [])),
-        "resumed_from": run.resumed_from,
-        "minutes": (h.get("minutes") or [None])[-1],
-        "seconds": round(run.seconds, 1),
-        "budget": cfg.budget,
-        "data_source": run.data_source,
-        "out": out,
-    }
+    last = _last(run.history)
+    return _record(run, cfg, out, probe={name: r["test_accuracy"] for name, r in report["probe"].items()},
+                   reconstruction_accuracy=report["reconstruction_accuracy"],
+                   **{k: last.get(k) for k in ("classifier_score", "fid", "class_kl", "minutes")})
 
 
 def _run_generations(args):
     import numpy as np
 
-    from ganlib import config, generated
-    from ganlib.dcgan import image_grid
+    from ganlib import config, generated, plot
 
     cfg = config.generations_config(**_overrides(args))
     # A folder holds a chain once its first generation has started.
-    out = _claim(args, "generations", checkpoint_name="generation-1")
-    _header(cfg, out)
+    out = _start(args, cfg, "generations", checkpoint_name="generation-1")
 
     def progress(g, report):
         print(generated.generation_line(g, report), flush=True)
 
     run = generated.run_generations(cfg, seed=args.seed, out_dir=out, resume=args.resume,
                                     verbose=2, on_generation=progress)
-    rows = np.concatenate([image_grid(grid[:16], ncols=16) for grid in run.grids], axis=0)
-    _save(out, "generations.png", rows)
+    _save(out, "generations.png", np.concatenate([plot.image_grid(grid[:16], ncols=16)
+                                                  for grid in run.grids], axis=0))
     keys = ("classifier_score", "fid", "class_kl", "diversity", "classes_present")
-    return {
-        "generations": [{"generation": g, **{k: r[k] for k in keys}} for g, r in enumerate(run.reports)],
-        "trained_on": run.trained_on,
-        "seconds": round(run.seconds, 1),
-        "budget": cfg.budget,
-        "data_source": run.data_source,
-        "out": out,
-    }
+    reports = [{"generation": g, **{k: r[k] for k in keys}} for g, r in enumerate(run.reports)]
+    return {"generations": reports, "trained_on": run.trained_on, "seconds": round(run.seconds, 1),
+            "budget": cfg.budget, "data_source": run.data_source, "out": out}
 
 
 def build_parser():
     parser = _Parser(prog="python -m ganlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="experiment", metavar="experiment", parser_class=_Parser)
     sub.required = True
+    at_most = "at most (default: the budget's; CPU 200 within --minutes, GPU {}, quick {})"
+    last_epoch = "after its last complete epoch"
 
     g = sub.add_parser("gaussian", help="train the 2-D Gaussian demo (chapter 3)")
-    _common(g, "epochs (default 13; quick mode 5)")
+    _options(g, "epochs (default 13; quick mode 5)")
     g.add_argument("--batch-size", type=_whole(1, GaussianConfig.n_points, " (the real points)"),
                    default=None, help="points per round (32)")
 
     sub.add_parser("freeze-audit", help="which weights change in each step, Keras-2 idiom vs ganlib")
 
     d = sub.add_parser("dcgan", help="train a DCGAN on MNIST (chapter 5)")
-    _common(d, "epochs, at most (default: the budget's; CPU 200 within --minutes, GPU 50, quick 2)",
-            out_help="folder for the checkpoint and sample grids; must be new or empty unless "
-                     "--resume (default: a new folder runs/dcgan-ARCH, runs/dcgan-ARCH-2, ...)")
+    _options(d, "epochs, " + at_most.format(50, 2), _kept("sample grids", "dcgan-ARCH"),
+             minutes="CPU 20 for compact, 12 for seed and radford; GPU and quick none", resume=last_epoch)
     d.add_argument("--arch", choices=DCGAN_ARCHS, default="seed",
                    help="the source's DCGAN (seed), Radford et al.'s guidelines (radford) or the "
                         "course's CPU-sized DCGAN (compact)")
-    d.add_argument("--minutes", type=_positive_float, default=None,
-                   help="stop after the first epoch past this many minutes of training "
-                        "(default: the budget's; CPU 20 for compact, 12 for seed and radford; "
-                        "GPU and quick none)")
     d.add_argument("--distribute", action="store_true",
                    help="train data-parallel on every visible device (GPUs, else the CPU)")
-    d.add_argument("--resume", action="store_true",
-                   help="continue the run in --out after its last complete epoch")
+
     m = sub.add_parser("mixture", help="mode collapse on the ring of 8 or grid of 25 Gaussians (chapter 7)")
     m.add_argument("--layout", choices=("ring", "grid"), default="ring", help="ring of 8 or grid of 25")
     m.add_argument("--fix", choices=("none", "mbstd", "minibatch", "pack"), default="none",
@@ -308,45 +278,39 @@ def build_parser():
                    help="learning rounds per seed (default: ring 10000, grid 20000; quick mode 200)")
     m.add_argument("--workers", type=_whole(1, os.cpu_count() or 1, " (this machine's CPU cores)"),
                    default=1, help="seeds trained at once in separate processes (default 1)")
-    m.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
-    m.add_argument("--out", default=None,
-                   help="folder for figures, new or empty (default: none written)")
+    _options(m, seed=False)
 
     p = sub.add_parser("progan", help="ProGAN on MNIST at 32x32, growing from 4x4 (chapter 6)")
-    p.add_argument("--seed", type=_SEED, default=0, help="random seed (default 0)")
-    p.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
-    p.add_argument("--out", default=None,
-                   help="folder for the checkpoint and sample grids; must be new or empty unless "
-                        "--resume (default: a new folder runs/progan, runs/progan-2, ...)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run in --out from its last checkpoint (the right phase and alpha)")
+    _options(p, out=_kept("sample grids", "progan"),
+             resume="from its last checkpoint (the right phase and alpha)")
 
-    for kind, what in (("cgan", "a conditional GAN: the label joined to the noise and the image"),
-                       ("acgan", "an auxiliary-classifier GAN: D also names the digit")):
-        k = sub.add_parser(kind, help=f"{what} (chapter 8)")
-        _conditional_options(k, "epochs, at most (default: the budget's; CPU 200 within --minutes, "
-                                "GPU 30, quick 2)")
-    x = sub.add_parser("pix2pix", help="image-to-image GAN: super-resolution or inpainting of "
-                       "digits, beside an L1-only twin and the plain baseline (chapter 8)")
-    x.add_argument("--task", choices=("superres", "inpaint"), required=True,
-                   help="superres: 7x7 digits back to 28x28; inpaint: fill a 12x12 square")
-    _conditional_options(x, "epochs of the GAN, at most (default: the budget's; CPU 200 within "
-                            "--minutes, GPU 30, quick 1); the L1-only network takes twice as many")
-
-    b = sub.add_parser("bigan", help="BiGAN: a generator, an encoder and a discriminator of "
-                       "(image, code) pairs; a linear probe on the encoder's codes (chapter 9)")
-    _conditional_options(b, "epochs, at most (default: the budget's; CPU 200 within --minutes, "
-                            "GPU 30, quick 2)")
-    n = sub.add_parser("generations", help="a chain of DCGANs, each trained only on the digits of "
-                       "the one before (chapter 9)")
-    _conditional_options(n, "epochs per generation, at most (default: the budget's; CPU 200 within "
-                            "--minutes, GPU 20, quick 1)")
-    n.add_argument("--generations", type=_whole(1), default=None,
-                   help="generators in the chain (default 4; quick mode 2)")
+    later = {  # chapters 8 and 9: name -> (what it trains, --epochs help)
+        "cgan": ("a conditional GAN: the label joined to the noise and the image (chapter 8)",
+                 "epochs, " + at_most.format(30, 2)),
+        "acgan": ("an auxiliary-classifier GAN: D also names the digit (chapter 8)",
+                  "epochs, " + at_most.format(30, 2)),
+        "pix2pix": ("image-to-image GAN: super-resolution or inpainting of digits, beside an L1-only "
+                    "twin and the plain baseline (chapter 8)", "epochs of the GAN, "
+                    + at_most.format(30, 1) + "; the L1-only network takes twice as many"),
+        "bigan": ("BiGAN: a generator, an encoder and a discriminator of (image, code) pairs; a linear "
+                  "probe on the encoder's codes (chapter 9)", "epochs, " + at_most.format(30, 2)),
+        "generations": ("a chain of DCGANs, each trained only on the digits of the one before "
+                        "(chapter 9)", "epochs per generation, " + at_most.format(20, 1)),
+    }
+    for name, (what, epochs) in later.items():
+        k = sub.add_parser(name, help=what)
+        if name == "pix2pix":
+            k.add_argument("--task", choices=("superres", "inpaint"), required=True,
+                           help="superres: 7x7 digits back to 28x28; inpaint: fill a 12x12 square")
+        _options(k, epochs, _kept("figures", "EXPERIMENT"), resume=last_epoch,
+                 minutes="CPU 10 for cgan and acgan, 6 for pix2pix, 8 for bigan, 4 per generation")
+        if name == "generations":
+            k.add_argument("--generations", type=_whole(1), default=None,
+                           help="generators in the chain (default 4; quick mode 2)")
 
     c = sub.add_parser("collapse", help="a small DCGAN on MNIST with poorly chosen hyperparameters "
                        "(chapter 7)")
-    _common(c, "epochs (default 4; quick mode 1)")
+    _options(c, "epochs (default 4; quick mode 1)")
     c.add_argument("--fix", choices=("none", "mbstd"), default="none",
                    help="remedy: none or minibatch standard deviation in the discriminator")
     return parser
@@ -356,8 +320,7 @@ def _run_mixture(args):
     from ganlib import mixture
 
     cfg = mixture.mixture_config(args.layout, args.fix, **_overrides(args))
-    out = _claim(args)
-    _header()
+    out = _start(args)
     result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True,
                                      workers=args.workers)
     for s in result["per_seed"]:
@@ -369,10 +332,9 @@ def _run_mixture(args):
         matplotlib.use("Agg")
         from ganlib import plot
 
-        path = os.path.join(out, "samples.png")
-        plot.mixture_snapshots(last.snapshots, args.layout, title=f"{args.layout}, fix={args.fix}, "
-                               f"seed {last.seed}").savefig(path, dpi=100)
-        result["figures"] = [path]
+        title = f"{args.layout}, fix={args.fix}, seed {last.seed}"
+        result["figures"] = _figures(out, {"samples.png": plot.mixture_snapshots(
+            last.snapshots, args.layout, title=title)})
     return result
 
 
@@ -380,101 +342,63 @@ def _run_collapse(args):
     from ganlib import collapse
 
     cfg = collapse.collapse_config(args.fix, **_overrides(args))
-    out = _claim(args)
-    _header()
+    out = _start(args)
     run = collapse.train_collapse(cfg, seed=args.seed, verbose=2)
-    result = {
-        "class_histogram": run.histograms[-1] if run.histograms else None,
-        "class_kl": run.history["class_kl"][-1] if run.histograms else None,
-        "classes_present": run.history["classes_present"][-1] if run.histograms else None,
-        "histograms": run.histograms,
-        "epochs": cfg.epochs,
-        "fix": cfg.fix,
-        "seconds": round(run.seconds, 1),
-        "data_source": run.data_source,
-    }
+    seen = {k: (run.history[k][-1] if run.histograms else None) for k in ("class_kl", "classes_present")}
+    result = {"class_histogram": run.histograms[-1] if run.histograms else None, **seen,
+              "histograms": run.histograms, "epochs": cfg.epochs, "fix": cfg.fix,
+              "seconds": round(run.seconds, 1), "data_source": run.data_source}
     if out:
-        from ganlib.dcgan import image_grid
+        from ganlib import plot
 
-        result["figures"] = [_save(out, f"collapse-{cfg.fix}.png", image_grid(run.grids[-1]))]
+        result["figures"] = [_save(out, f"collapse-{cfg.fix}.png", plot.image_grid(run.grids[-1]))]
     return result
 
 
 def _run_gaussian(args):
-    from ganlib import config, gaussian, plot
+    from ganlib import config, data, gaussian, plot
 
     cfg = config.gaussian_config()
-    out = _claim(args)
-    _header()
+    out = _start(args)
     run = gaussian.train_gaussian(cfg, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                                   verbose=2)
     result = run.summary()
     if out:
-        from ganlib import data
-
         real = data.gaussian_data(cfg.n_points, cfg.center, cfg.std, seed=args.seed)
         figures = {"epoch_grid.png": plot.epoch_grid(real, run.snapshots, center=cfg.center, std=cfg.std)}
         if run.history.get("d_loss"):
-            figures["losses.png"] = plot.loss_curves(run.history)
-            figures["outcomes.png"] = plot.outcome_counts(run.history)
-        for name, fig in figures.items():
-            fig.savefig(os.path.join(out, name), dpi=100)
-        result["figures"] = sorted(os.path.join(out, n) for n in figures)
+            figures.update({"losses.png": plot.loss_curves(run.history),
+                            "outcomes.png": plot.outcome_counts(run.history)})
+        result["figures"] = _figures(out, figures)
     return result
 
 
 def _run_dcgan(args):
-    from ganlib import config, dcgan
+    from ganlib import config, dcgan, plot
 
     cfg = config.dcgan_config(args.arch, distribute=args.distribute, **_overrides(args))
-    out = _claim(args, f"dcgan-{args.arch}")
-    _header(cfg, out)
+    out = _start(args, cfg, f"dcgan-{args.arch}")
     run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     for epoch, grid in enumerate(run.grids, start=run.resumed_from):
-        _save(out, f"samples_epoch{epoch:03d}.png", dcgan.image_grid(grid))
-    last = {k: (v[-1] if v else None) for k, v in run.history.items()}
-    return {
-        "classifier_score": last.get("classifier_score"),
-        "fid": last.get("fid"),
-        "class_kl": last.get("class_kl"),
-        "classes_present": last.get("classes_present"),
-        "epochs": len(run.history.get("d_loss", [])),
-        "resumed_from": run.resumed_from,
-        "seconds": round(run.seconds, 1),
-        "data_source": run.data_source,
-        "arch": args.arch,
-        "budget": cfg.budget,
-        "devices": run.devices,
-        "minutes": last.get("minutes"),
-        "d_loss": last.get("d_loss"),
-        "g_loss": last.get("g_loss"),
-        "out": out,
-    }
+        _save(out, f"samples_epoch{epoch:03d}.png", plot.image_grid(grid))
+    last = _last(run.history)
+    return _record(run, cfg, out, **{k: last.get(k) for k in (*_SCORES, "minutes", "d_loss", "g_loss")},
+                   arch=args.arch, devices=run.devices)
 
 
 def _run_progan(args):
-    from ganlib import config, dcgan, progan
+    from ganlib import config, plot, progan
 
     cfg = config.progan_config()
-    out = _claim(args, "progan", progan.CHECKPOINT_NAME)
-    _header(cfg, out)
+    out = _start(args, cfg, "progan", progan.CHECKPOINT_NAME)
     run = progan.train_progan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=1)
     for label, grid in run.grids:
-        _save(out, f"samples_{label.replace(' ', '_')}.png", dcgan.image_grid(progan.to_28(grid)))
+        _save(out, f"samples_{label.replace(' ', '_')}.png", plot.image_grid(progan.to_28(grid)))
     final = run.stages[-1]
-    return {
-        "resolution": final["resolution"],
-        "stages": [{"resolution": s["resolution"], "fading": s["fading"],
-                    "seconds": round(s["seconds"], 1), "classifier_score": s["classifier_score"]}
-                   for s in run.stages],
-        "classifier_score": final["classifier_score"],
-        "fid": final["fid"],
-        "class_kl": final["class_kl"],
-        "classes_present": final["classes_present"],
-        "seconds": round(run.seconds, 1),
-        "budget": cfg.budget,
-        "out": out,
-    }
+    stages = [{"resolution": s["resolution"], "fading": s["fading"], "seconds": round(s["seconds"], 1),
+               "classifier_score": s["classifier_score"]} for s in run.stages]
+    return {"resolution": final["resolution"], "stages": stages, **{k: final[k] for k in _SCORES},
+            "seconds": round(run.seconds, 1), "budget": cfg.budget, "out": out}
 
 
 def _run_freeze_audit(args):

@@ -22,8 +22,8 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-from ganlib.checks import check_positive_int
-from ganlib.training import GAN, Run, SampleMetrics, Snapshots
+from ganlib.checks import check_config, check_positive_int
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict
 from ganlib.models import compact_dcgan_generator, compact_image_trunk
 from ganlib.config import BiGANConfig, bigan_config, set_seed
 from ganlib import checkpoint, metrics
@@ -146,9 +146,7 @@ class BiGAN(GAN):
         averaged encoder when there is one and ``use_ema`` is True."""
         x = _check_images(images)
         model = self.ema_encoder if (use_ema and self.ema_encoder is not None) else self.encoder
-        out = [model(ops.convert_to_tensor(x[i:i + 1000]), training=False)
-               for i in range(0, len(x), 1000)]
-        return np.concatenate([ops.convert_to_numpy(o) for o in out])
+        return predict(model, x)
 
     def reconstruct(self, images, use_ema=True):
         """G(E(x)): each digit encoded, then drawn again from its code (the averaged pair when
@@ -159,8 +157,7 @@ class BiGAN(GAN):
 def build_bigan(config, seed: int = 0) -> BiGAN:
     """Build and compile chapter 9's BiGAN. Defined in chapter 9."""
 
-    if not isinstance(config, BiGANConfig):
-        raise ValueError(f"config must be a BiGANConfig, got {type(config).__name__}")
+    check_config(config, BiGANConfig)
     gan = BiGAN(compact_dcgan_generator(config.latent_dim), bigan_encoder(config.latent_dim),
                 bigan_discriminator(config.latent_dim), noise="normal",
                 ema_momentum=config.ema_momentum, seed=seed)
@@ -237,11 +234,11 @@ def linear_probe(train_features, train_labels, test_features, test_labels, steps
             v *= beta2
             v += (1 - beta2) * grad**2
             param -= learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-8)
-    predict = lambda x: (x @ w + b).argmax(axis=1)  # noqa: E731
-    test_pred = predict(xte)
+    classify = lambda x: (x @ w + b).argmax(axis=1)  # noqa: E731
+    test_pred = classify(xte)
     per_class = [float(np.mean(test_pred[yte == c] == c)) if np.any(yte == c) else None
                  for c in range(k)]
-    return {"train_accuracy": float(np.mean(predict(xtr) == ytr)),
+    return {"train_accuracy": float(np.mean(classify(xtr) == ytr)),
             "test_accuracy": float(np.mean(test_pred == yte)),
             "per_class_accuracy": per_class}
 
@@ -316,14 +313,9 @@ def probe_report(gan, data, classifier, seed: int = 0, n_train=None) -> dict:
     keras.utils.set_random_seed(10_000 + int(seed))
     random_encoder = bigan_encoder(gan.latent_dim, name="random_encoder")
 
-    def encode_with(model):
-        return lambda x: np.concatenate([ops.convert_to_numpy(model(ops.convert_to_tensor(x[i:i + 1000]),
-                                                                    training=False))
-                                         for i in range(0, len(x), 1000)])
-
     extractors = {
         "BiGAN encoder": gan.encode,
-        "random encoder": encode_with(random_encoder),
+        "random encoder": lambda x: predict(random_encoder, x),
         "pixels": lambda x: np.asarray(x).reshape(len(x), -1),
     }
     probe = {}

@@ -3,8 +3,6 @@ the argument, before any work starts (the course's rule for bad input)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 
@@ -15,11 +13,15 @@ def check_positive_int(name: str, value) -> int:
     return int(value)
 
 
-def check_overrides(config_class, overrides: dict) -> dict:
-    """Raise a ValueError naming any key of ``overrides`` that is not a field of ``config_class``."""
-    known = {field.name for field in dataclasses.fields(config_class)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown {config_class.__name__} setting(s) {unknown}; "
-                         f"expected some of {sorted(known)}")
-    return overrides
+def check_choice(name: str, value, choices: tuple):
+    """``value`` if it is one of ``choices``, else a ValueError naming ``name`` and the choices."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_config(config, config_class):
+    """``config`` if it is a ``config_class``, else a ValueError naming both types."""
+    if not isinstance(config, config_class):
+        raise ValueError(f"config must be a {config_class.__name__}, got {type(config).__name__}")
+    return config

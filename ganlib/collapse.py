@@ -12,121 +12,55 @@ Used by the chapter and by ``python -m ganlib collapse``.
 
 from __future__ import annotations
 
-import dataclasses
 import time
-
 
 import keras
 from keras import layers
 
-from ganlib.config import is_quick, set_seed
-from ganlib.checks import check_overrides, check_positive_int
+# The chapter's settings live in ganlib.config with every other configuration; they are
+# importable from here too (collapse.collapse_config, collapse.HYPERPARAMETERS, ...).
+from ganlib.checks import check_choice, check_config, check_positive_int
+from ganlib.config import (HYPERPARAMETERS, MNIST_FIXES, CollapseConfig, collapse_config,  # noqa: F401
+                           set_seed)
 from ganlib.layers import MinibatchStdDev
 from ganlib.training import GAN, Run, SampleMetrics, Snapshots, StopOnNaN
 from ganlib import metrics
 from ganlib.data import load_mnist
-
-#: Remedies available on MNIST: none, or the minibatch standard deviation in the discriminator.
-MNIST_FIXES = ("none", "mbstd")
-#: The chapter's two settings of Adam: poorly chosen (the defaults of CollapseConfig: a learning
-#: rate 5x Radford's and beta_1 = 0.9) and well chosen (Radford et al.'s 2e-4 and 0.5).
-HYPERPARAMETERS = {
-    "poorly chosen": {"learning_rate": 1e-3, "beta_1": 0.9},
-    "well chosen": {"learning_rate": 2e-4, "beta_1": 0.5},
-}
 
 
 def small_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
     """Noise -> Dense(7*7*128) + BN + ReLU -> ConvT(64, 4x4, stride 2) + BN + ReLU
     -> ConvT(1, 4x4, stride 2, tanh): a 28x28 digit in [-1, 1]. Defined in chapter 7."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
-    return keras.Sequential(
-        [
-            keras.Input(shape=(latent_dim,)),
-            layers.Dense(7 * 7 * 128, use_bias=False),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-            layers.Reshape((7, 7, 128)),
-            layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-            layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
-        ],
-        name=name,
-    )
+    return keras.Sequential([
+        keras.Input(shape=(latent_dim,)),
+        layers.Dense(7 * 7 * 128, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+        layers.Reshape((7, 7, 128)),
+        layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False),
+        layers.BatchNormalization(), layers.ReLU(),
+        layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
+    ], name=name)
 
 
 def small_discriminator(fix: str = "none", name: str = "discriminator") -> keras.Sequential:
     """Conv(64, 4x4, stride 2) + LeakyReLU(0.2) -> Conv(128, 4x4, stride 2) + LeakyReLU(0.2)
     -> [MinibatchStdDev] -> Flatten -> Dense(1, sigmoid). With ``fix="mbstd"`` the last feature
     maps get one more channel: how much the batch varies. Defined in chapter 7."""
-    if fix not in MNIST_FIXES:
-        raise ValueError(f"fix must be one of {MNIST_FIXES}, got {fix!r}")
-    stack = [
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(64, 4, strides=2, padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(128, 4, strides=2, padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-    ]
+    check_choice("fix", fix, MNIST_FIXES)
+    stack = [keras.Input(shape=(28, 28, 1)),
+             layers.Conv2D(64, 4, strides=2, padding="same"), layers.LeakyReLU(negative_slope=0.2),
+             layers.Conv2D(128, 4, strides=2, padding="same"), layers.LeakyReLU(negative_slope=0.2)]
     if fix == "mbstd":
         stack.append(MinibatchStdDev(name="minibatch_stddev"))
     stack += [layers.Flatten(), layers.Dense(1, activation="sigmoid")]
     return keras.Sequential(stack, name=name)
 
 
-@dataclasses.dataclass(frozen=True)
-class CollapseConfig:
-    """One MNIST run of chapter 7. The defaults are the *poorly chosen* hyperparameters: Adam with
-    a learning rate 5x Radford's 2e-4 and its default beta_1 = 0.9 instead of 0.5."""
-
-    fix: str = "none"
-    epochs: int = 4
-    batch_size: int = 64
-    latent_dim: int = 64
-    learning_rate: float = 1e-3
-    # The discriminator's learning rate (None: the same as the generator's).
-    d_learning_rate: float | None = None
-    beta_1: float = 0.9
-    # Use only the first n training images (None: all of them).
-    n_train: int | None = None
-    # Generated digits classified after every epoch (the class histogram).
-    metric_samples: int = 2000
-
-    def __post_init__(self):
-        if self.fix not in MNIST_FIXES:
-            raise ValueError(f"fix must be one of {MNIST_FIXES}, got {self.fix!r}")
-        for name in ("epochs", "batch_size", "latent_dim", "metric_samples"):
-            check_positive_int(name, getattr(self, name))
-        if self.n_train is not None:
-            check_positive_int("n_train", self.n_train)
-        for name in ("learning_rate", "d_learning_rate"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and value > 0):
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if isinstance(self.beta_1, bool) or not isinstance(self.beta_1, (int, float)) \
-                or not 0.0 <= self.beta_1 < 1.0:
-            raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
-
-
-def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -> CollapseConfig:
-    """The configuration for the current mode (quick mode: 1 epoch on 512 images)."""
-    quick = is_quick() if quick is None else quick
-    check_overrides(CollapseConfig, overrides)
-    base = {"epochs": 1, "n_train": 512, "metric_samples": 200} if quick else {}
-    return CollapseConfig(fix=fix, **{**base, **overrides})
-
-
-
-
 def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=None, classifier=None,
                    verbose="auto") -> Run:
     """Train the small DCGAN of ``config`` on MNIST and record its class histograms.
     Defined in chapter 7."""
-
-    config = config or collapse_config()
-    if not isinstance(config, CollapseConfig):
-        raise ValueError(f"config must be a CollapseConfig, got {type(config).__name__}")
+    config = check_config(config or collapse_config(), CollapseConfig)
     set_seed(seed)
     data = data if data is not None else load_mnist()
     classifier = classifier or metrics.get_classifier(data=data)
@@ -146,5 +80,5 @@ def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=Non
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
     return Run(gan=gan, config=config, history=history, grids=grids.snapshots,
-                       histograms=[r["class_histogram"] for r in scores.results],
-                       data_source=data.source, seconds=seconds)
+               histograms=[r["class_histogram"] for r in scores.results], data_source=data.source,
+               seconds=seconds)

@@ -25,8 +25,8 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-from ganlib.checks import check_positive_int
-from ganlib.training import GAN, Run, Snapshots, StopOnNaN
+from ganlib.checks import check_config, check_positive_int
+from ganlib.training import GAN, Run, Snapshots, StopOnNaN, predict
 from ganlib.config import ConditionalConfig, Pix2PixConfig, conditional_config, pix2pix_config, set_seed
 from ganlib import checkpoint, metrics
 from ganlib.data import load_mnist
@@ -225,9 +225,7 @@ class ConditionalGAN(GAN):
             raise ValueError(f"z must have shape ({n}, {self.latent_dim}), one row per label, "
                              f"got {tuple(z.shape)}")
         model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
-        out = [model([ops.convert_to_tensor(z[i:i + 1000]), ops.convert_to_tensor(labels[i:i + 1000])],
-                     training=False) for i in range(0, n, 1000)]
-        return np.concatenate([ops.convert_to_numpy(o) for o in out])
+        return predict(model, [z, labels])
 
 
 # -- image to image -------------------------------------------------------------------------------
@@ -381,8 +379,7 @@ class Pix2Pix(GAN):
         """G's answer for damaged digits ``given`` (n, 28, 28, channels), as a NumPy array."""
         given = check_digits(given, "given", channels=self.generator.input_shape[-1])
         model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
-        return np.concatenate([ops.convert_to_numpy(model(given[i:i + 1000], training=False))
-                               for i in range(0, len(given), 1000)])
+        return predict(model, given)
 
 
 # -- training and measuring -------------------------------------------------------------------------
@@ -395,8 +392,7 @@ def _adam(learning_rate):
 def build_conditional(config, seed: int = 0) -> ConditionalGAN:
     """Build and compile chapter 8's CGAN or ACGAN (``config.kind``). Defined in chapter 8."""
 
-    if not isinstance(config, ConditionalConfig):
-        raise ValueError(f"config must be a ConditionalConfig, got {type(config).__name__}")
+    check_config(config, ConditionalConfig)
     generator = conditional_generator(config.latent_dim)
     discriminator = cgan_discriminator() if config.kind == "cgan" else acgan_discriminator()
     gan = ConditionalGAN(generator, discriminator, kind=config.kind, class_weight=config.class_weight,
@@ -509,8 +505,7 @@ def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = F
 def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
     """Build and compile chapter 8's image-to-image GAN for ``config.task``."""
 
-    if not isinstance(config, Pix2PixConfig):
-        raise ValueError(f"config must be a Pix2PixConfig, got {type(config).__name__}")
+    check_config(config, Pix2PixConfig)
     channels = 1 if config.task == "superres" else 2
     gan = Pix2Pix(unet_generator(channels, paste=config.task == "inpaint"),
                   patch_discriminator(channels), l1_weight=config.l1_weight, seed=seed,
@@ -542,6 +537,18 @@ def translation_report(outputs, truth, labels, classifier) -> dict:
 
 
 
+class Translations(Snapshots):
+    """G's answers for the same damaged digits ``given``, before training and after every epoch
+    (the image-to-image GAN's fixed-noise figure)."""
+
+    def __init__(self, given):
+        super().__init__(n=len(given), seed=0)
+        self.given = given
+
+    def _snap(self):
+        self.snapshots.append(self.model.translate(self.given))
+
+
 #: What the plain method is called for each task.
 BASELINES = {"superres": "bicubic", "inpaint": "masked"}
 L1_WEIGHTS_NAME = "l1_only.weights.h5"
@@ -569,7 +576,7 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     gan = build_pix2pix(config, seed=seed)
     history, initial_epoch, seconds = checkpoint.fit(
         gan, {"input": given, "target": x}, config, checkpoint_path, resume, {"seed": seed},
-        verbose=verbose)
+        [Translations(given[:16])], verbose=verbose)
 
     epochs = 2 * len(history.get("d_loss", []))
     l1 = build_l1_network(config, seed=seed)
@@ -594,8 +601,7 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     test_given, baseline = degrade(truth, config.task, rng=np.random.default_rng(2))
     outputs = {
         BASELINES[config.task]: baseline,
-        "l1": np.concatenate([ops.convert_to_numpy(l1(test_given[i:i + 500], training=False))
-                              for i in range(0, n, 500)]),
+        "l1": predict(l1, test_given, chunk=500),
         "gan": gan.translate(test_given),
     }
     results = {name: translation_report(out, truth, labels, classifier) for name, out in outputs.items()}

@@ -1,4 +1,4 @@
-"""Quick/full mode, seeding and the one-line device report.
+"""Quick/full mode, budgets, every chapter's configuration, seeding and the one-line device report.
 
 The course runs every experiment in one of two modes, decided here and nowhere else:
 
@@ -7,22 +7,33 @@ The course runs every experiment in one of two modes, decided here and nowhere e
   setting the environment variable ``GANLIB_QUICK=1``.
 
 Notebooks write ``epochs = cfg.epochs  # full run: 13`` so a reader always sees the real number.
+
+Each configuration is a frozen dataclass, one commented field per setting, checked by
+:func:`check_fields` when it is made; each ``*_config`` function picks the settings of the mode
+or budget and lets the caller override any of them (:func:`configure`). This module imports no
+Keras at load time: the command line reads it before any heavy import.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import random
 
 import numpy as np
 
+from ganlib.checks import check_choice, check_config  # noqa: F401 (re-exported)
+
 #: The environment variable that switches quick mode on ("1", "true", "yes").
 QUICK_ENV = "GANLIB_QUICK"
 
 
-def is_quick() -> bool:
-    """Return True when quick mode is on (``GANLIB_QUICK=1``); unset means full mode."""
+def is_quick(quick: bool | None = None) -> bool:
+    """Return True when quick mode is on: ``quick`` if given, else ``GANLIB_QUICK=1`` (unset means
+    full mode)."""
+    if quick is not None:
+        return bool(quick)
     value = os.environ.get(QUICK_ENV, "").strip().lower()
     if value in ("", "0", "false", "no"):
         return False
@@ -34,6 +45,61 @@ def is_quick() -> bool:
 def mode() -> str:
     """The current mode as a word: ``"quick"`` or ``"full"``."""
     return "quick" if is_quick() else "full"
+
+
+# -- how every configuration is checked and made -------------------------------------------------
+
+
+def _whole(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+#: The rules of :func:`check_fields`: what a field must be, and the test of its value.
+_RULES = {
+    "ints": ("a positive integer", lambda value, cfg: _whole(value) and value >= 1),
+    "counts": ("a non-negative integer", lambda value, cfg: _whole(value) and value >= 0),
+    "numbers": ("a positive number", lambda value, cfg: _real(value) and value > 0),
+    "fractions": ("in [0, 1)", lambda value, cfg: _real(value) and 0 <= value < 1),
+    "batches": ("at least batch_size ({cfg.batch_size})",
+                lambda value, cfg: _whole(value) and value >= cfg.batch_size),
+}
+
+
+def check_fields(cfg, choices: dict | None = None, **rules) -> None:
+    """The checks every configuration shares, each failure a one-line ValueError naming the field.
+
+    ``choices`` maps a field to its allowed values (``budget``, where there is one, must be one of
+    :data:`BUDGETS`). ``rules`` name the fields of each kind: ``ints`` positive integers, ``counts``
+    non-negative integers, ``numbers`` positive numbers, ``fractions`` in [0, 1), ``batches``
+    integers of at least ``batch_size``. A field whose type admits None may be None.
+    """
+    types = {field.name: str(field.type) for field in dataclasses.fields(cfg)}
+    choices = {**(choices or {}), **({"budget": BUDGETS} if "budget" in types else {})}
+    for name, allowed in choices.items():
+        check_choice(name, getattr(cfg, name), allowed)
+    assert set(rules) <= set(_RULES), f"unknown rules {sorted(set(rules) - set(_RULES))}"
+    for rule, (what, ok) in _RULES.items():
+        for name in rules.get(rule, ()):
+            value, optional = getattr(cfg, name), "None" in types[name]
+            if not (ok(value, cfg) or optional and value is None):
+                raise ValueError(f"{name} must be {what.format(cfg=cfg)}{' or None' if optional else ''}, "
+                                 f"got {value!r}")
+
+
+def configure(config_class, settings: dict, overrides: dict, **fixed):
+    """A ``config_class`` of the ``fixed`` fields (a budget's name, an architecture), the mode's or
+    budget's ``settings``, and the caller's ``overrides`` of any other field, which win; an override
+    that is not such a field raises a ValueError naming it. Every ``*_config`` function ends here."""
+    free = {field.name for field in dataclasses.fields(config_class)} - set(fixed)
+    unknown = sorted(set(overrides) - free)
+    if unknown:
+        raise ValueError(f"unknown {config_class.__name__} setting(s) {unknown}; "
+                         f"expected some of {sorted(free)}")
+    return config_class(**fixed, **{**settings, **overrides})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,18 +135,18 @@ class GaussianConfig:
     # Exponential moving average of the generator's weights (0 turns it off).
     ema_momentum: float = 0.999
 
+    def __post_init__(self):
+        check_fields(self, counts=("epochs",), ints=("batch_size",))
+
 
 def gaussian_config(quick: bool | None = None) -> GaussianConfig:
     """The demo's configuration for the current mode (quick mode: 5 epochs instead of 13)."""
-    quick = is_quick() if quick is None else quick
-    if quick:
-        return GaussianConfig(epochs=5)
-    return GaussianConfig()
+    return GaussianConfig(epochs=5) if is_quick(quick) else GaussianConfig()
 
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the Keras backend so a run can be repeated."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+    if not _whole(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     import keras
 
@@ -95,18 +161,12 @@ def _gpus() -> list[str]:
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
-
-        return [d.name for d in tf.config.list_logical_devices("GPU")]
+        return [d.name for d in importlib.import_module("tensorflow").config.list_logical_devices("GPU")]
     if backend == "jax":
-        import jax
-
-        return [str(d.device_kind) for d in jax.devices() if d.platform == "gpu"]
+        return [str(d.device_kind) for d in importlib.import_module("jax").devices() if d.platform == "gpu"]
     if backend == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        cuda = importlib.import_module("torch").cuda
+        return [cuda.get_device_name(i) for i in range(cuda.device_count())] if cuda.is_available() else []
     return []
 
 
@@ -118,23 +178,10 @@ def device_report() -> str:
     import keras
 
     backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        name, version = "TensorFlow", tf.__version__
-    elif backend == "jax":
-        import jax
-
-        name, version = "JAX", jax.__version__
-    elif backend == "torch":
-        import torch
-
-        name, version = "PyTorch", torch.__version__
-    else:
-        name, version = backend, "?"
-    gpus = _gpus()
-    gpu = ", ".join(gpus) if gpus else "none"
-    return f"{name} {version} backend · Keras {keras.__version__} · GPU: {gpu}"
+    name, module = {"tensorflow": ("TensorFlow", "tensorflow"), "jax": ("JAX", "jax"),
+                    "torch": ("PyTorch", "torch")}.get(backend, (backend, None))
+    version = importlib.import_module(module).__version__ if module else "?"
+    return f"{name} {version} backend · Keras {keras.__version__} · GPU: {', '.join(_gpus()) or 'none'}"
 
 
 #: The training budgets: "quick" (CI, GANLIB_QUICK=1), "cpu" (the book's stored runs, made on a
@@ -146,10 +193,11 @@ def budget(quick: bool | None = None) -> str:
     """The budget for this run: ``"quick"`` in quick mode, else ``"gpu"`` when the Keras backend
     sees a GPU, else ``"cpu"``. Keras puts the work on the GPU by itself; this only decides how
     much work there is."""
-    quick = is_quick() if quick is None else quick
-    if quick:
-        return "quick"
-    return "gpu" if _gpus() else "cpu"
+    return "quick" if is_quick(quick) else "gpu" if _gpus() else "cpu"
+
+
+def _budget_name(quick, budget_name) -> str:
+    return check_choice("budget_name", budget(quick) if budget_name is None else budget_name, BUDGETS)
 
 
 #: The DCGAN architectures of chapter 5: the source's, Radford et al.'s, and the course's
@@ -191,17 +239,8 @@ class DCGANConfig:
     budget: str = "cpu"
 
     def __post_init__(self):
-        if self.arch not in DCGAN_ARCHS:
-            raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {self.arch!r}")
-        if self.noise not in ("uniform", "normal"):
-            raise ValueError(f"noise must be 'uniform' or 'normal', got {self.noise!r}")
-        if self.budget not in BUDGETS:
-            raise ValueError(f"budget must be one of {BUDGETS}, got {self.budget!r}")
-        if self.minutes is not None and (isinstance(self.minutes, bool) or
-                                         not isinstance(self.minutes, (int, float)) or not self.minutes > 0):
-            raise ValueError(f"minutes must be a positive number or None, got {self.minutes!r}")
-        if not 0.0 <= float(self.ema_momentum) < 1.0:
-            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum!r}")
+        check_fields(self, {"arch": DCGAN_ARCHS, "noise": ("uniform", "normal")}, numbers=("minutes",),
+                     fractions=("ema_momentum",))
 
 
 #: Each architecture's own settings (the rest are DCGANConfig's defaults).
@@ -218,11 +257,8 @@ _DCGAN_ARCH_SETTINGS = {
 #: How long each budget trains. CPU: the book's stored run on the 2-core CPU, stopped by the
 #: clock (DCGAN_CPU_MINUTES); GPU: the full 60,000 digits (when Keras can download them) for 50
 #: epochs, the source's longer schedule.
-_DCGAN_BUDGETS = {
-    "quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
-    "cpu": {"epochs": 200},
-    "gpu": {"epochs": 50},
-}
+_DCGAN_BUDGETS = {"quick": {"epochs": 2, "n_train": 512, "metric_samples": 200}, "cpu": {"epochs": 200},
+                  "gpu": {"epochs": 50}}
 
 #: Minutes of training per architecture in the CPU budget: the compact DCGAN gets the 20 minutes
 #: its target is set for; the source's and Radford's 12 each (chapter 5 compares all three over
@@ -235,18 +271,11 @@ def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str
     """The DCGAN configuration of ``arch`` for the budget of this run (see :func:`budget`):
     quick (2 epochs on 512 images), cpu (minutes of training: :data:`DCGAN_CPU_MINUTES`) or gpu
     (50 epochs). ``overrides`` replace single settings, e.g. ``epochs=3``."""
-    if arch not in DCGAN_ARCHS:
-        raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {arch!r}")
-    name = budget(quick) if budget_name is None else budget_name
-    if name not in BUDGETS:
-        raise ValueError(f"budget_name must be one of {BUDGETS}, got {name!r}")
-    known = {field.name for field in dataclasses.fields(DCGANConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown DCGANConfig setting(s) {unknown}; expected some of {sorted(known)}")
+    check_choice("arch", arch, DCGAN_ARCHS)
+    name = _budget_name(quick, budget_name)
     clock = {"minutes": DCGAN_CPU_MINUTES[arch]} if name == "cpu" else {}
-    settings = {**_DCGAN_ARCH_SETTINGS[arch], **_DCGAN_BUDGETS[name], **clock, **overrides}
-    return DCGANConfig(arch=arch, budget=name, **settings)
+    settings = {**_DCGAN_ARCH_SETTINGS[arch], **_DCGAN_BUDGETS[name], **clock}
+    return configure(DCGANConfig, settings, overrides, arch=arch, budget=name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -285,17 +314,12 @@ class ProGANConfig:
         if len(self.channels) != 4 or len(self.stable_rounds) != 4 or len(self.fade_rounds) != 3:
             raise ValueError("channels and stable_rounds need 4 entries (4, 8, 16, 32), "
                              "fade_rounds 3 (8, 16, 32)")
-        for name in ("latent_dim", "batch_size", "chunk_rounds", "metric_samples"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_fields(self, ints=("latent_dim", "batch_size", "chunk_rounds", "metric_samples"))
         if self.batch_size % 4:
             raise ValueError(f"batch_size must be a multiple of 4, got {self.batch_size}")
         for name in ("channels", "stable_rounds", "fade_rounds"):
-            if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in getattr(self, name)):
+            if not all(_whole(v) and v >= 1 for v in getattr(self, name)):
                 raise ValueError(f"{name} must hold positive integers, got {getattr(self, name)!r}")
-        if self.budget not in BUDGETS:
-            raise ValueError(f"budget must be one of {BUDGETS}, got {self.budget!r}")
 
 
 #: ProGAN's budgets: quick (CI), CPU (the book's run, scaled to about 20 minutes of training for
@@ -311,14 +335,116 @@ _PROGAN_BUDGETS = {
 
 def progan_config(quick: bool | None = None, budget_name: str | None = None, **overrides) -> ProGANConfig:
     """Chapter 6's ProGAN configuration for the budget of this run (see :func:`budget`)."""
-    name = budget(quick) if budget_name is None else budget_name
-    if name not in BUDGETS:
-        raise ValueError(f"budget_name must be one of {BUDGETS}, got {name!r}")
-    known = {field.name for field in dataclasses.fields(ProGANConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown ProGANConfig setting(s) {unknown}; expected some of {sorted(known)}")
-    return ProGANConfig(budget=name, **{**_PROGAN_BUDGETS[name], **overrides})
+    name = _budget_name(quick, budget_name)
+    return configure(ProGANConfig, _PROGAN_BUDGETS[name], overrides, budget=name)
+
+
+#: Chapter 7's mixtures: the ring of 8 and the grid of 25 Gaussians (ganlib.mixture).
+LAYOUTS = ("ring", "grid")
+#: Remedies: none (a vanilla GAN), minibatch standard deviation, minibatch discrimination, packing.
+FIXES = ("none", "mbstd", "minibatch", "pack")
+
+
+@dataclasses.dataclass(frozen=True)
+class MixtureConfig:
+    """Budget and hyperparameters of one mixture run (chapter 7)."""
+
+    layout: str = "ring"
+    fix: str = "none"
+    # Learning rounds (each: the four steps of chapter 2) and points per round.
+    steps: int = 10_000
+    batch_size: int = 128
+    latent_dim: int = 8
+    units: int = 256
+    # Adam for both players.
+    learning_rate: float = 1e-3
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    # The learning rate decays along a cosine to this fraction of itself by the last round.
+    final_lr_fraction: float = 0.01
+    # Exponential moving average of G's weights (chapter 3); 0 turns it off.
+    ema_momentum: float = 0.999
+    # Samples per pack for fix="pack"; group size of the minibatch standard deviation (None: batch).
+    pack: int = 4
+    group_size: int | None = None
+    # Rounds per compiled call and per progress-bar epoch; a snapshot is taken after each.
+    rounds_per_epoch: int = 500
+    # The networks work on standardized points (divided by the mixture's standard deviation).
+    standardize: bool = True
+
+    def __post_init__(self):
+        check_fields(self, {"layout": LAYOUTS, "fix": FIXES}, numbers=("learning_rate",),
+                     ints=("steps", "batch_size", "latent_dim", "units", "pack", "rounds_per_epoch",
+                           "group_size"), fractions=("ema_momentum",))
+        # Packs and minibatch-stddev groups must tile the batch.
+        for name, size in (("pack", self.fix == "pack" and self.pack), ("group_size", self.group_size)):
+            if size and self.batch_size % size:
+                raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of {name} ({size})")
+        if not 0.0 <= self.final_lr_fraction <= 1.0:
+            raise ValueError(f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction!r}")
+
+
+#: Learning rounds of a full-mode run: the grid's 25 modes take twice the ring's 8.
+FULL_STEPS = {"ring": 10_000, "grid": 20_000}
+
+
+def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None = None,
+                   **overrides) -> MixtureConfig:
+    """The chapter's configuration for the current mode: 10,000 rounds on the ring and 20,000 on
+    the grid in full mode, 200 in quick mode (enough to run, not to learn)."""
+    check_choice("layout", layout, LAYOUTS)
+    settings = {"steps": 200, "rounds_per_epoch": 100} if is_quick(quick) else {"steps": FULL_STEPS[layout]}
+    return configure(MixtureConfig, settings, overrides, layout=layout, fix=fix)
+
+
+def table_budget(quick: bool | None = None) -> dict:
+    """Seeds per table row and worker processes: 6 seeds on 2 workers in full mode (at least 5,
+    as the published tables; 6 keeps two workers equally busy), 2 seeds in this process in quick
+    mode."""
+    if is_quick(quick):
+        return {"seeds": 2, "workers": 1}
+    return {"seeds": 6, "workers": max(1, min(2, os.cpu_count() or 1))}
+
+
+#: Remedies available on MNIST: none, or the minibatch standard deviation in the discriminator.
+MNIST_FIXES = ("none", "mbstd")
+#: The chapter's two settings of Adam: poorly chosen (the defaults of CollapseConfig: a learning
+#: rate 5x Radford's and beta_1 = 0.9) and well chosen (Radford et al.'s 2e-4 and 0.5).
+HYPERPARAMETERS = {
+    "poorly chosen": {"learning_rate": 1e-3, "beta_1": 0.9},
+    "well chosen": {"learning_rate": 2e-4, "beta_1": 0.5},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CollapseConfig:
+    """One MNIST run of chapter 7 (ganlib.collapse). The defaults are the *poorly chosen*
+    hyperparameters: Adam with a learning rate 5x Radford's 2e-4 and its default beta_1 = 0.9
+    instead of 0.5."""
+
+    fix: str = "none"
+    epochs: int = 4
+    batch_size: int = 64
+    latent_dim: int = 64
+    learning_rate: float = 1e-3
+    # The discriminator's learning rate (None: the same as the generator's).
+    d_learning_rate: float | None = None
+    beta_1: float = 0.9
+    # Use only the first n training images (None: all of them).
+    n_train: int | None = None
+    # Generated digits classified after every epoch (the class histogram).
+    metric_samples: int = 2000
+
+    def __post_init__(self):
+        check_fields(self, {"fix": MNIST_FIXES}, numbers=("learning_rate", "d_learning_rate"),
+                     ints=("epochs", "batch_size", "latent_dim", "metric_samples", "n_train"),
+                     fractions=("beta_1",))
+
+
+def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -> CollapseConfig:
+    """The configuration for the current mode (quick mode: 1 epoch on 512 images)."""
+    settings = {"epochs": 1, "n_train": 512, "metric_samples": 200} if is_quick(quick) else {}
+    return configure(CollapseConfig, settings, overrides, fix=fix)
 
 
 #: Chapter 8's label-conditional GANs.
@@ -349,9 +475,8 @@ class ConditionalConfig:
     budget: str = "cpu"
 
     def __post_init__(self):
-        if self.kind not in CONDITIONAL_KINDS:
-            raise ValueError(f"kind must be one of {CONDITIONAL_KINDS}, got {self.kind!r}")
-        _check_common(self)
+        check_fields(self, {"kind": CONDITIONAL_KINDS}, counts=("epochs",), numbers=("minutes",),
+                     ints=("batch_size",), batches=("n_train",))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -373,81 +498,33 @@ class Pix2PixConfig:
     budget: str = "cpu"
 
     def __post_init__(self):
-        if self.task not in ("superres", "inpaint"):
-            raise ValueError(f"task must be 'superres' or 'inpaint', got {self.task!r}")
+        check_fields(self, {"task": ("superres", "inpaint")}, counts=("epochs",), numbers=("minutes",),
+                     ints=("batch_size",), batches=("n_train",))
         if not self.l1_weight >= 0:
             raise ValueError(f"l1_weight must be 0 or more, got {self.l1_weight!r}")
-        _check_common(self)
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_common(cfg):
-    """Checks shared by chapter 8's configurations."""
-    if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, int) or cfg.epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {cfg.epochs!r}")
-    if cfg.minutes is not None and (isinstance(cfg.minutes, bool) or
-                                    not isinstance(cfg.minutes, (int, float)) or not cfg.minutes > 0):
-        raise ValueError(f"minutes must be a positive number or None, got {cfg.minutes!r}")
-    if isinstance(cfg.batch_size, bool) or not isinstance(cfg.batch_size, int) or cfg.batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {cfg.batch_size!r}")
-    if cfg.n_train is not None and (isinstance(cfg.n_train, bool) or not isinstance(cfg.n_train, int)
-                                    or cfg.n_train < cfg.batch_size):
-        raise ValueError(f"n_train must be None or at least batch_size ({cfg.batch_size}), "
-                         f"got {cfg.n_train!r}")
-    if cfg.budget not in BUDGETS:
-        raise ValueError(f"budget must be one of {BUDGETS}, got {cfg.budget!r}")
 
 
 #: Chapter 8's budgets. CPU: the book's stored run, 10 minutes for each of CGAN and ACGAN and 6
 #: for each image-to-image GAN (its L1-only twin then takes as many generator steps), about 40
 #: minutes in all; GPU: the full 60,000 digits when downloadable, 30 epochs.
-_CONDITIONAL_BUDGETS = {
-    "quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
-    "cpu": {"epochs": 200, "minutes": 10.0},
-    "gpu": {"epochs": 30},
-}
-_PIX2PIX_BUDGETS = {
-    "quick": {"epochs": 1, "n_train": 256, "eval_samples": 200},
-    "cpu": {"epochs": 200, "minutes": 6.0},
-    "gpu": {"epochs": 30},
-}
+_CONDITIONAL_BUDGETS = {"quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
+                        "cpu": {"epochs": 200, "minutes": 10.0}, "gpu": {"epochs": 30}}
+_PIX2PIX_BUDGETS = {"quick": {"epochs": 1, "n_train": 256, "eval_samples": 200},
+                    "cpu": {"epochs": 200, "minutes": 6.0}, "gpu": {"epochs": 30}}
 
 
 def conditional_config(kind: str = "cgan", quick: bool | None = None, budget_name: str | None = None,
                        **overrides) -> ConditionalConfig:
     """Chapter 8's CGAN or ACGAN configuration for the budget of this run (see :func:`budget`)."""
     name = _budget_name(quick, budget_name)
-    _check_overrides_of(ConditionalConfig, overrides)
-    return ConditionalConfig(kind=kind, budget=name, **{**_CONDITIONAL_BUDGETS[name], **overrides})
+    return configure(ConditionalConfig, _CONDITIONAL_BUDGETS[name], overrides, kind=kind, budget=name)
 
 
 def pix2pix_config(task: str = "superres", quick: bool | None = None, budget_name: str | None = None,
                    **overrides) -> Pix2PixConfig:
     """Chapter 8's image-to-image configuration for ``task`` and the budget of this run."""
     name = _budget_name(quick, budget_name)
-    _check_overrides_of(Pix2PixConfig, overrides)
-    return Pix2PixConfig(task=task, budget=name, **{**_PIX2PIX_BUDGETS[name], **overrides})
-
-
-def _budget_name(quick, budget_name):
-    name = budget(quick) if budget_name is None else budget_name
-    if name not in BUDGETS:
-        raise ValueError(f"budget_name must be one of {BUDGETS}, got {name!r}")
-    return name
-
-
-def _check_overrides_of(config_class, overrides):
-    known = {field.name for field in dataclasses.fields(config_class)}
-    unknown = sorted(set(overrides) - known - {"kind", "task", "budget"})
-    bad = sorted(set(overrides) & {"kind", "task", "budget"})
-    if unknown or bad:
-        raise ValueError(f"unknown {config_class.__name__} setting(s) {unknown or bad}; "
-                         f"expected some of {sorted(known - {'kind', 'task', 'budget'})}")
+    return configure(Pix2PixConfig, _PIX2PIX_BUDGETS[name], overrides, task=task, budget=name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -473,15 +550,8 @@ class BiGANConfig:
     budget: str = "cpu"
 
     def __post_init__(self):
-        _check_common(self)
-        _positive_int("latent_dim", self.latent_dim)
-        if isinstance(self.ema_momentum, bool) or not isinstance(self.ema_momentum, (int, float)) \
-                or not 0.0 <= self.ema_momentum < 1.0:
-            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum!r}")
-        for name in ("learning_rate", "d_learning_rate"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        check_fields(self, counts=("epochs",), numbers=("minutes", "learning_rate", "d_learning_rate"),
+                     ints=("batch_size", "latent_dim"), fractions=("ema_momentum",), batches=("n_train",))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -504,41 +574,28 @@ class GenerationsConfig:
     budget: str = "cpu"
 
     def __post_init__(self):
-        _check_common(self)
-        _positive_int("generations", self.generations)
-        _positive_int("metric_samples", self.metric_samples)
-        if self.n_samples is not None:
-            _positive_int("n_samples", self.n_samples)
-            if self.n_samples < self.batch_size:
-                raise ValueError(f"n_samples must be at least batch_size ({self.batch_size}), "
-                                 f"got {self.n_samples}")
+        check_fields(self, counts=("epochs",), numbers=("minutes",),
+                     ints=("batch_size", "generations", "metric_samples"), batches=("n_train", "n_samples"))
 
 
 #: Chapter 9's budgets. CPU: the book's stored run, 8 minutes of BiGAN and 4 per generation (4
 #: generations), beside chapter 8's 10-minute CGAN and four classifiers: about 40 minutes in all.
 #: GPU: the full 60,000 digits when downloadable, longer training.
-_BIGAN_BUDGETS = {
-    "quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
-    "cpu": {"epochs": 200, "minutes": 8.0},
-    "gpu": {"epochs": 30},
-}
-_GENERATIONS_BUDGETS = {
-    "quick": {"generations": 2, "epochs": 1, "n_train": 512, "n_samples": 512, "metric_samples": 200},
-    "cpu": {"epochs": 200, "minutes": 4.0},
-    "gpu": {"epochs": 20},
-}
+_BIGAN_BUDGETS = {"quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
+                  "cpu": {"epochs": 200, "minutes": 8.0}, "gpu": {"epochs": 30}}
+_GENERATIONS_BUDGETS = {"quick": {"generations": 2, "epochs": 1, "n_train": 512, "n_samples": 512,
+                                  "metric_samples": 200},
+                        "cpu": {"epochs": 200, "minutes": 4.0}, "gpu": {"epochs": 20}}
 
 
 def bigan_config(quick: bool | None = None, budget_name: str | None = None, **overrides) -> BiGANConfig:
     """Chapter 9's BiGAN configuration for the budget of this run (see :func:`budget`)."""
     name = _budget_name(quick, budget_name)
-    _check_overrides_of(BiGANConfig, overrides)
-    return BiGANConfig(budget=name, **{**_BIGAN_BUDGETS[name], **overrides})
+    return configure(BiGANConfig, _BIGAN_BUDGETS[name], overrides, budget=name)
 
 
 def generations_config(quick: bool | None = None, budget_name: str | None = None,
                        **overrides) -> GenerationsConfig:
     """Chapter 9's chain of generators for the budget of this run (see :func:`budget`)."""
     name = _budget_name(quick, budget_name)
-    _check_overrides_of(GenerationsConfig, overrides)
-    return GenerationsConfig(budget=name, **{**_GENERATIONS_BUDGETS[name], **overrides})
+    return configure(GenerationsConfig, _GENERATIONS_BUDGETS[name], overrides, budget=name)

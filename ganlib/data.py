@@ -6,8 +6,10 @@ standard deviation 1. The generator's noise is 4 numbers drawn uniformly from [0
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.resources
+import io
 import os
 import threading
 from dataclasses import dataclass
@@ -142,9 +144,6 @@ def _keras_mnist_arrays(cache_dir):
     probe would otherwise leave that line in every chapter's output); :meth:`MNIST.summary`
     says afterwards, in one line, which source was used.
     """
-    import contextlib
-    import io
-
     import keras
 
     with contextlib.redirect_stdout(io.StringIO()):
@@ -188,16 +187,15 @@ def _call_with_timeout(fn, timeout):
 def load_mnist(source: str = "auto", cache_dir=None, *, timeout: float | None = 60.0) -> MNIST:
     """Return MNIST as an :class:`MNIST` object: images in [-1, 1] ``(n, 28, 28, 1)``, int64 labels.
 
-    Defined in chapter 5.
-
     ``source="auto"`` tries ``keras.datasets.mnist.load_data()`` (the full 60,000 + 10,000
     images; it reads Keras's cache, ``~/.keras/datasets/mnist.npz``, when present and downloads
     otherwise) and, if that fails for any reason (no network, a download past ``timeout``
     seconds, a bad file), uses the 10,000 images shipped with ganlib (9,000 train, 1,000 test).
     It prints nothing itself, and Keras's download messages are swallowed: read ``.source``
-    ("keras" or "bundled") and ``.fallback_reason``, or print ``.summary()`` (one line). ``source="keras"`` or ``"bundled"`` forces
-    one and raises RuntimeError if it is unavailable. ``cache_dir`` is Keras's cache directory
-    (the file goes to ``cache_dir/datasets/mnist.npz``; None: ``$KERAS_HOME`` or ``~/.keras``).
+    ("keras" or "bundled") and ``.fallback_reason``, or print ``.summary()`` (one line).
+    ``source="keras"`` or ``"bundled"`` forces one and raises RuntimeError if it is unavailable.
+    ``cache_dir`` is Keras's cache directory (the file goes to ``cache_dir/datasets/mnist.npz``;
+    None: ``$KERAS_HOME`` or ``~/.keras``). Defined in chapter 5.
     """
     if not isinstance(source, str) or source not in MNIST_SOURCES:
         allowed = ", ".join(map(repr, MNIST_SOURCES))

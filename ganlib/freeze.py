@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 
 import numpy as np
 
 import keras
 
-from ganlib.data import check_points
-from ganlib.checks import check_positive_int
-from ganlib.training import GAN, STEPS
 from ganlib import data, models
+from ganlib.checks import check_positive_int
 from ganlib.config import set_seed
+from ganlib.training import GAN, STEPS
 
 
 def _batch_check(name, x, model):
@@ -124,24 +124,16 @@ def judge(discriminator, x, training=True):
     return keras.ops.convert_to_numpy(p).reshape(-1)
 
 
-def _weights(model):
-    return [np.array(w) for w in model.get_weights()]
-
-
-def _changed(before, after):
-    return any(not np.array_equal(a, b) for a, b in zip(before, after))
-
-
-def _audit_round(generator, discriminator, steps, real, noise):
-    """Run ``steps[name]()`` in order, recording whether each network's weights changed."""
+def _audit_round(generator, discriminator, steps):
+    """Run ``steps[name]()`` in the round's order, recording whether each network's weights changed
+    (any weight, bit for bit)."""
+    networks = {"generator": generator, "discriminator": discriminator}
     report = {}
     for name in STEPS:
-        g0, d0 = _weights(generator), _weights(discriminator)
+        before = {k: [np.array(w) for w in net.get_weights()] for k, net in networks.items()}
         steps[name]()
-        report[name] = {
-            "generator": _changed(g0, _weights(generator)),
-            "discriminator": _changed(d0, _weights(discriminator)),
-        }
+        report[name] = {k: any(not np.array_equal(a, b) for a, b in zip(before[k], net.get_weights()))
+                        for k, net in networks.items()}
     return report
 
 
@@ -162,24 +154,20 @@ def keras2_idiom_round(generator, discriminator, real, noise, learning_rate=1e-3
         "fp": lambda: discriminator.train_on_batch(generator.predict_on_batch(noise[1]), zeros),
         "tn2": lambda: combined.train_on_batch(noise[2], ones),
     }
-    return _audit_round(generator, discriminator, steps, real, noise)
+    return _audit_round(generator, discriminator, steps)
 
 
 def ganlib_round(generator, discriminator, real, noise, learning_rate=1e-3):
     """One round trained with :class:`ClassicGAN` (Keras 3 correct); returns the audit."""
-    gan = ClassicGAN(
-        generator,
-        discriminator,
-        keras.optimizers.Adam(learning_rate),
-        keras.optimizers.Adam(learning_rate),
-    )
+    gan = ClassicGAN(generator, discriminator, keras.optimizers.Adam(learning_rate),
+                     keras.optimizers.Adam(learning_rate))
     steps = {
         "fn": lambda: gan.train_discriminator(real, 1.0),
         "tn": lambda: gan.train_generator(noise[0]),
         "fp": lambda: gan.train_discriminator(generator.predict_on_batch(noise[1]), 0.0),
         "tn2": lambda: gan.train_generator(noise[2]),
     }
-    return _audit_round(generator, discriminator, steps, real, noise)
+    return _audit_round(generator, discriminator, steps)
 
 
 def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
@@ -188,7 +176,6 @@ def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
     The steps run through ``GAN.run_step``, the same code as inside ``fit``: no trainable flag is
     read, each step updates its own network's explicit variable list.
     """
-
     gan = GAN(generator, discriminator)
     gan.compile(keras.optimizers.Adam(learning_rate), keras.optimizers.Adam(learning_rate))
     steps = {
@@ -197,7 +184,7 @@ def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
         "fp": lambda: gan.run_step("fp", z=noise[1]),
         "tn2": lambda: gan.run_step("tn2", z=noise[2]),
     }
-    return _audit_round(generator, discriminator, steps, real, noise)
+    return _audit_round(generator, discriminator, steps)
 
 
 def freeze_audit(batch_size=32, seed=0):
@@ -209,12 +196,9 @@ def freeze_audit(batch_size=32, seed=0):
     change in that step (any weight, bit for bit)? Correct freezing means only D changes in fn/fp
     and only G in tn/tn2.
     """
-    import warnings
-
-
     batch_size = check_positive_int("batch_size", batch_size)
     set_seed(seed)
-    real = check_points("real", data.gaussian_data(batch_size, seed=seed))
+    real = data.check_points("real", data.gaussian_data(batch_size, seed=seed))
     noise = [data.uniform_noise(batch_size, 4, seed=seed + i + 1) for i in range(3)]
     result = {}
     for name, round_fn in (("keras2_idiom", keras2_idiom_round), ("ganlib", ganlib_round),
@@ -230,13 +214,8 @@ def freeze_audit(batch_size=32, seed=0):
 
 def freeze_is_correct(audit):
     """True when a round's audit shows D learning only in fn/fp and G only in tn/tn2."""
-    expected = {
-        "fn": {"generator": False, "discriminator": True},
-        "tn": {"generator": True, "discriminator": False},
-        "fp": {"generator": False, "discriminator": True},
-        "tn2": {"generator": True, "discriminator": False},
-    }
-    return audit == expected
+    return audit == {step: {"generator": step in ("tn", "tn2"), "discriminator": step in ("fn", "fp")}
+                     for step in STEPS}
 
 
 @contextlib.contextmanager
@@ -263,7 +242,6 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
     discriminator) pair for 2-D points from 4 noise numbers (default: the 2-D demo's); with batch
     norm in them the two ways still agree, running averages included. Defined in chapter 2.
     """
-
     rounds = check_positive_int("rounds", rounds)
     batch_size = check_positive_int("batch_size", batch_size)
     rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)
@@ -304,16 +282,10 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
     history = fused.fit({"real": real, "noise": noise}, batch_size=batch_size * rounds_per_step,
                         epochs=1, shuffle=False, verbose=0)
 
-    def max_diff(a, b):
-        return float(max(np.max(np.abs(x - y)) for x, y in zip(a.get_weights(), b.get_weights())))
-
-    return {
-        "rounds": rounds,
-        "generator": max_diff(nets["classic"][0], nets["fused"][0]),
-        "discriminator": max_diff(nets["classic"][1], nets["fused"][1]),
-        "classic_counts": counts,
-        "fused_counts": {k: int(history.history[k][-1]) for k in counts},
-    }
+    diff = {name: float(max(np.max(np.abs(x - y)) for x, y in zip(a.get_weights(), b.get_weights())))
+            for name, a, b in zip(("generator", "discriminator"), nets["classic"], nets["fused"])}
+    return {"rounds": rounds, **diff, "classic_counts": counts,
+            "fused_counts": {k: int(history.history[k][-1]) for k in counts}}
 
 
 def format_audit(audit):
@@ -322,9 +294,6 @@ def format_audit(audit):
         raise ValueError(f"audit must map the steps {STEPS} to results, got keys {sorted(audit)}")
     lines = [f"{'step':<5} {'generator':<10} {'discriminator':<13}"]
     for step in STEPS:
-        row = audit[step]
-        lines.append(
-            f"{step:<5} {'learns' if row['generator'] else '-':<10} "
-            f"{'learns' if row['discriminator'] else '-':<13}"
-        )
+        g, d = ("learns" if audit[step][net] else "-" for net in ("generator", "discriminator"))
+        lines.append(f"{step:<5} {g:<10} {d:<13}")
     return "\n".join(lines)

@@ -15,7 +15,6 @@ import keras
 
 from ganlib import data, models
 from ganlib.config import GaussianConfig, gaussian_config, set_seed
-from ganlib.checks import check_positive_int
 from ganlib.training import GAN, Run, Snapshots, StopOnNaN, pad_to_rounds
 
 
@@ -55,83 +54,49 @@ def _last(history, key):
 def make_gan(config: GaussianConfig, seed: int = 0, rounds_per_step: int = 1, jit_compile="auto",
              rounds_per_epoch: int | None = None):
     """Build and compile the demo's fused GAN with the course's optimizer settings."""
-    generator = models.gaussian_generator(config.latent_dim)
-    discriminator = models.gaussian_discriminator()
-    gan = GAN(
-        generator,
-        discriminator,
-        noise="uniform01",
-        ema_momentum=config.ema_momentum,
-        rounds_per_step=rounds_per_step,
-        seed=seed,
-    )
+    gan = GAN(models.gaussian_generator(config.latent_dim), models.gaussian_discriminator(),
+              noise="uniform01", ema_momentum=config.ema_momentum, rounds_per_step=rounds_per_step,
+              seed=seed)
 
     def adam(learning_rate):
         if config.final_lr_fraction != 1.0:
             # Each network takes two optimizer steps per round.
             total_steps = 2 * (rounds_per_epoch or rounds_per_step) * max(config.epochs, 1)
-            learning_rate = keras.optimizers.schedules.CosineDecay(
-                learning_rate, total_steps, alpha=config.final_lr_fraction
-            )
+            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps,
+                                                                   alpha=config.final_lr_fraction)
         return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
 
-    gan.compile(
-        d_optimizer=adam(config.d_learning_rate or config.learning_rate),
-        g_optimizer=adam(config.learning_rate),
-        jit_compile=jit_compile,
-    )
+    gan.compile(d_optimizer=adam(config.d_learning_rate or config.learning_rate),
+                g_optimizer=adam(config.learning_rate), jit_compile=jit_compile)
     return gan
 
 
-def train_gaussian(
-    config: GaussianConfig | None = None,
-    seed: int = 0,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    verbose="auto",
-    callbacks=(),
-    jit_compile="auto",
-):
+def train_gaussian(config: GaussianConfig | None = None, seed: int = 0, epochs: int | None = None,
+                   batch_size: int | None = None, verbose="auto", callbacks=(), jit_compile="auto"):
     """Train the demo and return a :class:`GaussianRun`.
 
     One epoch is one pass over all the real points in round batches of ``batch_size`` (the last
     batch is filled up with a few random points, see :func:`ganlib.training.pad_to_rounds`). The
     whole epoch runs as one compiled call. Defined in chapter 3.
     """
-    config = config or gaussian_config()
-    if epochs is not None:
-        config = dataclasses.replace(config, epochs=epochs)
-    if batch_size is not None:
-        config = dataclasses.replace(config, batch_size=batch_size)
-    if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {config.epochs!r}")
-    check_positive_int("batch_size", config.batch_size)
+    # GaussianConfig checks the epochs and the batch size.
+    changes = {"epochs": epochs, "batch_size": batch_size}
+    config = dataclasses.replace(config or gaussian_config(),
+                                 **{name: v for name, v in changes.items() if v is not None})
     set_seed(seed)
     real = data.gaussian_data(config.n_points, config.center, config.std, seed=seed)
     x, rounds = pad_to_rounds(real, config.batch_size, rng=np.random.default_rng(seed))
     gan = make_gan(config, seed=seed, rounds_per_step=rounds, jit_compile=jit_compile)
     snapshots = Snapshots(n=1000, seed=12345)
     start = time.perf_counter()
-    history = gan.fit(
-        x,
-        batch_size=len(x),
-        epochs=config.epochs,
-        shuffle=True,
-        verbose=verbose,
-        callbacks=[StopOnNaN(), snapshots, *callbacks],
-    )
+    history = gan.fit(x, batch_size=len(x), epochs=config.epochs, shuffle=True, verbose=verbose,
+                      callbacks=[StopOnNaN(), snapshots, *callbacks])
     seconds = time.perf_counter() - start
     final = gan.generate(10_000, seed=seed + 1)
-    return GaussianRun(
-        gan=gan,
-        config=config,
-        seed=seed,
-        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
-        snapshots=snapshots.snapshots,
-        mean=final.mean(axis=0),
-        std=final.std(axis=0),
-        seconds=seconds,
-    )
+    return GaussianRun(gan=gan, config=config, seed=seed,
+                       history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+                       snapshots=snapshots.snapshots, mean=final.mean(axis=0), std=final.std(axis=0),
+                       seconds=seconds)
 
 
 def plain_adam_config(config: GaussianConfig) -> GaussianConfig:

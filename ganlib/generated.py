@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from ganlib.data import MNIST, load_mnist
-from ganlib.checks import check_positive_int
+from ganlib.checks import check_config, check_positive_int
 from ganlib import checkpoint, metrics
 from ganlib.config import GenerationsConfig, dcgan_config, generations_config, set_seed
 from ganlib.dcgan import train_dcgan
@@ -182,8 +182,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
 
 
     config = config or generations_config()
-    if not isinstance(config, GenerationsConfig):
-        raise ValueError(f"config must be a GenerationsConfig, got {type(config).__name__}")
+    check_config(config, GenerationsConfig)
     if trainer is not None and not callable(trainer):
         raise ValueError(f"trainer must be a function (x, g) -> (generator, history), got "
                          f"{type(trainer).__name__}")

@@ -23,10 +23,6 @@ from keras import ops
 from ganlib.checks import check_positive_int
 
 
-def _check_group(name, value):
-    return check_positive_int(name, value)
-
-
 @keras.saving.register_keras_serializable(package="ganlib")
 class MinibatchStdDev(keras.layers.Layer):
     """Append the mean standard deviation across a group of samples as one more feature.
@@ -40,7 +36,8 @@ class MinibatchStdDev(keras.layers.Layer):
 
     def __init__(self, group_size=None, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        self.group_size = None if group_size is None else _check_group("group_size", group_size)
+        self.group_size = (None if group_size is None
+                           else check_positive_int("group_size", group_size))
         self.epsilon = float(epsilon)
 
     def build(self, input_shape):
@@ -86,9 +83,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(
-                f"MinibatchDiscrimination needs flat inputs of shape (n, d), got {input_shape}"
-            )
+            raise ValueError(f"MinibatchDiscrimination needs flat inputs of shape (n, d), "
+                             f"got {input_shape}")
         self.T = self.add_weight(
             name="T",
             shape=(input_shape[-1], self.num_kernels * self.kernel_dim),

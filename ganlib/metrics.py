@@ -26,7 +26,9 @@ import time
 import weakref
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import layers
 
 from ganlib.data import MNIST, load_mnist
 from ganlib.checks import check_positive_int
@@ -39,16 +41,14 @@ CLASSIFIER_VERSION = 2
 CACHE_ENV = "GANLIB_CACHE"
 #: Training images seen in full mode (20 epochs of the 9,000 bundled digits, 3 of Keras's 60,000)
 #: and in quick mode (3 epochs of the bundled digits).
-FULL_TRAINING_SAMPLES = 180_000
-QUICK_TRAINING_SAMPLES = 27_000
+FULL_TRAINING_SAMPLES, QUICK_TRAINING_SAMPLES = 180_000, 27_000
 #: A class counts in ``classes_present`` when it holds at least this fraction of the images.
 MIN_CLASS_FRACTION = 0.01
 NUM_CLASSES = 10
 FEATURES_LAYER = "features"
 
-_BATCH_SIZE = 64  # training
+_BATCH_SIZE, _LEARNING_RATE = 64, 3e-3  # training: Adam, the rate decaying along a cosine to 0
 _INFERENCE_BATCH = 512
-_LEARNING_RATE = 3e-3
 _IMAGE_TOLERANCE = 1e-4  # float rounding just outside [-1, 1] is clipped, not rejected
 _EPS = 1e-12
 
@@ -86,8 +86,6 @@ def _check_images(name: str, images, min_n: int = 2) -> np.ndarray:
 
 def _check_classifier(classifier):
     """Raise a ValueError unless ``classifier`` is a Keras model shaped like ours."""
-    import keras
-
     if not isinstance(classifier, keras.Model):
         raise ValueError("classifier must be a Keras model from get_classifier(), "
                          f"got {type(classifier).__name__}")
@@ -104,11 +102,36 @@ def _check_classifier(classifier):
     return classifier
 
 
+def _inputs(classifier, images, min_n: int = 2) -> np.ndarray:
+    """Check ``classifier``, then ``images``; return the images as :func:`_check_images` does."""
+    _check_classifier(classifier)
+    return _check_images("images", images, min_n)
+
+
 def _check_splits(splits, n: int) -> int:
     splits = check_positive_int("splits", splits)
     if splits > n:
         raise ValueError(f"splits must be at most the number of images ({n}), got {splits}")
     return splits
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def _check_verbose(verbose) -> int:
+    if not isinstance(verbose, (int, np.integer)) or verbose < 0:  # True and False count as 1, 0
+        raise ValueError(f"verbose must be 0 (silent) or 1 (progress), got {verbose!r}")
+    return int(verbose)
+
+
+def _check_data(data) -> MNIST:
+    if not isinstance(data, MNIST):
+        raise ValueError("data must be a ganlib.data.MNIST from load_mnist() or None, "
+                         f"got {type(data).__name__}")
+    return data
 
 
 # --- the classifier -----------------------------------------------------------------------------
@@ -123,38 +146,26 @@ def build_classifier(seed: int = 0):
     works on 14 x 14 maps; that keeps training on a CPU to a few minutes. ``seed`` fixes the
     initial weights and the dropout masks. Defined in chapter 5.
     """
-    import keras
-    from keras import layers
-
     seed = _check_seed(seed)
 
     def init(i):
         return keras.initializers.GlorotUniform(seed=seed * 100 + i)
 
-    return keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1), name="image"),
-            layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1),
-                          name="conv_1"),
-            layers.MaxPooling2D(name="pool_1"),
-            layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init(2),
-                          name="conv_2"),
-            layers.MaxPooling2D(name="pool_2"),
-            layers.Dropout(0.25, seed=seed * 100 + 3, name="dropout_1"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(128, activation="relu", kernel_initializer=init(4), name=FEATURES_LAYER),
-            layers.Dropout(0.5, seed=seed * 100 + 5, name="dropout_2"),
-            layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=init(6),
-                         name="probabilities"),
-        ],
-        name="mnist_classifier",
-    )
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1), name="image"),
+        layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1),
+                      name="conv_1"),
+        layers.MaxPooling2D(name="pool_1"),
+        layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init(2),
+                      name="conv_2"),
+        layers.MaxPooling2D(name="pool_2"),
+        layers.Dropout(0.25, seed=seed * 100 + 3, name="dropout_1"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(128, activation="relu", kernel_initializer=init(4), name=FEATURES_LAYER),
+        layers.Dropout(0.5, seed=seed * 100 + 5, name="dropout_2"),
+        layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=init(6),
+                     name="probabilities"),
+    ], name="mnist_classifier")
 
 
 def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
@@ -210,7 +221,6 @@ def default_epochs(n_train: int, quick: bool | None = None) -> int:
     That is 20 epochs of the 9,000 bundled digits (3 in quick mode) or 3 epochs of Keras's
     60,000 (1 in quick mode). Defined in chapter 5.
     """
-
     n_train = check_positive_int("n_train", n_train)
     quick = config.is_quick() if quick is None else quick
     samples = QUICK_TRAINING_SAMPLES if quick else FULL_TRAINING_SAMPLES
@@ -218,16 +228,12 @@ def default_epochs(n_train: int, quick: bool | None = None) -> int:
 
 
 def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
-    """Train a fresh classifier on ``data`` and return ``(model, info)``.
-
-    Training: ``epochs`` passes over freshly augmented copies of the training digits (see
-    :func:`augment`), Adam with a learning rate of 0.003 decaying along a cosine to 0, batches
-    of 64. ``info`` holds the test accuracy (measured once, after training), the training
-    time and the settings. Prefer :func:`get_classifier`, which caches the result. Defined in
-    chapter 5.
+    """Train a fresh classifier on ``data`` and return ``(model, info)``: ``epochs`` passes over
+    freshly augmented copies of the training digits (:func:`augment`), Adam with a learning rate
+    decaying along a cosine to 0. ``info`` holds the test accuracy (measured once, after
+    training), the time and the settings. Prefer :func:`get_classifier`, which caches the result.
+    Defined in chapter 5.
     """
-    import keras
-
     data = _check_data(data)
     epochs = check_positive_int("epochs", epochs)
     seed = _check_seed(seed)
@@ -253,20 +259,15 @@ def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
     # needed for inference and would triple the size of the cache file.
     trained = build_classifier(seed)
     trained.set_weights(model.get_weights())
-    model = trained
-    probs = _activations(data.x_test, model)[1]
-    accuracy = float(np.mean(probs.argmax(axis=1) == data.y_test))
-    info = _training_info(data, epochs, seed, accuracy, seconds)
+    accuracy = float(np.mean(_activations(data.x_test, trained)[1].argmax(axis=1) == data.y_test))
     if verbose:
         print(f"  classifier test accuracy {accuracy:.4f} ({data.source} MNIST, "
               f"{len(data.x_test)} test digits), trained in {seconds:.0f} s", flush=True)
-    return model, info
+    return trained, _training_info(data, epochs, seed, accuracy, seconds)
 
 
 def _training_info(data: MNIST, epochs: int, seed: int, accuracy: float, seconds: float) -> dict:
     """The metadata saved next to a trained classifier (the model file's hash is added on save)."""
-    import keras
-
     return {
         "test_accuracy": float(accuracy),
         "test_images": int(len(data.x_test)),
@@ -282,21 +283,6 @@ def _training_info(data: MNIST, epochs: int, seed: int, accuracy: float, seconds
     }
 
 
-def _check_data(data) -> MNIST:
-    if not isinstance(data, MNIST):
-        raise ValueError("data must be a ganlib.data.MNIST from load_mnist() or None, "
-                         f"got {type(data).__name__}")
-    return data
-
-
-def _check_verbose(verbose) -> int:
-    if isinstance(verbose, bool):
-        return int(verbose)
-    if not isinstance(verbose, (int, np.integer)) or verbose < 0:
-        raise ValueError(f"verbose must be 0 (silent) or 1 (progress), got {verbose!r}")
-    return int(verbose)
-
-
 def _fingerprint(data: MNIST) -> str:
     """A short hash of the images and labels, so a cache file is only used for its own data."""
     h = hashlib.sha256()
@@ -309,9 +295,7 @@ def _fingerprint(data: MNIST) -> str:
 
 def default_cache_dir() -> Path:
     """The classifier cache: ``$GANLIB_CACHE`` when set, else ``~/.cache/ganlib``.
-
-    Defined in chapter 5.
-    """
+    Defined in chapter 5."""
     value = os.environ.get(CACHE_ENV, "").strip()
     return Path(value).expanduser() if value else Path.home() / ".cache" / "ganlib"
 
@@ -338,31 +322,20 @@ def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()  # a few MB
 
 
 def _save(model, info: dict, model_path: Path, info_path: Path) -> None:
     """Save the model, then its JSON (which records the model file's hash), each atomically."""
     model_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(model_path, lambda tmp: model.save(tmp), suffix=".keras")
-    info = dict(info, model_sha256=_sha256(model_path))
-
-    def write_json(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(info, f, indent=2, sort_keys=True)
-            f.write("\n")
-
-    atomic_write(info_path, write_json, suffix=".json")
+    text = json.dumps(dict(info, model_sha256=_sha256(model_path)), indent=2, sort_keys=True)
+    atomic_write(info_path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"),
+                 suffix=".json")
 
 
 def _load(model_path: Path, info_path: Path, expected: dict):
     """Return ``(model, info)`` from the cache; raise (any exception) if it is unusable."""
-    import keras
-
     with open(info_path, encoding="utf-8") as f:
         info = json.load(f)
     if not isinstance(info, dict):
@@ -385,26 +358,16 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
                    epochs: int | None = None, seed: int = 0, verbose: int = 1):
     """Return the MNIST classifier that the metrics use, training it only the first time.
 
-    Defined in chapter 5.
-
-    The classifier (see :func:`build_classifier` and :func:`train_classifier`) is cached in
-    ``cache_dir`` (None: :func:`default_cache_dir`) as a ``.keras`` file with a ``.json`` next
-    to it holding its test accuracy, the data source, the Keras version and the model file's
-    hash (see :func:`classifier_paths`). A later call loads it in about a second. If the
-    file is missing, cannot be loaded, does not match its hash, or its metadata (the test
-    accuracy among it) is missing or unreadable, or if ``retrain`` is True, it trains a new one
-    and saves it (each file through a temporary file, so none is ever half-written).
-
-    ``data`` is a :class:`ganlib.data.MNIST` (None: ``load_mnist()``). ``epochs`` defaults to
-    :func:`default_epochs`: 20 epochs of the bundled digits (3 in quick mode, ``GANLIB_QUICK=1``).
-    With the bundled digits on two CPU cores full training takes about 3 minutes and reaches
-    about 99.5% test accuracy (quick mode: about half a minute, about 98%). Read the metadata,
-    the test accuracy among it, with :func:`classifier_info`.
+    It is cached in ``cache_dir`` (None: :func:`default_cache_dir`) as a ``.keras`` file with a
+    ``.json`` holding its test accuracy, data source, Keras version and the model file's hash
+    (:func:`classifier_paths`); a later call loads it in about a second. A missing, unloadable
+    or mismatched file or metadata, or ``retrain=True``, trains and saves a new one (atomically).
+    ``data`` defaults to ``load_mnist()``, ``epochs`` to :func:`default_epochs`. With the bundled
+    digits on two CPU cores full training takes about 3 minutes and reaches about 99.5% test
+    accuracy (quick mode: about half a minute, about 98%); :func:`classifier_info` reads the
+    metadata. Defined in chapter 5.
     """
-    if data is None:
-
-        data = load_mnist()
-    data = _check_data(data)
+    data = _check_data(load_mnist() if data is None else data)
     if not isinstance(retrain, bool):
         raise ValueError(f"retrain must be True or False, got {retrain!r}")
     epochs = default_epochs(len(data.x_train)) if epochs is None else epochs
@@ -427,8 +390,7 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
             except Exception as exc:  # a corrupt file can fail in many ways: retrain
                 reason = f"the cached classifier is unusable ({type(exc).__name__}: {exc})"
             else:
-                info = dict(info, path=str(model_path), from_cache=True)
-                _INFO[model] = info
+                _INFO[model] = dict(info, path=str(model_path), from_cache=True)
                 return model
         if verbose:
             print(f"Training the MNIST classifier for the metrics ({reason}); "
@@ -462,8 +424,6 @@ def classifier_info(classifier) -> dict:
 
 def _feature_model(classifier):
     """The classifier with two outputs: the ``features`` layer and the class probabilities."""
-    import keras
-
     model = _FEATURE_MODELS.get(classifier)
     if model is None:
         model = keras.Model(classifier.inputs[0],
@@ -474,12 +434,9 @@ def _feature_model(classifier):
 
 
 def _activations(x: np.ndarray, classifier):
-    """Return ``(features, probabilities)`` as float64 arrays for checked images ``x``.
-
-    The model runs in inference mode (dropout off) on batches of one fixed size, the last one
-    padded with blank images, so it is compiled once and the same images always give the same
-    numbers.
-    """
+    """Return ``(features, probabilities)`` as float64 arrays for checked images ``x``: in
+    inference mode (dropout off), on batches of one size (the last padded with blank images), so
+    the model is compiled once and the same images always give the same numbers."""
     model = _feature_model(classifier)
     features, probs = [], []
     for start in range(0, len(x), _INFERENCE_BATCH):
@@ -496,21 +453,18 @@ def _activations(x: np.ndarray, classifier):
 
 
 def class_probabilities(images, classifier) -> np.ndarray:
-    """Return the classifier's ``(n, 10)`` probabilities p(y|x) for ``images``.
-
-    Defined in chapter 5.
-    """
-    _check_classifier(classifier)
-    return _activations(_check_images("images", images), classifier)[1]
+    """The classifier's ``(n, 10)`` probabilities p(y|x) for ``images``. Defined in chapter 5."""
+    return _activations(_inputs(classifier, images), classifier)[1]
 
 
 def classifier_features(images, classifier) -> np.ndarray:
-    """Return the classifier's ``(n, 128)`` ``features`` activations for ``images``.
+    """The classifier's ``(n, 128)`` ``features`` activations. Defined in chapter 5."""
+    return _activations(_inputs(classifier, images), classifier)[0]
 
-    Defined in chapter 5.
-    """
-    _check_classifier(classifier)
-    return _activations(_check_images("images", images), classifier)[0]
+
+def _counts(probs: np.ndarray) -> np.ndarray:
+    """How many images fall in each class (their most probable one): int64, length 10."""
+    return np.bincount(probs.argmax(axis=1), minlength=NUM_CLASSES).astype("int64")
 
 
 def _score_from_probs(probs: np.ndarray, splits: int):
@@ -527,23 +481,15 @@ def _score_from_probs(probs: np.ndarray, splits: int):
 def classifier_score(images, classifier, splits: int = 10):
     """Return ``(mean, std)`` of the Inception-score formula on the MNIST classifier.
 
-    Defined in chapter 5.
-
     The score is ``exp(E_x KL(p(y|x) || p(y)))``, where p(y|x) is the classifier's softmax for
     one image and p(y) its average over the images. It is high when each image is clearly one
-    digit (p(y|x) peaked) and the digits are varied (p(y) flat): between 1 and 10, the number of
-    classes. As in the Inception-score paper the images are cut into ``splits`` consecutive
-    parts, the score is computed on each, and their mean and standard deviation are returned.
-    ``images`` needs at least 2 images and at least ``splits``.
+    digit (p(y|x) peaked) and the digits are varied (p(y) flat): between 1 and 10. As in the
+    Inception-score paper it is computed on each of ``splits`` consecutive parts of the images
+    (at least 2, and at least ``splits``). Defined in chapter 5.
     """
-    _check_classifier(classifier)
-    x = _check_images("images", images)
+    x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
     return _score_from_probs(_activations(x, classifier)[1], splits)
-
-
-def _gaussian(features: np.ndarray):
-    return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
 def _sqrt_psd(a: np.ndarray) -> np.ndarray:
@@ -577,22 +523,23 @@ def gaussian_frechet_distance(mu_a, cov_a, mu_b, cov_b) -> float:
     return max(distance, 0.0)  # rounding can leave a tiny negative number for equal sets
 
 
+def _feature_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The Fréchet distance between the Gaussians fitted to two sets of feature rows."""
+    return gaussian_frechet_distance(a.mean(axis=0), np.cov(a, rowvar=False),
+                                     b.mean(axis=0), np.cov(b, rowvar=False))
+
+
 def frechet_distance(images_a, images_b, classifier) -> float:
     """Return the Fréchet distance between two image sets in the classifier's feature space.
 
-    Defined in chapter 5.
-
-    This is the FID formula with the MNIST classifier's 128 ``features`` activations in place
-    of Inception's: a Gaussian (mean and covariance) is fitted to each set's activations and
-    :func:`gaussian_frechet_distance` compares them. 0 means the two sets look alike to the
-    classifier; lower is better. Like FID it shrinks as the sets grow, so compare distances
-    computed on the same number of images. Each set needs at least 2 images.
+    The FID formula with the classifier's 128 ``features`` activations in place of Inception's:
+    :func:`gaussian_frechet_distance` of the Gaussians fitted to each set (at least 2 images).
+    0 means the two sets look alike to the classifier; lower is better. Like FID it shrinks as
+    the sets grow, so compare distances computed on the same number of images. Defined in chapter 5.
     """
     _check_classifier(classifier)
-    a = _check_images("images_a", images_a)
-    b = _check_images("images_b", images_b)
-    return gaussian_frechet_distance(*_gaussian(_activations(a, classifier)[0]),
-                                     *_gaussian(_activations(b, classifier)[0]))
+    a, b = _check_images("images_a", images_a), _check_images("images_b", images_b)
+    return _feature_distance(_activations(a, classifier)[0], _activations(b, classifier)[0])
 
 
 def kl_from_uniform(counts) -> float:
@@ -612,37 +559,26 @@ def kl_from_uniform(counts) -> float:
     return float(np.sum(nonzero * np.log(nonzero * k)))
 
 
-def _classes_present(counts: np.ndarray) -> int:
-    return int(np.sum(counts / counts.sum() >= MIN_CLASS_FRACTION))
-
-
 def class_histogram(images, classifier) -> np.ndarray:
     """Return how many images the classifier puts in each digit class: int64, length 10.
 
     Each image counts once, for its most probable class. Defined in chapter 5.
     """
-    _check_classifier(classifier)
-    x = _check_images("images", images)
-    probs = _activations(x, classifier)[1]
-    return np.bincount(probs.argmax(axis=1), minlength=NUM_CLASSES).astype("int64")
+    return _counts(_activations(_inputs(classifier, images), classifier)[1])
 
 
 def class_kl(images, classifier) -> float:
     """Return KL(class frequencies || uniform) of the images' predicted digits, in nats.
 
-    Defined in chapter 5.
-
     The frequencies come from :func:`class_histogram`. 0 means every digit is made equally
     often; a set of one repeated digit gives ln 10 (about 2.303), the largest value. A
-    collapsing generator's value climbs toward ln 10.
+    collapsing generator's value climbs toward ln 10. Defined in chapter 5.
     """
     return kl_from_uniform(class_histogram(images, classifier))
 
 
 def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
     """Return all the metrics of ``images`` in one dictionary.
-
-    Defined in chapter 5.
 
     Keys: ``n`` (number of images); ``classifier_score`` and ``classifier_score_std`` (see
     :func:`classifier_score`, with ``splits`` parts); ``fid`` (:func:`frechet_distance` to
@@ -652,25 +588,22 @@ def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
     every class predicted at least once), so stray misreadings of a collapsed generator's
     output do not count as classes; ``class_histogram``: the 10 counts as a list of ints.
     The classifier sees each set once, so this is cheaper than calling the functions one by one.
+    Defined in chapter 5.
     """
-    _check_classifier(classifier)
-    x = _check_images("images", images)
+    x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
     ref = None if reference is None else _check_images("reference", reference)
     features, probs = _activations(x, classifier)
-    counts = np.bincount(probs.argmax(axis=1), minlength=NUM_CLASSES).astype("int64")
+    counts = _counts(probs)
     score, score_std = _score_from_probs(probs, splits)
-    fid = None
-    if ref is not None:
-        fid = gaussian_frechet_distance(*_gaussian(features),
-                                        *_gaussian(_activations(ref, classifier)[0]))
     return {
         "n": int(len(x)),
         "classifier_score": score,
         "classifier_score_std": score_std,
-        "fid": fid,
+        "fid": None if ref is None else _feature_distance(features,
+                                                          _activations(ref, classifier)[0]),
         "class_kl": kl_from_uniform(counts),
-        "classes_present": _classes_present(counts),
+        "classes_present": int(np.sum(counts / counts.sum() >= MIN_CLASS_FRACTION)),
         "class_histogram": counts.tolist(),
     }
 
@@ -737,8 +670,7 @@ def sharpness(images) -> np.ndarray:
 
 def classifier_accuracy(images, labels, classifier) -> float:
     """Fraction of ``images`` the classifier reads as their ``labels``. Defined in chapter 8."""
-    _check_classifier(classifier)
-    x = _check_images("images", images, min_n=1)
+    x = _inputs(classifier, images, min_n=1)
     labels = np.asarray(labels)
     if labels.shape != (len(x),) or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be {len(x)} whole numbers, one per image, got shape {labels.shape}")

@@ -20,23 +20,19 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
+from keras import layers
 
 from ganlib.checks import check_positive_int
 from ganlib.config import set_seed
 
-#: Samples drawn from each distribution to train the 1-D discriminator (full run).
-N_FULL = 20_000
-#: Samples drawn from each distribution in quick mode.
-N_QUICK = 4_000
-#: Epochs of the 1-D discriminator's training (full run).
-EPOCHS_FULL = 20
-#: Epochs in quick mode.
-EPOCHS_QUICK = 10
-#: Batch size of the 1-D discriminator's training.
-BATCH_SIZE = 256
-#: Adam's learning rate for the 1-D discriminator.
-LEARNING_RATE = 1e-2
+#: Samples drawn from each distribution, and epochs, to train the 1-D discriminator: the full
+#: run's and quick mode's.
+N_FULL, N_QUICK = 20_000, 4_000
+EPOCHS_FULL, EPOCHS_QUICK = 20, 10
+#: Batch size and Adam's learning rate of the 1-D discriminator's training.
+BATCH_SIZE, LEARNING_RATE = 256, 1e-2
 #: Default number of grid points for the numerical integrals.
 GRID_POINTS = 20_001
 #: value_function clips D to [EPSILON, 1 - EPSILON], as Keras's binary cross-entropy does.
@@ -46,34 +42,23 @@ GRID_WIDTH = 12.0
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
-
-# --------------------------------------------------------------------------------------------
-# Checking the arguments
-# --------------------------------------------------------------------------------------------
+# --- checking the arguments -------------------------------------------------------------------
 
 
-def _check_number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+def _check_number(name: str, value, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(value)):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {float(value)!r}")
     return float(value)
-
-
-def _check_std(name: str, value) -> float:
-    value = _check_number(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return value
 
 
 def _check_gaussian(name: str, pair) -> tuple[float, float]:
     """Return ``pair`` as ``(mean, std)`` floats, or raise a ValueError naming ``name``."""
     if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
         raise ValueError(f"{name} must be a pair (mean, std) of numbers, got {pair!r}")
-    mean = _check_number(f"{name}'s mean", pair[0])
-    std = _check_std(f"{name}'s std", pair[1])
-    return mean, std
+    return _check_number(f"{name}'s mean", pair[0]), _check_number(f"{name}'s std", pair[1], True)
 
 
 def _check_x(x) -> tuple[np.ndarray, bool]:
@@ -89,13 +74,7 @@ def _check_x(x) -> tuple[np.ndarray, bool]:
     return np.atleast_1d(array), array.ndim == 0
 
 
-def _like_input(values: np.ndarray, scalar: bool):
-    return float(values[0]) if scalar else values
-
-
-# --------------------------------------------------------------------------------------------
-# Densities and the optimal discriminator
-# --------------------------------------------------------------------------------------------
+# --- densities and the optimal discriminator --------------------------------------------------
 
 
 def _log_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -103,15 +82,11 @@ def _log_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 def gaussian_pdf(x, mean: float = 0.0, std: float = 1.0):
-    """The density of the 1-D Gaussian with this mean and standard deviation at ``x``.
-
-    ``x`` is a number (the result is a float) or a 1-D array (the result is an array of the same
-    length). Defined in chapter 4.
-    """
+    """The density of the 1-D Gaussian with this mean and standard deviation at ``x``: a float for a
+    number, an array for a 1-D array. Defined in chapter 4."""
     x, scalar = _check_x(x)
-    mean = _check_number("mean", mean)
-    std = _check_std("std", std)
-    return _like_input(np.exp(_log_pdf(x, mean, std)), scalar)
+    density = np.exp(_log_pdf(x, _check_number("mean", mean), _check_number("std", std, True)))
+    return float(density[0]) if scalar else density
 
 
 def _sigmoid(t: np.ndarray) -> np.ndarray:
@@ -132,14 +107,12 @@ def optimal_discriminator(x, p, q):
     where both densities underflow to zero. Defined in chapter 4.
     """
     x, scalar = _check_x(x)
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
-    return _like_input(_sigmoid(_log_pdf(x, *p) - _log_pdf(x, *q)), scalar)
+    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
+    d_star = _sigmoid(_log_pdf(x, *p) - _log_pdf(x, *q))
+    return float(d_star[0]) if scalar else d_star
 
 
-# --------------------------------------------------------------------------------------------
-# Integrals on a grid
-# --------------------------------------------------------------------------------------------
+# --- integrals on a grid ----------------------------------------------------------------------
 
 
 def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> np.ndarray:
@@ -150,10 +123,9 @@ def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> n
     than a tenth of its standard deviation) raises a ValueError asking for a larger ``n``.
     Defined in chapter 4.
     """
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
+    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     n = check_positive_int("n", n)
-    width = _check_std("width", width)
+    width = _check_number("width", width, positive=True)
     if n < 3:
         raise ValueError(f"n must be at least 3 grid points, got {n}")
     low = min(p[0] - width * p[1], q[0] - width * q[1])
@@ -161,10 +133,9 @@ def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> n
     step = (high - low) / (n - 1)
     if step > 0.1 * min(p[1], q[1]):
         needed = math.ceil((high - low) / (0.1 * min(p[1], q[1]))) + 1
-        raise ValueError(
-            f"n={n} grid points are too few for these distributions: the step {step:.3g} must be "
-            f"at most a tenth of the smaller std; use n >= {needed}"
-        )
+        raise ValueError(f"n={n} grid points are too few for these distributions: the step "
+                         f"{step:.3g} must be at most a tenth of the smaller std; "
+                         f"use n >= {needed}")
     return np.linspace(low, high, n)
 
 
@@ -172,6 +143,13 @@ def _integrate(values: np.ndarray, x: np.ndarray) -> float:
     """The trapezoidal rule on an evenly spaced grid."""
     step = x[1] - x[0]
     return float(step * (values[1:-1].sum() + 0.5 * (values[0] + values[-1])))
+
+
+def _on_grid(p, q, n: int):
+    """Check ``p`` and ``q``; return the grid ``x`` and log p(x), log q(x) on it."""
+    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
+    x = integration_grid(p, q, n)
+    return x, _log_pdf(x, *p), _log_pdf(x, *q)
 
 
 def _weighted_log(density: np.ndarray, log_values: np.ndarray) -> np.ndarray:
@@ -191,10 +169,8 @@ def _discriminator_values(d, x: np.ndarray) -> np.ndarray:
     if values.shape == (len(x), 1):
         values = values[:, 0]
     if values.shape != x.shape:
-        raise ValueError(
-            f"d must return one value per point: shape ({len(x)},) or ({len(x)}, 1), "
-            f"got {values.shape}"
-        )
+        raise ValueError(f"d must return one value per point: shape ({len(x)},) or ({len(x)}, 1), "
+                         f"got {values.shape}")
     if not np.all((values >= 0) & (values <= 1)):
         raise ValueError("d must return probabilities in [0, 1] (got values outside or NaN)")
     return values
@@ -211,15 +187,13 @@ def value_function(d, p, q, n: int = GRID_POINTS, epsilon: float = EPSILON) -> f
     far out in the tails, which would otherwise make V = -inf. Pass ``epsilon=0`` for the exact
     integral. Defined in chapter 4.
     """
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
+    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     epsilon = _check_number("epsilon", epsilon)
     if not 0 <= epsilon < 0.5:
         raise ValueError(f"epsilon must be in [0, 0.5), got {epsilon!r}")
-    x = integration_grid(p, q, n)
+    x, log_p, log_q = _on_grid(p, q, n)
     values = np.clip(_discriminator_values(d, x), epsilon, 1.0 - epsilon)
-    p_x = np.exp(_log_pdf(x, *p))
-    q_x = np.exp(_log_pdf(x, *q))
+    p_x, q_x = np.exp(log_p), np.exp(log_q)
     with np.errstate(divide="ignore"):
         integrand = _weighted_log(p_x, np.log(values)) + _weighted_log(q_x, np.log1p(-values))
     return _integrate(integrand, x)
@@ -231,10 +205,7 @@ def optimal_value(p, q, n: int = GRID_POINTS) -> float:
     Computed in log space, so it is finite even for far-apart Gaussians. Equal to
     -log 4 + 2 JS(p || q). Defined in chapter 4.
     """
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
-    x = integration_grid(p, q, n)
-    log_p, log_q = _log_pdf(x, *p), _log_pdf(x, *q)
+    x, log_p, log_q = _on_grid(p, q, n)
     log_sum = np.logaddexp(log_p, log_q)
     integrand = _weighted_log(np.exp(log_p), log_p - log_sum)
     integrand += _weighted_log(np.exp(log_q), log_q - log_sum)
@@ -247,10 +218,7 @@ def kl_divergence(p, q, n: int = GRID_POINTS) -> float:
     In nats. (The closed form log(s_q / s_p) + (s_p^2 + (m_p - m_q)^2) / (2 s_q^2) - 1/2 is what
     the tests check it against.) Defined in chapter 4.
     """
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
-    x = integration_grid(p, q, n)
-    log_p, log_q = _log_pdf(x, *p), _log_pdf(x, *q)
+    x, log_p, log_q = _on_grid(p, q, n)
     return _integrate(_weighted_log(np.exp(log_p), log_p - log_q), x)
 
 
@@ -261,51 +229,31 @@ def js_divergence(p, q, n: int = GRID_POINTS) -> float:
     ``n`` grid points. It is 0 when p = q and approaches log 2 as the two stop overlapping.
     Defined in chapter 4.
     """
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
-    x = integration_grid(p, q, n)
-    log_p, log_q = _log_pdf(x, *p), _log_pdf(x, *q)
+    x, log_p, log_q = _on_grid(p, q, n)
     log_m = np.logaddexp(log_p, log_q) - math.log(2.0)
     integrand = _weighted_log(np.exp(log_p), log_p - log_m)
     integrand += _weighted_log(np.exp(log_q), log_q - log_m)
     return 0.5 * _integrate(integrand, x)
 
 
-# --------------------------------------------------------------------------------------------
-# A trained discriminator to compare with D*
-# --------------------------------------------------------------------------------------------
+# --- a trained discriminator to compare with D* -----------------------------------------------
 
 
 def discriminator_1d(hidden: int = 32, name: str = "discriminator_1d"):
-    """A small discriminator on the real line: Dense(hidden, relu) twice, then Dense(1, sigmoid).
-
-    Input shape ``(1,)``; the output is the probability that x came from the data.
-    Defined in chapter 4.
-    """
-    import keras
-    from keras import layers
-
+    """A small discriminator on the real line: the probability that x came from the data.
+    Defined in chapter 4."""
     hidden = check_positive_int("hidden", hidden)
-    return keras.Sequential(
-        [
-            keras.Input(shape=(1,)),
-            layers.Dense(hidden, activation="relu", name="hidden_1"),
-            layers.Dense(hidden, activation="relu", name="hidden_2"),
-            layers.Dense(1, activation="sigmoid", name="p_real"),
-        ],
-        name=name,
-    )
+    return keras.Sequential([
+        keras.Input(shape=(1,)),
+        layers.Dense(hidden, activation="relu", name="hidden_1"),
+        layers.Dense(hidden, activation="relu", name="hidden_2"),
+        layers.Dense(1, activation="sigmoid", name="p_real"),
+    ], name=name)
 
 
-def train_discriminator_1d(
-    p,
-    q,
-    n: int = N_FULL,
-    epochs: int = EPOCHS_FULL,
-    batch_size: int = BATCH_SIZE,
-    learning_rate: float = LEARNING_RATE,
-    seed: int = 0,
-):
+def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL,
+                           batch_size: int = BATCH_SIZE, learning_rate: float = LEARNING_RATE,
+                           seed: int = 0):
     """Train :func:`discriminator_1d` to tell samples of ``p`` (label 1) from ``q`` (label 0).
 
     Draws ``n`` samples from each Gaussian, minimises binary cross-entropy with Adam through
@@ -314,15 +262,11 @@ def train_discriminator_1d(
     the full run's budget; quick mode passes ``n=N_QUICK, epochs=EPOCHS_QUICK``.
     Defined in chapter 4.
     """
-    import keras
-
-
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
+    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     n = check_positive_int("n", n)
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
-    learning_rate = _check_std("learning_rate", learning_rate)
+    learning_rate = _check_number("learning_rate", learning_rate, positive=True)
     set_seed(seed)
     rng = np.random.default_rng(seed)
     x = np.concatenate([p[0] + p[1] * rng.standard_normal(n), q[0] + q[1] * rng.standard_normal(n)])
@@ -333,20 +277,15 @@ def train_discriminator_1d(
     # The learning rate decays along a cosine to 0, so the last epochs settle instead of jitter.
     steps = epochs * math.ceil(2 * n / batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        loss=keras.losses.BinaryCrossentropy(),
-    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule),
+                  loss=keras.losses.BinaryCrossentropy())
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
     return model, history
 
 
 def model_as_function(model, batch_size: int = 8192):
-    """Wrap a Keras model with input shape ``(1,)`` as a NumPy function: 1-D array -> 1-D array.
-
-    The result can be passed as ``d`` to :func:`value_function` and :func:`discriminator_error`.
-    Defined in chapter 4.
-    """
+    """Wrap a Keras model with input shape ``(1,)`` as a NumPy function (1-D array -> 1-D array),
+    the ``d`` of :func:`value_function` and :func:`discriminator_error`. Defined in chapter 4."""
     batch_size = check_positive_int("batch_size", batch_size)
 
     def d(x):
@@ -365,9 +304,8 @@ def discriminator_error(d, p, q, min_density: float = 0.05, n: int = 2001) -> tu
     ``min_density``. Where both densities are tiny there are no data, and any discriminator is as
     good as any other there, so those x are left out. Defined in chapter 4.
     """
-    p = _check_gaussian("p", p)
-    q = _check_gaussian("q", q)
-    min_density = _check_std("min_density", min_density)
+    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
+    min_density = _check_number("min_density", min_density, positive=True)
     n = check_positive_int("n", n)
     x = np.linspace(min(p[0] - 6 * p[1], q[0] - 6 * q[1]), max(p[0] + 6 * p[1], q[0] + 6 * q[1]), n)
     region = np.exp(_log_pdf(x, *p)) + np.exp(_log_pdf(x, *q)) >= min_density

@@ -16,9 +16,9 @@ Used by the chapter and by ``python -m ganlib mixture``.
 
 from __future__ import annotations
 
-import dataclasses
+import concurrent.futures
 import math
-import os
+import multiprocessing
 import time
 
 import numpy as np
@@ -26,16 +26,16 @@ import numpy as np
 import keras
 from keras import layers
 
-from ganlib.config import is_quick, set_seed
+# The chapter's settings live in ganlib.config with every other configuration; they are
+# importable from here too (mixture.mixture_config, mixture.FIXES, ...).
+from ganlib.checks import check_choice, check_config, check_positive_int
+from ganlib.config import (FIXES, FULL_STEPS, LAYOUTS, MixtureConfig, mixture_config,  # noqa: F401
+                           set_seed, table_budget)
 from ganlib.data import check_points
-from ganlib.checks import check_overrides, check_positive_int
 from ganlib.metrics import kl_from_uniform
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
 from ganlib.training import GAN, Run, Snapshots, StopOnNaN
 
-LAYOUTS = ("ring", "grid")
-#: Remedies: none (a vanilla GAN), minibatch standard deviation, minibatch discrimination, packing.
-FIXES = ("none", "mbstd", "minibatch", "pack")
 #: Samples scored per run, as in the published tables.
 SCORE_SAMPLES = 2500
 
@@ -58,20 +58,16 @@ PUBLISHED = {
 
 def mixture_means(layout: str) -> np.ndarray:
     """The means of the mixture's components, shape ``(k, 2)``."""
-    if layout == "ring":
+    if check_choice("layout", layout, LAYOUTS) == "ring":
         angles = 2 * np.pi * np.arange(8) / 8
         return np.stack([np.cos(angles), np.sin(angles)], axis=1).astype("float32")
-    if layout == "grid":
-        values = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
-        return np.array([(x, y) for x in values for y in values], dtype="float32")
-    raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    values = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+    return np.array([(x, y) for x in values for y in values], dtype="float32")
 
 
 def mixture_std(layout: str) -> float:
     """The standard deviation of every component: 0.01 (ring) or 0.05 (grid)."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    return 0.01 if layout == "ring" else 0.05
+    return 0.01 if check_choice("layout", layout, LAYOUTS) == "ring" else 0.05
 
 
 def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.ndarray:
@@ -89,7 +85,8 @@ def score_samples(samples, layout: str = "ring") -> dict:
     Returns a dict with ``modes`` (captured modes), ``high_quality`` (fraction of samples within
     3 standard deviations of their nearest mean), ``kl`` (KL divergence of the high-quality
     samples' mode histogram from uniform; ``ln k``, its maximum, when there is no high-quality
-    sample), ``histogram`` (high-quality samples per mode) and ``n``.
+    sample), ``histogram`` (high-quality samples per mode), ``nearest`` (all samples per nearest
+    mode, whatever their quality) and ``n``.
     """
     samples = check_points("samples", samples)
     means, std = mixture_means(layout), mixture_std(layout)
@@ -97,13 +94,12 @@ def score_samples(samples, layout: str = "ring") -> dict:
     nearest = d2.argmin(axis=1)
     good = np.sqrt(d2[np.arange(len(samples)), nearest]) <= 3 * std
     histogram = np.bincount(nearest[good], minlength=len(means))
-    k = len(means)
     return {
         "modes": int((histogram > 0).sum()),
         "high_quality": float(good.mean()),
         "kl": kl_from_uniform(histogram),
         "histogram": histogram.tolist(),
-        "nearest": np.bincount(nearest, minlength=k).tolist(),
+        "nearest": np.bincount(nearest, minlength=len(means)).tolist(),
         "n": len(samples),
     }
 
@@ -152,8 +148,7 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
     hidden layer); ``"pack"`` (:class:`~ganlib.layers.Pack` of ``pack`` samples at the input, as in
     PacGAN). The input is first divided by ``scale`` (standardized). Defined in chapter 7.
     """
-    if fix not in FIXES:
-        raise ValueError(f"fix must be one of {FIXES}, got {fix!r}")
+    check_choice("fix", fix, FIXES)
     units = check_positive_int("units", units)
     scale = _check_scale(scale)
     stack = [keras.Input(shape=(2,)), layers.Rescaling(1.0 / scale, name="standardize")]
@@ -172,82 +167,6 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
 # -- training ------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class MixtureConfig:
-    """Budget and hyperparameters of one mixture run (chapter 7)."""
-
-    layout: str = "ring"
-    fix: str = "none"
-    # Learning rounds (each: the four steps of chapter 2) and points per round.
-    steps: int = 10_000
-    batch_size: int = 128
-    latent_dim: int = 8
-    units: int = 256
-    # Adam for both players.
-    learning_rate: float = 1e-3
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    # The learning rate decays along a cosine to this fraction of itself by the last round.
-    final_lr_fraction: float = 0.01
-    # Exponential moving average of G's weights (chapter 3); 0 turns it off.
-    ema_momentum: float = 0.999
-    # Samples per pack for fix="pack"; group size of the minibatch standard deviation (None: batch).
-    pack: int = 4
-    group_size: int | None = None
-    # Rounds per compiled call and per progress-bar epoch; a snapshot is taken after each.
-    rounds_per_epoch: int = 500
-    # The networks work on standardized points (divided by the mixture's standard deviation).
-    standardize: bool = True
-
-    def __post_init__(self):
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
-        if self.fix not in FIXES:
-            raise ValueError(f"fix must be one of {FIXES}, got {self.fix!r}")
-        for name in ("steps", "batch_size", "latent_dim", "units", "pack", "rounds_per_epoch"):
-            check_positive_int(name, getattr(self, name))
-        if self.fix == "pack" and self.batch_size % self.pack:
-            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
-        if self.group_size is not None:
-            check_positive_int("group_size", self.group_size)
-            if self.batch_size % self.group_size:
-                raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of group_size "
-                                 f"({self.group_size})")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
-        if not 0.0 <= self.final_lr_fraction <= 1.0:
-            raise ValueError(f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction!r}")
-        if not 0.0 <= self.ema_momentum < 1.0:
-            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum!r}")
-
-
-#: Learning rounds of a full-mode run: the grid's 25 modes take twice the ring's 8.
-FULL_STEPS = {"ring": 10_000, "grid": 20_000}
-
-
-def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None = None, **overrides):
-    """The chapter's configuration for the current mode: 10,000 rounds on the ring and 20,000 on
-    the grid in full mode, 200 in quick mode (enough to run, not to learn)."""
-    quick = is_quick() if quick is None else quick
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    check_overrides(MixtureConfig, overrides)
-    base = {"steps": 200, "rounds_per_epoch": 100} if quick else {"steps": FULL_STEPS[layout]}
-    return MixtureConfig(layout=layout, fix=fix, **{**base, **overrides})
-
-
-def table_budget(quick: bool | None = None) -> dict:
-    """Seeds per table row and worker processes: 6 seeds on 2 workers in full mode (at least 5,
-    as the published tables; 6 keeps two workers equally busy), 2 seeds in this process in quick
-    mode."""
-    quick = is_quick() if quick is None else quick
-    if quick:
-        return {"seeds": 2, "workers": 1}
-    return {"seeds": 6, "workers": max(1, min(2, os.cpu_count() or 1))}
-
-
-
-
 def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
     """The largest number of rounds up to ``rounds_per_epoch`` that divides ``steps``: each
     compiled call (a progress-bar epoch) runs that many, so a run makes exactly ``steps``."""
@@ -258,31 +177,23 @@ def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
 
 def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="auto") -> Run:
     """Train one GAN on the ring or grid and score it. Defined in chapter 7."""
-    config = config or mixture_config()
-    if not isinstance(config, MixtureConfig):
-        raise ValueError(f"config must be a MixtureConfig, got {type(config).__name__}")
+    config = check_config(config or mixture_config(), MixtureConfig)
     set_seed(seed)
     k = rounds_per_call(config.steps, config.rounds_per_epoch)
     epochs = config.steps // k
     per_epoch = k * config.batch_size
     x = sample_mixture(per_epoch, config.layout, seed=seed)
     scale = mixture_scale(config.layout) if config.standardize else 1.0
-    gan = GAN(
-        mixture_generator(config.latent_dim, config.units, scale),
-        mixture_discriminator(config.fix, config.units, config.pack, config.group_size, scale),
-        noise="normal",
-        ema_momentum=config.ema_momentum,
-        rounds_per_step=k,
-        seed=seed,
-    )
+    gan = GAN(mixture_generator(config.latent_dim, config.units, scale),
+              mixture_discriminator(config.fix, config.units, config.pack, config.group_size, scale),
+              noise="normal", ema_momentum=config.ema_momentum, rounds_per_step=k, seed=seed)
 
     def adam():
         learning_rate = config.learning_rate
         if config.final_lr_fraction != 1.0:
             # Each network takes two optimizer steps per round.
-            learning_rate = keras.optimizers.schedules.CosineDecay(
-                learning_rate, 2 * epochs * k, alpha=config.final_lr_fraction
-            )
+            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, 2 * epochs * k,
+                                                                   alpha=config.final_lr_fraction)
         return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
 
     gan.compile(adam(), adam())
@@ -293,9 +204,8 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
     samples = gan.generate(SCORE_SAMPLES, seed=seed + 1)
-    return Run(gan=gan, config=config, seed=seed, history=history,
-                      snapshots=snapshots.snapshots, score=score_samples(samples, config.layout),
-                      samples=samples, seconds=seconds)
+    return Run(gan=gan, config=config, seed=seed, history=history, snapshots=snapshots.snapshots,
+               score=score_samples(samples, config.layout), samples=samples, seconds=seconds)
 
 
 def _score_seed(config: MixtureConfig, seed: int, verbose=0):
@@ -325,14 +235,10 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
     """
     seeds = check_positive_int("seeds", seeds)
     workers = check_positive_int("workers", workers)
-    if not isinstance(config, MixtureConfig):
-        raise ValueError(f"config must be a MixtureConfig, got {type(config).__name__}")
+    check_config(config, MixtureConfig)
     order = list(range(first_seed, first_seed + seeds))
     rows = {}
     if workers > 1 and seeds > 1:
-        import concurrent.futures
-        import multiprocessing
-
         context = multiprocessing.get_context("spawn")
         workers = min(workers, seeds)
         # Every workers-th seed is trained here, the others by workers - 1 processes.
@@ -348,15 +254,11 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
         for seed in order:
             rows[seed], run = _score_seed(config, seed, verbose)
     per_seed = [rows[seed] for seed in order]
-
-    def mean_se(key):
-        values = np.array([s[key] for s in per_seed], dtype="float64")
-        se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-        return float(values.mean()), float(se)
-
     result = {"layout": config.layout, "fix": config.fix}
-    for key in ("modes", "high_quality", "kl"):
-        result[key], result[f"{key}_se"] = mean_se(key)
+    for key in ("modes", "high_quality", "kl"):  # mean and standard error over the seeds
+        values = np.array([row[key] for row in per_seed], dtype="float64")
+        se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+        result[key], result[f"{key}_se"] = float(values.mean()), float(se)
     result.update(per_seed=per_seed, steps=config.steps, batch_size=config.batch_size,
                   seconds=round(sum(s["seconds"] for s in per_seed), 1))
     return (result, run) if return_last else result

@@ -1,4 +1,4 @@
-"""Figures of the course: the epoch grid, loss curves and the four outcomes per epoch."""
+"""Figures of the course (chapters 1 to 7), and digits tiled into one image and written as a PNG."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import os
 
 import numpy as np
 
+import keras
 import matplotlib.pyplot as plt
-from matplotlib.patches import Ellipse
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Ellipse, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ganlib.checks import check_positive_int
@@ -21,9 +24,7 @@ FAKE_COLOR = "#d62728"
 
 
 def _ellipse(ax, center, radii, color, style):
-    ax.add_patch(
-        Ellipse(center, 2 * radii[0], 2 * radii[1], fill=False, edgecolor=color, lw=2, ls=style)
-    )
+    ax.add_patch(Ellipse(center, 2 * radii[0], 2 * radii[1], fill=False, edgecolor=color, lw=2, ls=style))
 
 
 def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4, lim=(-2, 11)):
@@ -115,7 +116,6 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
     the panels (default: up to ``max_panels`` spread over the run); ``labels`` titles them
     (default ``"epoch i"``); ``ncols`` panels a row (default: all in one row). Defined in chapter 7.
     """
-
     if not snapshots:
         raise ValueError("snapshots is empty: it needs at least one array of points")
     if indices is None:
@@ -151,9 +151,6 @@ def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
     """Chapter 6: ProGAN's networks at each stage, generator above, critic below. A block's colour
     is the stage that added it: the same colour in a later panel is the same layer, weights and
     all. Returns the figure."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
-
     resolutions = (4, 8, 16, 32)
     if len(channels) != 4:
         raise ValueError(f"channels needs 4 widths (4, 8, 16, 32), got {channels!r}")
@@ -201,17 +198,7 @@ _LIGHT = {REAL_COLOR: "#dbe9f6", FAKE_COLOR: "#f8d9d9", DAWN_COLOR: "#e7e1f1",
           GLENN_COLOR: "#fde3d3", "gray": "#f0f0f0"}
 #: Dawn's map runs from light red (sure it is fake, D = 0) through white to light blue (sure it
 #: is real, D = 1): the colours of the fake and real points, faded so the points stay visible.
-DECISION_CMAP = None  # built on first use (matplotlib.colors is imported lazily)
-
-
-def _decision_cmap():
-    global DECISION_CMAP
-    if DECISION_CMAP is None:
-        from matplotlib.colors import LinearSegmentedColormap
-
-        DECISION_CMAP = LinearSegmentedColormap.from_list(
-            "dawn", ["#ec9a9a", "#ffffff", "#93bce6"])
-    return DECISION_CMAP
+DECISION_CMAP = LinearSegmentedColormap.from_list("dawn", ["#ec9a9a", "#ffffff", "#93bce6"])
 
 
 def _probabilities(discriminator, x):
@@ -278,7 +265,7 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
         ax.set_ylabel("feature 2", fontsize=11)
         ax.set_title("per-feature score", fontsize=12)
     ax = axes[-1]
-    image = ax.imshow(p, origin="lower", extent=(-lim, lim, -lim, lim), cmap=_decision_cmap(),
+    image = ax.imshow(p, origin="lower", extent=(-lim, lim, -lim, lim), cmap=DECISION_CMAP,
                       vmin=0.0, vmax=1.0, interpolation="bilinear")
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.6)
     points(ax)
@@ -287,8 +274,6 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
     ax.set_title("Dawn's verdict D(x)", fontsize=12)
     bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, ticks=[0, 0.5, 1])
     bar.ax.set_yticklabels(["0 fake", "0.5", "1 real"], fontsize=10)
-    from matplotlib.lines import Line2D
-
     handles = [
         Line2D([], [], ls="", marker="o", color=REAL_COLOR, label="real"),
         Line2D([], [], ls="", marker="x", color=FAKE_COLOR, mew=1.5, label="fake (shuffled)"),
@@ -305,8 +290,6 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
 def _box(ax, x, y, w, h, text, face="white", edge="0.3", ink="k", size=11, weight="normal",
          style="-", hatch=None, lw=1.2):
     """A rounded box centred on (x, y), in the diagram's inch coordinates, with centred text."""
-    from matplotlib.patches import FancyBboxPatch
-
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
                                 facecolor=face, edgecolor=edge, ls=style, hatch=hatch, lw=lw))
     if text:
@@ -397,7 +380,6 @@ ROUND_STEPS = {
 
 
 def _check_audit(label, audit):
-
     if not isinstance(audit, dict) or set(audit) != set(STEPS):
         raise ValueError(f"audit {label!r} must map the steps {STEPS} to results, "
                          f"got {sorted(audit) if isinstance(audit, dict) else type(audit).__name__}")
@@ -423,7 +405,6 @@ def round_diagram(audits, weights=None):
     "discriminator": m}``, printed in the boxes of the networks that learn.
     Defined in chapter 2.
     """
-
     if isinstance(audits, dict) and set(audits) == set(STEPS):
         audits = {"": audits}
     if not isinstance(audits, dict) or not audits:
@@ -505,8 +486,6 @@ def combined_model_diagram(combined):
     how many of the combined model's weights are trainable (those its training updates), and the
     arrow below shows the loss's gradient going back through D to G. Defined in chapter 2.
     """
-    import keras
-
     if not isinstance(combined, keras.Model):
         raise ValueError(f"combined must be a keras.Model, got {type(combined).__name__}")
     inner = [layer for layer in combined.layers if isinstance(layer, keras.Model)]
@@ -569,8 +548,6 @@ def combined_model_diagram(combined):
         "G's and D's weights are updated"
     ax.text((xs["G"] + xs["loss"]) / 2, low - 0.42, f"the gradient flows back through D; {d_note}",
             ha="center", va="center", fontsize=10, color=GLENN_COLOR)
-    from matplotlib.patches import Rectangle
-
     ax.add_patch(Rectangle((0.05, 0.08), width - 0.1, height - 0.16, fill=False, ls="--",
                            edgecolor="0.4", lw=1.2))
     ax.text(0.2, height - 0.3, f"combined model \u201c{combined.name}\u201d: {trains:,} of its "

@@ -1,22 +1,14 @@
-"""The four-step learning round, fused into one compiled ``train_step``.
+"""The four-step learning round, fused into one compiled ``train_step``: the :class:`GAN` base
+class of every method in the course, its callbacks and the :class:`Run` record.
 
-Chapter 2 explains the round with two separate models (see :mod:`ganlib.freeze`); this module is
-the same round as one ``keras.Model`` that works with ``fit()`` and callbacks on the TensorFlow and
-JAX backends. Each round, for one batch of real points:
-
-(a) **FN step** — the real batch goes to the discriminator, labelled real; only D learns.
-(b) **TN step** — fresh noise goes through the generator into D, the fakes labelled real;
-    only G learns (D is "frozen": its variables get no update).
-(c) **FP step** — fresh fakes go to D, labelled fake; only D learns.
-(d) **TN step again** — like (b), with fresh noise.
-
-Freezing here never reads any ``trainable`` flag: each step differentiates with respect to an
-explicit list of variables and applies the gradients with that network's own optimizer. That is
-the second of the two correct ways to freeze in Keras 3 (the first is in :mod:`ganlib.freeze`).
-
-The round is written once, as a pure function of the variables' values (``stateless_call`` and
-``stateless_apply``), so that the same code runs inside TensorFlow's ``tf.function`` and inside
-JAX's ``jit``; only the gradient call differs between the backends (:func:`value_and_grad`).
+Chapter 2 explains the round with two separate models (:mod:`ganlib.freeze`); here it is one
+``keras.Model`` that works with ``fit()`` and callbacks on TensorFlow and JAX. Each round, for one
+batch of real points: (a) **FN step**, D learns from the real batch labelled real; (b) **TN step**,
+G learns: fresh fakes go into the frozen D labelled real; (c) **FP step**, D learns from fresh
+fakes labelled fake; (d) **TN step again**. Freezing reads no ``trainable`` flag: each step
+differentiates with respect to one network's explicit list of variables and applies that
+network's optimizer, the second correct way to freeze in Keras 3. How that runs compiled on both
+backends is :mod:`ganlib.backend`'s business.
 """
 
 from __future__ import annotations
@@ -470,6 +462,17 @@ def _is_dataset(x):
     return not isinstance(x, (dict, np.ndarray)) and not hasattr(x, "__len__")
 
 
+def predict(model, inputs, chunk=1000):
+    """``model(inputs)`` in inference mode as a NumPy array, ``chunk`` samples at a time
+    (``inputs``: an array, or a list of arrays for a model with several inputs)."""
+    many = isinstance(inputs, (list, tuple))
+    n = len(inputs[0] if many else inputs)
+    out = [model([ops.convert_to_tensor(a[i:i + chunk]) for a in inputs] if many
+                 else ops.convert_to_tensor(inputs[i:i + chunk]), training=False)
+           for i in range(0, n, chunk)]
+    return np.concatenate([ops.convert_to_numpy(o) for o in out])
+
+
 def pad_to_rounds(x, batch_size, rng=None):
     """Pad ``x`` so that it splits into whole round batches: ``ceil(n / batch_size)`` of them.
 
@@ -477,8 +480,6 @@ def pad_to_rounds(x, batch_size, rng=None):
     one epoch still shows every point once and a few twice; e.g. 10,000 points with batch 32 give
     313 rounds of 32 (16 points appear twice). Returns ``(x_padded, rounds)``.
     """
-    import numpy as np
-
     batch_size = check_positive_int("batch_size", batch_size)
     x = np.asarray(x)
     if x.ndim < 1 or len(x) == 0:
@@ -499,8 +500,6 @@ def count_outcomes(discriminator, real, fake, threshold=0.5):
     ``tp`` (real judged real), ``fn`` (real judged fake: D learns), ``fp`` (fake judged real:
     D learns) and ``tn`` (fake judged fake: G learns). Defined in chapter 1.
     """
-    import numpy as np
-
     if not 0.0 < float(threshold) < 1.0:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
     counts = {}
@@ -591,7 +590,6 @@ class SampleMetrics(keras.callbacks.Callback):
         self.results = []
 
     def on_epoch_end(self, epoch, logs=None):
-
         images = self.model.generate(self.n, seed=self.seed + epoch)
         result = metrics.evaluate(images, self.classifier, reference=self.reference)
         self.results.append(result)
@@ -610,7 +608,6 @@ def round_flops(generator, discriminator, batch_size) -> int:
     D: G forward and backward, 3 G, and D forward plus its input gradients only, 2 D; (c) the
     fakes, G, then D learns, 3 D; (d) as (b). In all 7 G + 10 D per sample.
     """
-
     batch_size = check_positive_int("batch_size", batch_size)
     return batch_size * (7 * forward_flops(generator) + 10 * forward_flops(discriminator))
 

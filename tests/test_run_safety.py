@@ -448,13 +448,48 @@ def ctrl_c(args, cwd, when):
     return proc.returncode, err
 
 
-def test_ctrl_c_in_dcgan_exits_130_with_the_line_to_continue(tmp_path):
-    # "Epoch 2/" is printed after the first epoch's checkpoint is written.
-    code, err = ctrl_c(["dcgan", "--quick", "--epochs", "50"], str(tmp_path), when="Epoch 2/")
-    with np.load(tmp_path / "runs" / "dcgan-seed" / checkpoint.CHECKPOINT_NAME) as saved:
+def resume_line(err, cwd):
+    """Run the command that the interrupted run's one line names; return the process."""
+    command = err.split("continue with: ")[1].strip().split()
+    assert command[:3] == ["python", "-m", "ganlib"] and "--resume" in command
+    env = {**os.environ, config.QUICK_ENV: "1"}
+    return subprocess.run([sys.executable, *command[1:]], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=600)
+
+
+def test_ctrl_c_in_dcgan_exits_130_keeps_every_epochs_figure_and_resume_finishes(tmp_path):
+    # "Epoch 3/" is printed after the second epoch's checkpoint and figure are written.
+    code, err = ctrl_c(["dcgan", "--quick", "--epochs", "4"], str(tmp_path), when="Epoch 3/")
+    run = tmp_path / "runs" / "dcgan-seed"
+    with np.load(run / checkpoint.CHECKPOINT_NAME) as saved:
         epoch = json.loads(str(saved["__meta__"]))["epoch"]
     assert code == 130 and err == (f"interrupted after epoch {epoch}; continue with: python -m ganlib "
-                                   "dcgan --quick --epochs 50 --resume --out runs/dcgan-seed\n")
+                                   "dcgan --quick --epochs 4 --resume --out runs/dcgan-seed\n")
+    assert sorted(os.listdir(run / "epochs")) == [f"epoch_{e:03d}.png" for e in range(1, epoch + 1)]
+    done = resume_line(err, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["epochs"] == 4
+    assert sorted(os.listdir(run / "epochs")) == [f"epoch_{e:03d}.png" for e in range(1, 5)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, when, figures", [
+    (["progan", "--quick"], "phase 3/", "chunks"),
+    (["cgan", "--quick", "--epochs", "3"], "Epoch 2/", "epochs"),
+    (["acgan", "--quick", "--epochs", "3"], "Epoch 2/", "epochs"),
+    (["pix2pix", "--quick", "--epochs", "3"], "Epoch 2/", "epochs"),
+    (["bigan", "--quick", "--epochs", "3"], "Epoch 2/", "epochs"),
+    (["generations", "--quick"], "generation 1:", None),
+], ids=lambda v: v[0] if isinstance(v, list) else None)
+def test_ctrl_c_then_resume_finishes_every_command(tmp_path, args, when, figures):
+    code, err = ctrl_c(args, str(tmp_path), when=when)
+    assert code == 130 and err.count("\n") == 1 and "; continue with: python -m ganlib " in err, err
+    run = tmp_path / "runs" / os.listdir(tmp_path / "runs")[0]
+    if figures:
+        assert os.listdir(run / figures), "no figure of a finished epoch or chunk on disk"
+    done = resume_line(err, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_ctrl_c_in_gaussian_exits_130_and_leaves_no_empty_folder(tmp_path):
