@@ -7,7 +7,8 @@ import pytest
 
 from conftest import last_json, needs_jax, run_python
 
-RUN = """
+#: Split the CPU into ``devices`` virtual devices for the backend given on the command line.
+DEVICES = """
 import json, os, sys
 backend, devices = sys.argv[1], int(sys.argv[2])
 os.environ["KERAS_BACKEND"] = backend
@@ -18,6 +19,9 @@ else:
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
 import numpy as np, keras
+"""
+
+RUN = DEVICES + """
 from ganlib import models
 from ganlib.training import GAN, data_parallel
 keras.utils.set_random_seed(0)
@@ -61,17 +65,7 @@ def test_a_batch_that_does_not_split_evenly_is_a_clear_error():
     assert proc.returncode != 0 and "must be a multiple of the 2 devices" in proc.stderr
 
 
-PROGAN = """
-import json, os, sys
-backend, devices = sys.argv[1], int(sys.argv[2])
-os.environ["KERAS_BACKEND"] = backend
-if backend == "jax":
-    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
-else:
-    import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
-import numpy as np, keras
+PROGAN = DEVICES + """
 from ganlib import progan
 from ganlib.training import data_parallel
 keras.utils.set_random_seed(0)
