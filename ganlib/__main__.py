@@ -472,7 +472,10 @@ def main(argv=None):
             from ganlib.config import QUICK_ENV
 
             os.environ[QUICK_ENV] = "1"
-        result = runners[args.experiment](args)
+        from ganlib.training import stop_on_ctrl_c
+
+        with stop_on_ctrl_c():  # Ctrl-C stops training between two batches
+            result = runners[args.experiment](args)
     except KeyboardInterrupt:
         line, code = _interrupted(args, argv), 130
     except (ValueError, FloatingPointError, OSError, MemoryError) as exc:
@@ -491,4 +494,12 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except SystemExit as exc:
+        if exc.code != 130:
+            raise
+        # After Ctrl-C, leave without the interpreter's clean-up: TensorFlow's threads, stopped
+        # mid-epoch, can abort it. Everything kept is already on disk (written atomically).
+        sys.stdout.flush(), sys.stderr.flush()
+        os._exit(130)

@@ -13,8 +13,10 @@ backends is :mod:`ganlib.backend`'s business.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import signal
 import threading
 import time
 
@@ -521,15 +523,43 @@ def count_outcomes(discriminator, real, fake, threshold=0.5):
 # -- callbacks shared by every chapter ------------------------------------------------------------
 
 
+#: Set by the command line's Ctrl-C handler (:func:`stop_on_ctrl_c`); read between batches.
+CTRL_C = threading.Event()
+
+
+@contextlib.contextmanager
+def stop_on_ctrl_c():
+    """For the block, a first Ctrl-C (SIGINT) is only noted; :class:`StopOnNaN`, first in every
+    trainer's callbacks, raises it as ``KeyboardInterrupt`` after the batch in progress, never
+    inside TensorFlow's compiled code (an exception raised there can abort the process). A second
+    Ctrl-C interrupts at once. The checkpoint on disk stays that of the last whole epoch."""
+    def note(signum, frame):
+        if CTRL_C.is_set():
+            raise KeyboardInterrupt
+        CTRL_C.set()
+
+    CTRL_C.clear()
+    before = signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+        CTRL_C.clear()
+
+
 class StopOnNaN(keras.callbacks.Callback):
     """Stop training at the first round whose losses are NaN or infinite, before anything else.
 
     Keras's ``TerminateOnNaN``, made loud: it raises a ``FloatingPointError`` naming the epoch
     and the batch, so no later callback (sample grids, metrics, checkpoints) ever sees the bad
     weights, and the checkpoint on disk stays the last good one. Put it first in the callbacks.
+    It also turns a Ctrl-C noted by :func:`stop_on_ctrl_c` into a ``KeyboardInterrupt`` here,
+    between two batches.
     """
 
     def on_train_batch_end(self, batch, logs=None):
+        if CTRL_C.is_set():
+            raise KeyboardInterrupt
         bad = sorted(k for k, v in (logs or {}).items() if not math.isfinite(float(v)))
         if bad:
             self.model.stop_training = True
