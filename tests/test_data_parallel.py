@@ -83,7 +83,8 @@ print(json.dumps({"devices": used, "weights": [np.asarray(w).ravel().tolist()
 """
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=needs_jax)])
+# JAX's DataParallel needs no loss scaling (one array over the devices): its case is in the slow run.
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=[needs_jax, pytest.mark.slow])])
 def test_progan_on_two_devices_takes_the_same_steps_as_on_one(backend):
     """ProGAN's WGAN-GP losses are scaled per replica like every method's (under TensorFlow's
     MirroredStrategy the replicas' gradients are summed): the weights after 4 rounds with plain

@@ -497,6 +497,7 @@ def test_ctrl_c_then_resume_finishes_every_command(tmp_path, args, when, figures
     json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # the in-process tests cover "nothing to resume"; dcgan's covers a real SIGINT
 def test_ctrl_c_in_gaussian_exits_130_and_leaves_no_empty_folder(tmp_path):
     code, err = ctrl_c(["gaussian", "--quick", "--epochs", "100000", "--out", "run"], str(tmp_path),
                        when="Epoch 3/")
