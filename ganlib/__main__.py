@@ -1,11 +1,12 @@
 """The course's experiments from the command line: ``python -m ganlib <experiment> [options]``.
 
-Each experiment prints progress while it runs and, as its very last line, one JSON object with its
-results, so scripts can read ``tail -n 1``. Bad arguments (``--epochs`` must be 1 or more, a batch
-at most the data), an output folder that cannot be written or already holds a run (is not empty),
-and a run that diverges (NaN) exit with code 2 and a one-line message; arguments and folders are
-checked before any training starts, and nothing is written when they are wrong. Ctrl-C exits with
-code 130 and one line: how to continue the run with ``--resume``, where there is one to continue.
+Each experiment prints progress and, as its very last line, one JSON object with its results
+(``tail -n 1``). Bad arguments, an output folder that cannot be written or already holds a run,
+and a run that diverges (NaN) exit with code 2 and a one-line message. argparse checks the
+arguments before anything heavy is imported (Keras, matplotlib and ganlib's other modules are
+imported inside the functions that need them), and each command claims its folder before it
+trains: a mistake costs a second, not a run, and writes nothing. Ctrl-C exits with code 130 and
+one line: how to continue the run with ``--resume``, where there is one to continue.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import os
 import shlex
 import sys
 
-from ganlib.config import DCGAN_ARCHS, GaussianConfig
+import numpy as np
 
-# argparse refuses bad arguments before anything heavy is imported (Keras, NumPy, matplotlib and
-# ganlib's other modules are imported inside the functions that need them), and each command
-# claims its folder before it trains: a mistake costs a second, not a run.
+from ganlib import config, files
 
 _SCORES = ("classifier_score", "fid", "class_kl", "classes_present")  # a digit run's scores
 
@@ -62,17 +61,20 @@ def _positive_float(text):
 _SEED = _whole(0, 2**32 - 1)  # NumPy's seeds
 
 
-def _options(parser, epochs=None, out="folder for figures, new or empty (default: none written)",
-             seed=True, minutes=None, resume=None):
+def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=None):
     """Add the options most commands share, in this order: --epochs (help ``epochs``), --seed,
-    --quick, --out (help ``out``); for a command that keeps a checkpoint, --minutes (``minutes``:
-    the budget's defaults) and --resume (``resume``: from where)."""
+    --quick, --out (for a command that keeps a checkpoint, ``kept``: what else it keeps and the
+    stem of its default folder), --minutes (``minutes``: the budget's defaults) and --resume
+    (``resume``: from where)."""
     if epochs:
         parser.add_argument("--epochs", type=_whole(1), help=epochs)
     if seed:
         parser.add_argument("--seed", type=_SEED, default=0, help="random seed (default 0)")
     parser.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
-    parser.add_argument("--out", default=None, help=out)
+    parser.add_argument("--out", default=None, help=(
+        f"folder for the checkpoint and {kept[0]}; must be new or empty unless --resume (default: "
+        f"a new folder runs/{kept[1]}, runs/{kept[1]}-2, ...)" if kept
+        else "folder for figures, new or empty (default: none written)"))
     if minutes:
         parser.add_argument("--minutes", type=_positive_float, default=None,
                             help="stop after the first epoch past this many minutes of training "
@@ -81,24 +83,14 @@ def _options(parser, epochs=None, out="folder for figures, new or empty (default
         parser.add_argument("--resume", action="store_true", help=f"continue the run in --out {resume}")
 
 
-def _kept(what, stem):
-    """--out's help for a command that keeps its checkpoint in the folder."""
-    return (f"folder for the checkpoint and {what}; must be new or empty unless --resume "
-            f"(default: a new folder runs/{stem}, runs/{stem}-2, ...)")
-
-
 def _start(args, cfg=None, stem=None, checkpoint_name=None):
-    """Claim the run's folder before any training and print the first line; return the folder
-    (None when nothing is to be written).
+    """Claim the run's folder before any training, print the first line (device, mode, and the
+    budget and folder of a run with a ``cfg``) and return the folder (None: nothing is written).
 
-    ``--out`` must be new or empty (a folder that holds anything holds an earlier run), unless
-    ``--resume`` continues the run whose ``checkpoint_name`` it holds. Without ``--out``, commands
-    that keep a checkpoint (``stem``) get a new folder ``runs/stem``, ``runs/stem-2``, ... The
-    folder is recorded in ``args`` for :func:`main`, which removes it again if the run fails or is
-    interrupted before writing anything. The first line names the device and the mode, and for a
-    run that keeps a checkpoint (``cfg``) its budget and folder.
-    """
-    from ganlib import checkpoint, config, files
+    ``--out`` must be new or empty, unless ``--resume`` continues the run whose ``checkpoint_name``
+    it holds; without it, a command with a ``stem`` gets a new folder ``runs/stem``,
+    ``runs/stem-2``, ... :func:`main` removes the folder again if the run writes nothing."""
+    from ganlib import checkpoint
 
     args.checkpoint = checkpoint_name or checkpoint.CHECKPOINT_NAME
     resumable = hasattr(args, "resume")
@@ -155,7 +147,7 @@ def _figures(out, figures):
 
 
 def _run_conditional(args):
-    from ganlib import conditional, config, metrics, plot
+    from ganlib import conditional, metrics, plot
     from ganlib.data import load_mnist
 
     cfg = config.conditional_config(args.experiment, **_overrides(args))
@@ -178,9 +170,7 @@ def _run_conditional(args):
 
 
 def _run_pix2pix(args):
-    import numpy as np
-
-    from ganlib import conditional, config
+    from ganlib import conditional
 
     cfg = config.pix2pix_config(args.task, **_overrides(args))
     out = _start(args, cfg, f"pix2pix-{args.task}")
@@ -199,7 +189,7 @@ def _run_pix2pix(args):
 
 
 def _run_bigan(args):
-    from ganlib import bigan, config, metrics, plot
+    from ganlib import bigan, metrics, plot
     from ganlib.data import load_mnist
 
     cfg = config.bigan_config(**_overrides(args))
@@ -225,19 +215,14 @@ def _run_bigan(args):
 
 
 def _run_generations(args):
-    import numpy as np
-
-    from ganlib import config, generated, plot
+    from ganlib import generated, plot
 
     cfg = config.generations_config(**_overrides(args))
     # A folder holds a chain once its first generation has started.
     out = _start(args, cfg, "generations", checkpoint_name="generation-1")
-
-    def progress(g, report):
-        print(generated.generation_line(g, report), flush=True)
-
-    run = generated.run_generations(cfg, seed=args.seed, out_dir=out, resume=args.resume,
-                                    verbose=2, on_generation=progress)
+    run = generated.run_generations(
+        cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2,
+        on_generation=lambda g, report: print(generated.generation_line(g, report), flush=True))
     _save(out, "generations.png", np.concatenate([plot.image_grid(grid[:16], ncols=16)
                                                   for grid in run.grids], axis=0))
     keys = ("classifier_score", "fid", "class_kl", "diversity", "classes_present")
@@ -255,23 +240,24 @@ def build_parser():
 
     g = sub.add_parser("gaussian", help="train the 2-D Gaussian demo (chapter 3)")
     _options(g, "epochs (default 13; quick mode 5)")
-    g.add_argument("--batch-size", type=_whole(1, GaussianConfig.n_points, " (the real points)"),
-                   default=None, help="points per round (32)")
+    points = config.GaussianConfig.n_points
+    g.add_argument("--batch-size", type=_whole(1, points, " (the real points)"), default=None,
+                   help="points per round (32)")
 
     sub.add_parser("freeze-audit", help="which weights change in each step, Keras-2 idiom vs ganlib")
 
     d = sub.add_parser("dcgan", help="train a DCGAN on MNIST (chapter 5)")
-    _options(d, "epochs, " + at_most.format(50, 2), _kept("sample grids", "dcgan-ARCH"),
+    _options(d, "epochs, " + at_most.format(50, 2), ("sample grids", "dcgan-ARCH"),
              minutes="CPU 20 for compact, 12 for seed and radford; GPU and quick none", resume=last_epoch)
-    d.add_argument("--arch", choices=DCGAN_ARCHS, default="seed",
+    d.add_argument("--arch", choices=config.DCGAN_ARCHS, default="seed",
                    help="the source's DCGAN (seed), Radford et al.'s guidelines (radford) or the "
                         "course's CPU-sized DCGAN (compact)")
     d.add_argument("--distribute", action="store_true",
                    help="train data-parallel on every visible device (GPUs, else the CPU)")
 
     m = sub.add_parser("mixture", help="mode collapse on the ring of 8 or grid of 25 Gaussians (chapter 7)")
-    m.add_argument("--layout", choices=("ring", "grid"), default="ring", help="ring of 8 or grid of 25")
-    m.add_argument("--fix", choices=("none", "mbstd", "minibatch", "pack"), default="none",
+    m.add_argument("--layout", choices=config.LAYOUTS, default="ring", help="ring of 8 or grid of 25")
+    m.add_argument("--fix", choices=config.FIXES, default="none",
                    help="remedy: none, minibatch stddev, minibatch discrimination or packing")
     m.add_argument("--seeds", type=_whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
     m.add_argument("--steps", type=_whole(1), default=None,
@@ -281,7 +267,7 @@ def build_parser():
     _options(m, seed=False)
 
     p = sub.add_parser("progan", help="ProGAN on MNIST at 32x32, growing from 4x4 (chapter 6)")
-    _options(p, out=_kept("sample grids", "progan"),
+    _options(p, kept=("sample grids", "progan"),
              resume="from its last checkpoint (the right phase and alpha)")
 
     later = {  # chapters 8 and 9: name -> (what it trains, --epochs help)
@@ -302,7 +288,7 @@ def build_parser():
         if name == "pix2pix":
             k.add_argument("--task", choices=("superres", "inpaint"), required=True,
                            help="superres: 7x7 digits back to 28x28; inpaint: fill a 12x12 square")
-        _options(k, epochs, _kept("figures", "EXPERIMENT"), resume=last_epoch,
+        _options(k, epochs, ("figures", "EXPERIMENT"), resume=last_epoch,
                  minutes="CPU 10 for cgan and acgan, 6 for pix2pix, 8 for bigan, 4 per generation")
         if name == "generations":
             k.add_argument("--generations", type=_whole(1), default=None,
@@ -311,7 +297,7 @@ def build_parser():
     c = sub.add_parser("collapse", help="a small DCGAN on MNIST with poorly chosen hyperparameters "
                        "(chapter 7)")
     _options(c, "epochs (default 4; quick mode 1)")
-    c.add_argument("--fix", choices=("none", "mbstd"), default="none",
+    c.add_argument("--fix", choices=config.MNIST_FIXES, default="none",
                    help="remedy: none or minibatch standard deviation in the discriminator")
     return parser
 
@@ -356,7 +342,7 @@ def _run_collapse(args):
 
 
 def _run_gaussian(args):
-    from ganlib import config, data, gaussian, plot
+    from ganlib import data, gaussian, plot
 
     cfg = config.gaussian_config()
     out = _start(args)
@@ -374,7 +360,7 @@ def _run_gaussian(args):
 
 
 def _run_dcgan(args):
-    from ganlib import config, dcgan, plot
+    from ganlib import dcgan, plot
 
     cfg = config.dcgan_config(args.arch, distribute=args.distribute, **_overrides(args))
     out = _start(args, cfg, f"dcgan-{args.arch}")
@@ -387,7 +373,7 @@ def _run_dcgan(args):
 
 
 def _run_progan(args):
-    from ganlib import config, plot, progan
+    from ganlib import plot, progan
 
     cfg = config.progan_config()
     out = _start(args, cfg, "progan", progan.CHECKPOINT_NAME)
@@ -402,7 +388,7 @@ def _run_progan(args):
 
 
 def _run_freeze_audit(args):
-    from ganlib import config, freeze
+    from ganlib import freeze
 
     print(config.device_report(), flush=True)
     return freeze.freeze_audit()
@@ -432,8 +418,6 @@ def _checkpoint_epoch(path):
     """The complete epochs the checkpoint at ``path`` records, or None when that cannot be read
     (read here, not through ganlib.checkpoint, so that no checkpoint can fail the Ctrl-C line)."""
     try:
-        import numpy as np
-
         with np.load(path, allow_pickle=False) as saved:
             epoch = json.loads(str(saved["__meta__"]))["epoch"]
     except Exception:
@@ -467,11 +451,8 @@ def main(argv=None):
                "bigan": _run_bigan, "generations": _run_generations}
     try:
         _import_keras_quietly()
-        if getattr(args, "quick", False):
-            # Quick mode is decided in ganlib.config from this variable; --quick just sets it.
-            from ganlib.config import QUICK_ENV
-
-            os.environ[QUICK_ENV] = "1"
+        if getattr(args, "quick", False):  # ganlib.config reads quick mode from the environment
+            os.environ[config.QUICK_ENV] = "1"
         from ganlib.training import stop_on_ctrl_c
 
         with stop_on_ctrl_c():  # Ctrl-C stops training between two batches
@@ -486,9 +467,7 @@ def main(argv=None):
         print(json.dumps(result), flush=True)
         return 0
     if args.created:  # a folder this run made and left empty goes again
-        from ganlib.files import remove_empty_dirs
-
-        remove_empty_dirs(args.run_dir, args.created)
+        files.remove_empty_dirs(args.run_dir, args.created)
     print(line, file=sys.stderr, flush=True)
     raise SystemExit(code)
 

@@ -1,18 +1,12 @@
 """The backend plumbing behind :class:`ganlib.training.GAN`, kept here so that no method sees it.
 
-Why it exists: a GAN's round has steps that each change *one* network's variables (chapter 2).
-Keras 3's own ``train_step`` cannot say that, so the round differentiates with respect to explicit
-lists of variables. TensorFlow and JAX do that differently:
-
-* TensorFlow runs ``train_step`` as a ``tf.function`` that updates variables in place; gradients
-  come from a ``GradientTape`` (:class:`VariableStore`).
-* JAX compiles ``train_step`` as a pure function: every variable arrives as a value and leaves as
-  a new value; gradients come from ``jax.value_and_grad`` (:class:`ValueStore`).
-
-Both stores offer the same four verbs (``get``, ``set``, ``apply``, ``dump``/``load``), so the
-round is written once. The rest: the number of replicas under TensorFlow's ``MirroredStrategy``
-(each replica's loss is divided by it, since the optimizer sums the replicas' gradients), data-
-parallel training on every visible device, and :func:`all_trainable` for ``fit``.
+A GAN's round has steps that each change *one* network's variables (chapter 2), which Keras 3's
+own ``train_step`` cannot say, so the round differentiates with respect to explicit lists of
+variables. TensorFlow runs ``train_step`` as a ``tf.function`` that updates variables in place,
+gradients from a ``GradientTape`` (:class:`VariableStore`); JAX compiles it as a pure function of
+the variables' values, gradients from ``jax.value_and_grad`` (:class:`ValueStore`). Both stores
+have the same verbs, so the round is written once. Also here: data-parallel training on every
+visible device and :func:`all_trainable` for ``fit``.
 """
 
 from __future__ import annotations
@@ -52,16 +46,7 @@ def value_and_grad(fn):
 
 def input_gradient(fn, x):
     """d sum(fn(x)) / dx, differentiable again (a gradient penalty inside a loss, chapter 6)."""
-    if _backend() == "jax":
-        import jax
-
-        return jax.grad(lambda v: keras.ops.sum(fn(v)))(x)
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = keras.ops.sum(fn(x))
-    return tape.gradient(y, x)
+    return value_and_grad(lambda v: (keras.ops.sum(fn(v)), None))(x)[1]
 
 
 class ValueStore:
@@ -111,27 +96,22 @@ class VariableStore:
         optimizer.apply(grads, variables)
 
 
+@contextlib.contextmanager
 def eager_store(variables):
-    """A store for one step run eagerly outside ``fit`` (chapter 2's audit); with JAX, call
-    :func:`write_back` afterwards."""
-    if _backend() == "jax":
-        return ValueStore(variables, [v.value for v in variables])
-    return VariableStore()
-
-
-def write_back(store, variables):
-    """Assign a :class:`ValueStore`'s values to the variables (nothing to do for TensorFlow's)."""
-    if isinstance(store, ValueStore):
-        for v, value in zip(variables, store.get(variables)):
-            v.assign(value)
+    """A store for one step run eagerly outside ``fit`` (chapter 2's audit); with JAX, its values
+    are assigned to the variables at the end of the block."""
+    if _backend() == "tensorflow":
+        yield VariableStore()
+        return
+    store = ValueStore(variables, [v.value for v in variables])
+    yield store
+    for v, value in zip(variables, store.get(variables)):
+        v.assign(value)
 
 
 def replica():
-    """``(replicas, this replica's index)`` inside TensorFlow's ``MirroredStrategy``, else (1, 0).
-
-    JAX's ``DataParallel`` needs nothing: there the whole batch is one array, split across devices
-    by XLA, and a loss is already its mean.
-    """
+    """``(replicas, this replica's index)`` inside TensorFlow's ``MirroredStrategy``, else (1, 0):
+    under JAX's ``DataParallel`` the batch is one array split by XLA, a loss already its mean."""
     if _backend() != "tensorflow":
         return 1, 0
     import tensorflow as tf
@@ -144,11 +124,9 @@ def replica():
 
 @contextlib.contextmanager
 def all_trainable(*models):
-    """Set every layer of ``models`` trainable for the block, then restore each layer's flag.
-
-    ``fit`` runs inside it: a flag left at False (chapter 2's classic round flips them) would put
-    batch norm in inference mode and, on JAX, hand the trainer's state over in another grouping.
-    """
+    """Every layer of ``models`` trainable for the block (``fit`` runs in it), then each layer's
+    flag restored: a flag left at False (chapter 2's classic round flips them) would put batch norm
+    in inference mode and, on JAX, hand the trainer's state over in another grouping."""
     layers = [layer for model in models for layer in model._flatten_layers(include_self=True)]
     flags = [layer.trainable for layer in layers]
     try:
@@ -161,37 +139,27 @@ def all_trainable(*models):
             layer.trainable = flag
 
 
-def visible_devices():
-    """The devices data-parallel training would use: every GPU Keras sees, else every CPU
-    device (one, unless the process split its CPU into virtual devices for a test)."""
-    if _backend() == "jax":
-        return keras.distribution.list_devices()
-    import tensorflow as tf
-
-    return tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-
-
 @contextlib.contextmanager
 def data_parallel(enabled=True):
-    """Build, compile and ``fit`` a GAN inside this block to train it on every visible device.
+    """Build, compile and ``fit`` a GAN inside this block to train it on every GPU Keras sees,
+    else every CPU device (one, unless a test split the CPU into virtual devices).
 
-    Each batch of ``fit`` is split evenly across the devices; each device runs the round on its
-    share, and the gradients are summed before both networks take their step, so the result is
-    the round on the whole batch (batch norm aside: it normalizes each device's share). On JAX
-    this is ``keras.distribution.DataParallel``; on TensorFlow, ``tf.distribute.MirroredStrategy``.
-    Yields the number of devices (1 when ``enabled`` is False: the block then changes nothing).
-    Defined in chapter 5.
+    Each device runs the round on its equal share of every batch, and the gradients are summed
+    before both networks step: the round on the whole batch (batch norm aside: it normalizes each
+    share). JAX: ``keras.distribution.DataParallel``; TensorFlow: ``MirroredStrategy``. Yields the
+    number of devices (1 when ``enabled`` is False: the block then changes nothing). Chapter 5.
     """
     if not enabled:
         yield 1
         return
-    devices = visible_devices()
     if _backend() == "jax":
+        devices = keras.distribution.list_devices()
         with keras.distribution.DataParallel(devices=devices).scope():
             yield len(devices)
     else:
         import tensorflow as tf
 
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
         with strategy.scope():
             yield strategy.num_replicas_in_sync

@@ -1,23 +1,17 @@
-"""Checkpoints: save a GAN after every epoch, resume after a crash.
+"""Checkpoints: save a GAN after every epoch, resume after a crash (defined in chapter 5).
 
 A checkpoint is one ``.npz`` file: every variable of the GAN (networks, averaged networks, noise
-seed) and of both optimizers, each keyed by where it lives, never by Keras's automatic names
+seed) and of both optimizers, keyed by where it lives, never by Keras's automatic names
 (``dense_4`` depends on what else the process built) nor by position (batch norm's four vectors
-and Adam's two moments share shapes, so a reordering would load wrong values silently). A
-network's variable: the GAN attribute holding the network, the layer's index in ``model.layers``
-and its class, the variable's name (``generator/1_Dense/kernel``; a nested layer adds a step). An
-optimizer's slot: the optimizer's attribute, the key of its variable, the slot
-(``d_optimizer/discriminator/0_Conv2D/kernel/momentum``); its scalars (``g_optimizer/iteration``).
-Other state: ``seed_generator/seed_generator_state``, ProGAN's ``phase_round``.
-
-Beside them a JSON record: format, Keras version, method (the GAN's class), the run's
-configuration, epoch, history so far and ``extra`` (e.g. the seed). Loading checks the file, the
-record, the method, the configuration (all but :data:`MAY_CHANGE`), ``extra``, every key and
-shape, all before any variable is assigned: a misfit is one ``ValueError`` of one line naming the
-file. Files are written by :func:`ganlib.files.atomic_write` (a crash while writing leaves the
-previous checkpoint whole); a NaN never reaches one (:class:`ganlib.training.StopOnNaN`).
-
-Defined in chapter 5.
+and Adam's two moments share shapes, so a reordering would load wrong values silently):
+``generator/1_Dense/kernel`` (attribute, index in ``model.layers`` and class, variable; a nested
+layer adds a step), ``d_optimizer/discriminator/0_Conv2D/kernel/momentum``,
+``g_optimizer/iteration``, ``seed_generator/seed_generator_state``, ProGAN's ``phase_round``.
+Beside them a JSON record: format, Keras version, method (the GAN's class), configuration, epoch,
+history and ``extra`` (e.g. the seed). Loading checks all of it (the configuration but
+:data:`MAY_CHANGE`) before any variable is assigned: a misfit is one ``ValueError`` of one line
+naming the file. Files are written atomically; a NaN never reaches one
+(:class:`ganlib.training.StopOnNaN`).
 """
 
 from __future__ import annotations
@@ -25,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import time
 
 import numpy as np
@@ -98,28 +91,19 @@ def _to_numpy(variable):
     """A variable's value as a NumPy array (also a TensorFlow variable mirrored across devices,
     which ``convert_to_numpy`` refuses for integer dtypes)."""
     value = variable.value
-    if hasattr(value, "numpy"):
-        return np.asarray(value.numpy())
-    return np.asarray(keras.ops.convert_to_numpy(value))
+    return np.asarray(value.numpy() if hasattr(value, "numpy")
+                      else keras.ops.convert_to_numpy(value))
 
 
 def _plain_config(config):
-    """``config`` (a dataclass or dict) as it reads back from JSON (tuples become lists)."""
-    if config is None:
-        return None
-    return json.loads(json.dumps(dataclasses.asdict(config) if dataclasses.is_dataclass(config)
-                                 else dict(config)))
+    """``config`` (a dataclass) as it reads back from JSON (tuples become lists)."""
+    return None if config is None else json.loads(json.dumps(dataclasses.asdict(config)))
 
 
 def write_npz(path, arrays) -> None:
     """Write ``arrays`` (name -> array) to the ``.npz`` file ``path``, atomically."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-
-    atomic_write(path, write, suffix=".npz")
+    atomic_write(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
 
 
 def unreadable(path, what, exc) -> ValueError:
@@ -166,9 +150,8 @@ def _read_meta(path, text):
     epoch = meta.get("epoch")
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise ValueError(f"{not_ours} (its epoch is {epoch!r})")
-    meta.setdefault("history", {}), meta.setdefault("extra", {})
     for key in ("history", "extra"):
-        if not isinstance(meta[key], dict):
+        if not isinstance(meta.setdefault(key, {}), dict):
             raise ValueError(f"{not_ours} (its {key} is not a JSON object)")
     if meta.get("format") != FORMAT:
         newer = isinstance(meta.get("format"), int) and meta["format"] > FORMAT
@@ -183,15 +166,10 @@ def read_checkpoint(path, config=None, expect=None, method=None):
     """``(meta, arrays)`` of the checkpoint at ``path``, checked against the run's ``method``
     (a class name), ``config`` (all fields but :data:`MAY_CHANGE`) and ``expect`` (a dict that
     ``extra`` must agree with, e.g. ``{"seed": 0}``). Raises a one-line ValueError on a misfit."""
-    if expect is not None and not isinstance(expect, dict):
-        raise ValueError(f"expect must be a dict or None, got {type(expect).__name__}")
     arrays = read_npz(path)
     if META not in arrays:
         raise ValueError(f"path {path!r} is not a ganlib checkpoint (no metadata)")
-    text = str(arrays.pop(META))
-    if arrays and all(re.fullmatch(r"v\d{4}", key) for key in arrays):  # format 1: by position
-        raise ValueError(f"the checkpoint {path!r} was written by an older ganlib; start a new run")
-    meta = _read_meta(path, text)
+    meta = _read_meta(path, str(arrays.pop(META)))  # format 1 (keys by position) has no format
     if method is not None:
         _check_method(path, meta, method)
     saved, now = meta["config"], _plain_config(config)
@@ -244,11 +222,8 @@ def load_checkpoint(gan, path, expect=None, config=None):
 
 def resume(gan, path, resume=True, expect=None, config=None):
     """The one way every trainer continues a run: with ``resume`` and a checkpoint at ``path``,
-    load it into ``gan`` and return its record; otherwise (a fresh start) return None.
-
-    ``gan`` is the GAN, or a function ``record -> GAN`` when which GAN to build depends on the
-    checkpoint (ProGAN's phase); it is called after the file, method-free checks pass.
-    """
+    load it into ``gan`` and return its record; otherwise (a fresh start) return None. ``gan`` may
+    be a function ``record -> GAN`` where the checkpoint decides which GAN (ProGAN's phase)."""
     if not (resume and path and os.path.exists(path)):
         return None
     if isinstance(gan, keras.Model):
@@ -275,13 +250,9 @@ def run_path(out_dir, resume, name=CHECKPOINT_NAME):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Save a checkpoint after every epoch; ``history`` holds every epoch's logs so far.
-
-    ``history`` starts from what a resumed run had already recorded, ``epoch`` is the epoch of
-    the checkpoint already on disk (0: none). Put it after the callbacks that add to the logs
-    (metrics), and after :class:`ganlib.training.StopOnNaN`, which stops a run before a
-    non-finite epoch reaches this callback.
-    """
+    """Save a checkpoint after every epoch, with every epoch's logs so far (``history`` starts
+    from a resumed run's; ``epoch`` is that of the checkpoint on disk, 0: none). Put it after the
+    callbacks that add to the logs and after :class:`ganlib.training.StopOnNaN`."""
 
     def __init__(self, path, history=None, extra=None, config=None, epoch=0):
         super().__init__()
@@ -314,13 +285,12 @@ class EpochFigures(keras.callbacks.Callback):
 def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_callbacks=(),
         verbose="auto"):
     """``gan.fit(x)`` for ``config.epochs`` (``config.batch_size``), as every chapter trains:
-    continued from the checkpoint at ``path`` with ``resume`` (:func:`resume`; ``extra``, e.g.
-    the seed, must agree), the NaN guard first, the clock next (``config.minutes``, counting
-    training only), then ``callbacks`` (those that add to the logs), a checkpoint after every
-    epoch at ``path`` with a figure of the fixed-noise digits beside it (:class:`EpochFigures`,
-    when ``callbacks`` hold a :class:`ganlib.training.Snapshots`), then ``user_callbacks``. A NaN stops the run with a FloatingPointError
-    that says which checkpoint is kept. Returns ``(history, initial_epoch, seconds)``."""
-
+    continued from the checkpoint at ``path`` with ``resume`` (``extra``, e.g. the seed, must
+    agree); the NaN guard first, the clock next (``config.minutes`` of training), ``callbacks``
+    (those that add to the logs), a checkpoint after every epoch at ``path`` with a figure of the
+    fixed-noise digits beside it (when ``callbacks`` hold a :class:`ganlib.training.Snapshots`),
+    then ``user_callbacks``. A NaN raises a FloatingPointError that says which checkpoint is
+    kept. Returns ``(history, initial_epoch, seconds)``."""
     meta = _resume(gan, path, resume, expect=extra, config=config)
     history, initial_epoch = (meta["history"], meta["epoch"]) if meta else ({}, 0)
     budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])

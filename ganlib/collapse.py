@@ -2,12 +2,10 @@
 
 The source text's example of partial collapse is a generator that makes "mostly 1s after three
 epochs" when the hyperparameters are poorly chosen. This module makes that measurable: a small
-DCGAN (Radford-style strided convolutions, cheap enough for a CPU) trained through ganlib's fused
-``GAN`` with a given set of hyperparameters, its fixed-noise sample grid and the class histogram of
-its digits (from chapter 5's MNIST classifier) recorded after every epoch. The remedy is one layer:
-:class:`~ganlib.layers.MinibatchStdDev` before the discriminator's decision.
-
-Used by the chapter and by ``python -m ganlib collapse``.
+DCGAN (Radford-style strided convolutions, cheap enough for a CPU), its fixed-noise sample grid
+and the class histogram of its digits (from chapter 5's MNIST classifier) recorded after every
+epoch. The remedy is one layer: :class:`~ganlib.layers.MinibatchStdDev` before the
+discriminator's decision. Used by the chapter and by ``python -m ganlib collapse``.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from ganlib.data import load_mnist
 
 def small_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
     """Noise -> Dense(7*7*128) + BN + ReLU -> ConvT(64, 4x4, stride 2) + BN + ReLU
-    -> ConvT(1, 4x4, stride 2, tanh): a 28x28 digit in [-1, 1]. Defined in chapter 7."""
+    -> ConvT(1, 4x4, stride 2, tanh): a 28x28 digit in [-1, 1]."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
@@ -45,7 +43,7 @@ def small_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequ
 def small_discriminator(fix: str = "none", name: str = "discriminator") -> keras.Sequential:
     """Conv(64, 4x4, stride 2) + LeakyReLU(0.2) -> Conv(128, 4x4, stride 2) + LeakyReLU(0.2)
     -> [MinibatchStdDev] -> Flatten -> Dense(1, sigmoid). With ``fix="mbstd"`` the last feature
-    maps get one more channel: how much the batch varies. Defined in chapter 7."""
+    maps get one more channel: how much the batch varies."""
     check_choice("fix", fix, MNIST_FIXES)
     stack = [keras.Input(shape=(28, 28, 1)),
              layers.Conv2D(64, 4, strides=2, padding="same"), layers.LeakyReLU(negative_slope=0.2),
@@ -58,8 +56,7 @@ def small_discriminator(fix: str = "none", name: str = "discriminator") -> keras
 
 def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=None, classifier=None,
                    verbose="auto") -> Run:
-    """Train the small DCGAN of ``config`` on MNIST and record its class histograms.
-    Defined in chapter 7."""
+    """Train the small DCGAN of ``config`` on MNIST and record its class histograms."""
     config = check_config(config or collapse_config(), CollapseConfig)
     set_seed(seed)
     data = data if data is not None else load_mnist()
@@ -67,11 +64,9 @@ def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=Non
     x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
     gan = GAN(small_generator(config.latent_dim), small_discriminator(config.fix), noise="uniform",
               seed=seed)
-
-    def adam(learning_rate):
-        return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1)
-
-    gan.compile(adam(config.d_learning_rate or config.learning_rate), adam(config.learning_rate))
+    gan.compile(keras.optimizers.Adam(config.d_learning_rate or config.learning_rate,
+                                      beta_1=config.beta_1),
+                keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1))
     grids = Snapshots(n=64, seed=2024)
     scores = SampleMetrics(classifier, n=config.metric_samples, seed=2025)
     start = time.perf_counter()

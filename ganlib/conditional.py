@@ -1,18 +1,13 @@
-"""Conditional GANs on MNIST (chapter 8): CGAN, ACGAN and pix2pix-style image-to-image GANs.
-
-The source texts give the counterfeiter a label beside his noise: *which* digit to draw. Three
-ways to use it, all trained by the fused four-step round of :class:`ganlib.training.GAN` (explicit
-variable lists, TensorFlow and JAX):
+"""Conditional GANs on MNIST (chapter 8), all trained by the four-step round of
+:class:`ganlib.training.GAN`: the counterfeiter is told *which* digit to draw.
 
 - **CGAN** (Mirza and Osindero 2014): the label's embedding is joined to the noise in G and to
   the image in D, so D judges (image, label) pairs: a good 3 labelled 7 is a fake.
 - **ACGAN** (Odena et al. 2017): D sees only the image and has a second head that names its
-  class; both players also learn from that head's cross-entropy (D on real and generated digits,
-  G on its own, with the labels it was asked for).
-- **pix2pix** (Isola et al. 2017): G is a U-Net from a damaged digit to a whole one, D a patch
-  discriminator on (input, output) pairs; G's loss is the adversarial one plus lambda times the
-  L1 distance to the true digit. Two tasks: super-resolution of digits shrunk to 7x7 and
-  inpainting of a masked square.
+  class; both players also learn from that head's cross-entropy.
+- **pix2pix** (Isola et al. 2017): G is a U-Net from a damaged digit (shrunk to 7x7, or with a
+  masked square) to a whole one, D a patch discriminator on (input, output) pairs; G's loss adds
+  lambda times the L1 distance to the true digit.
 """
 
 from __future__ import annotations
@@ -25,22 +20,17 @@ import numpy as np
 import keras
 from keras import layers, ops
 
-from ganlib.checks import check_config, check_positive_int
-from ganlib.training import GAN, Run, Snapshots, StopOnNaN, predict
-from ganlib.config import ConditionalConfig, Pix2PixConfig, conditional_config, pix2pix_config, set_seed
+from ganlib.checks import check_choice, check_config, check_positive_int
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, StopOnNaN, predict
+from ganlib.config import ConditionalConfig, Pix2PixConfig, conditional_config, pix2pix_config
+from ganlib.config import set_seed
+from ganlib.models import compact_dcgan_generator, compact_image_trunk
 from ganlib import checkpoint, metrics
 from ganlib.data import load_mnist
 from ganlib.files import atomic_write
 
 #: Digits 0..9.
 N_CLASSES = 10
-#: The kinds of label-conditional GAN.
-KINDS = ("cgan", "acgan")
-#: The image-to-image tasks.
-TASKS = ("superres", "inpaint")
-
-
-# -- checking what callers pass ---------------------------------------------------------------
 
 
 def check_labels(labels, n=None, name="labels"):
@@ -48,7 +38,8 @@ def check_labels(labels, n=None, name="labels"):
     try:
         array = np.asarray(labels)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of digits 0..9, got {type(labels).__name__}") from exc
+        raise ValueError(f"{name} must be an array of digits 0..9, "
+                         f"got {type(labels).__name__}") from exc
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of digits 0..9, got shape {array.shape}")
     if len(array) == 0:
@@ -64,7 +55,7 @@ def check_labels(labels, n=None, name="labels"):
 
 
 def check_digits(images, name="images", channels=1):
-    """``images`` as float32 of shape (n, 28, 28, channels) with values in [-1, 1], or a ValueError."""
+    """``images`` as float32 (n, 28, 28, channels) in [-1, 1]; (n, 28, 28) for one channel."""
     try:
         array = np.asarray(images, dtype="float32")
     except (TypeError, ValueError) as exc:
@@ -81,42 +72,22 @@ def check_digits(images, name="images", channels=1):
     return array
 
 
-# -- networks -----------------------------------------------------------------------------------
-
-
-def _generator_body(h):
-    """The compact DCGAN's generator from its first dense layer on (chapter 5)."""
-    h = layers.Dense(7 * 7 * 128, use_bias=False)(h)
-    h = layers.BatchNormalization()(h)
-    h = layers.ReLU()(h)
-    h = layers.Reshape((7, 7, 128))(h)
-    h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)
-    h = layers.BatchNormalization()(h)
-    h = layers.ReLU()(h)
-    h = layers.Conv2D(64, 3, padding="same", use_bias=False)(h)
-    h = layers.BatchNormalization()(h)
-    h = layers.ReLU()(h)
-    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
-
-
-def _discriminator_body(h):
-    """The compact DCGAN's discriminator up to its verdict: three strided convolutions, flat."""
-    h = layers.Conv2D(64, 4, strides=2, padding="same")(h)
-    h = layers.LeakyReLU(negative_slope=0.2)(h)
-    for width in (128, 256):
-        h = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
-        h = layers.LeakyReLU(negative_slope=0.2)(h)
-    return layers.Flatten()(h)
-
-
 def conditional_generator(latent_dim=64, embed_dim=16, name="generator"):
-    """G(z, y) for CGAN and ACGAN: the label's learned embedding (``embed_dim`` numbers) joined to
-    the noise, then chapter 5's compact generator. Inputs: noise (n, latent_dim) and labels (n,)."""
+    """G(z, y): the label's learned embedding joined to the noise, then chapter 5's generator."""
     z = keras.Input((latent_dim,), name="noise")
     y = keras.Input((), dtype="int32", name="label")
     e = layers.Embedding(N_CLASSES, embed_dim, name="label_embedding")(y)
-    return keras.Model([z, y], _generator_body(layers.Concatenate()([z, e])), name=name)
+    h = layers.Concatenate()([z, e])
+    for layer in compact_dcgan_generator(latent_dim + embed_dim).layers:
+        h = layer(h)
+    return keras.Model([z, y], h, name=name)
+
+
+def _image_trunk(h):
+    """Chapter 5's compact discriminator up to its verdict, on ``h``."""
+    for layer in compact_image_trunk()[1:]:  # its layers, without its one-channel input
+        h = layer(h)
+    return h
 
 
 def cgan_discriminator(name="discriminator"):
@@ -125,33 +96,28 @@ def cgan_discriminator(name="discriminator"):
     x = keras.Input((28, 28, 1), name="image")
     y = keras.Input((), dtype="int32", name="label")
     plane = layers.Reshape((28, 28, 1))(layers.Embedding(N_CLASSES, 28 * 28, name="label_plane")(y))
-    h = _discriminator_body(layers.Concatenate()([x, plane]))
+    h = _image_trunk(layers.Concatenate()([x, plane]))
     return keras.Model([x, y], layers.Dense(1, activation="sigmoid", name="real")(h), name=name)
 
 
 def acgan_discriminator(name="discriminator"):
     """ACGAN's D(x): the compact discriminator with two heads, P(real) and 10 class logits."""
     x = keras.Input((28, 28, 1), name="image")
-    h = _discriminator_body(x)
+    h = _image_trunk(x)
     real = layers.Dense(1, activation="sigmoid", name="real")(h)
     logits = layers.Dense(N_CLASSES, name="class_logits")(h)
     return keras.Model(x, [real, logits], name=name)
 
 
 class ConditionalGAN(GAN):
-    """A label-conditional GAN (``kind`` "cgan" or "acgan") trained by the four-step round.
-
-    Train with ``fit({"real": x, "label": y}, batch_size=...)``. Each round: (a) D learns from the
-    real digits with their labels; (b) G learns from fresh noise and random labels; (c) D learns
-    from fresh fakes with the labels they were made for; (d) as (b). In ACGAN both players add the
-    class head's cross-entropy (weight ``class_weight``) to their loss; ``class_loss`` in the
-    history is D's on the real digits, which falls as its class head learns. Sample with
-    :meth:`generate`. Defined in chapter 8.
+    """A label-conditional GAN (``kind`` "cgan" or "acgan"); train with
+    ``fit({"real": x, "label": y})``. In ACGAN both players add the class head's cross-entropy
+    (weight ``class_weight``); ``class_loss`` in the history is D's on the real digits. Defined in
+    chapter 8.
     """
 
     def __init__(self, generator, discriminator, kind="cgan", class_weight=1.0, **kwargs):
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        check_choice("kind", kind, ("cgan", "acgan"))
         if not isinstance(generator, keras.Model) or len(generator.inputs) != 2:
             raise ValueError("generator must be a keras.Model with two inputs (noise, label)")
         kwargs.setdefault("noise", "normal")
@@ -160,19 +126,13 @@ class ConditionalGAN(GAN):
         self.kind = kind
         self.class_weight = float(class_weight)
 
-    def call(self, inputs, training=False):
-        z, y = inputs
-        fake = self.generator([z, y], training=training)
-        out = self.discriminator([fake, y] if self.kind == "cgan" else fake, training=training)
-        return out if self.kind == "cgan" else out[0]
-
     def train_round(self, batch):
         real, y_real = batch["real"], ops.cast(batch["label"], "int32")
 
         def noise_and_labels(n):
             return [*(self.sample_noise(n) for _ in range(3)),
-                    *(keras.random.randint((n,), 0, N_CLASSES, seed=self.seed_generator, dtype="int32")
-                      for _ in range(3))]
+                    *(keras.random.randint((n,), 0, N_CLASSES, seed=self.seed_generator,
+                                           dtype="int32") for _ in range(3))]
 
         z_b, z_c, z_d, y_b, y_c, y_d = self.draw(noise_and_labels, real)
         D, G = self.discriminator, self.generator
@@ -196,8 +156,7 @@ class ConditionalGAN(GAN):
         return adversarial + self.class_weight * cls, adversarial, cls, p
 
     def g_loss(self, z, y):
-        """G's loss: D's verdict on its digits of labels ``y``, labelled real (ACGAN: plus the
-        class head's cross-entropy for ``y``)."""
+        """G's loss (and its adversarial part): D's on G's digits of labels ``y``, labelled real."""
         value, adversarial, _, _ = self.d_loss(self.run(self.generator, [z, y]), y, 1.0)
         return value, adversarial
 
@@ -209,14 +168,13 @@ class ConditionalGAN(GAN):
         return super().fit({"real": images, "label": labels}, y, batch_size, *args, **kwargs)
 
     def generate(self, labels, z=None, seed=None, use_ema=True):
-        """Digits of the requested ``labels`` (n,) as a NumPy array (n, 28, 28, 1) in [-1, 1].
-
-        The noise is ``z`` (n, latent_dim) when given, else drawn as in :meth:`GAN.generate`.
-        """
+        """Digits of the requested ``labels`` (n,) as a NumPy array (n, 28, 28, 1) in [-1, 1];
+        the noise is ``z`` (n, latent_dim) when given, else drawn as in :meth:`GAN.generate`."""
         labels = check_labels(labels)
         n = len(labels)
         if z is None:
-            z = self.noise_array(n) if seed is None else ops.convert_to_numpy(self.sample_noise(n, seed=seed))
+            z = (self.noise_array(n) if seed is None
+                 else ops.convert_to_numpy(self.sample_noise(n, seed=seed)))
         try:
             z = np.asarray(z, dtype="float32")
         except (TypeError, ValueError) as exc:
@@ -224,8 +182,103 @@ class ConditionalGAN(GAN):
         if z.shape != (n, self.latent_dim):
             raise ValueError(f"z must have shape ({n}, {self.latent_dim}), one row per label, "
                              f"got {tuple(z.shape)}")
-        model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
-        return predict(model, [z, labels])
+        use_average = use_ema and self.ema_generator is not None
+        return predict(self.ema_generator if use_average else self.generator, [z, labels])
+
+
+def _adam(learning_rate):
+    return keras.optimizers.Adam(learning_rate, beta_1=0.5)
+
+
+def build_conditional(config, seed: int = 0) -> ConditionalGAN:
+    """Build and compile chapter 8's CGAN or ACGAN (``config.kind``). Defined in chapter 8."""
+    check_config(config, ConditionalConfig)
+    # The generator first: the networks' initial weights depend on the order they are built in.
+    generator = conditional_generator(config.latent_dim)
+    discriminator = cgan_discriminator() if config.kind == "cgan" else acgan_discriminator()
+    gan = ConditionalGAN(generator, discriminator, kind=config.kind,
+                         class_weight=config.class_weight, ema_momentum=config.ema_momentum,
+                         seed=seed, d_batch_stats_in_g_step=True)
+    gan.compile(_adam(config.d_learning_rate), _adam(config.learning_rate))
+    return gan
+
+
+def label_report(gan, classifier, n_per_class=100, seed=0, reference=None):
+    """Ask ``gan`` for ``n_per_class`` digits of every class and read them with the classifier:
+    ``label_accuracy``, ``per_class_accuracy``, ``confusion`` (rows requested, columns read) and
+    :func:`ganlib.metrics.evaluate`'s metrics of the same digits. Defined in chapter 8."""
+    n_per_class = check_positive_int("n_per_class", n_per_class)
+    labels = np.tile(np.arange(N_CLASSES, dtype="int32"), n_per_class)
+    images = gan.generate(labels, seed=seed)
+    read = metrics.class_probabilities(images, classifier).argmax(axis=1)
+    confusion = np.bincount(labels * N_CLASSES + read, minlength=N_CLASSES**2)
+    confusion = confusion.reshape(N_CLASSES, N_CLASSES)
+    result = metrics.evaluate(images, classifier, reference=reference)
+    result.update(label_accuracy=float(np.mean(read == labels)),
+                  per_class_accuracy=(np.diag(confusion) / confusion.sum(axis=1)).tolist(),
+                  confusion=confusion.tolist())
+    return result
+
+
+class LabelMetrics(SampleMetrics):
+    """:class:`ganlib.training.SampleMetrics` of ``n`` digits asked for by label (n/10 per class),
+    with their ``label_accuracy``."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        result = label_report(self.model, self.classifier, max(1, self.n // N_CLASSES),
+                              seed=self.seed + epoch, reference=self.reference)
+        self.results.append(result)
+        for key in ("label_accuracy", "classifier_score", "fid", "class_kl", "classes_present"):
+            if logs is not None and result[key] is not None:
+                logs[key] = float(result[key])
+
+
+class FixedSnapshots(Snapshots):
+    """``draw(gan)`` before training and after every epoch: the figure of fixed inputs (a grid of
+    every label, the same damaged digits) that the fixed noise is for an unconditional GAN."""
+
+    def __init__(self, draw):
+        super().__init__(n=1, seed=0)
+        self.draw = draw
+
+    def _snap(self):
+        self.snapshots.append(self.draw(self.model))
+
+
+def training_digits(data, n_train, batch_size):
+    """The training digits and labels, cut to whole batches (BatchNorm on a last batch of 8
+    would judge it by its own, noisy statistics)."""
+    x, y = data.x_train[:n_train], data.y_train[:n_train]
+    n = len(x) // batch_size * batch_size
+    return x[:n], y[:n].astype("int32")
+
+
+def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
+                      classifier=None, verbose="auto", callbacks=()):
+    """Train chapter 8's CGAN or ACGAN on MNIST with its labels, checkpointed and resumable as
+    :func:`ganlib.dcgan.train_dcgan`; return a :class:`ganlib.training.Run`. Defined in chapter 8.
+    """
+    config = config or conditional_config()
+    checkpoint_path = checkpoint.run_path(out_dir, resume)
+    set_seed(seed)
+    data = data if data is not None else load_mnist()
+    x, y = training_digits(data, config.n_train, config.batch_size)
+    gan = build_conditional(config, seed=seed)
+    # Row k of the grid is digit k; column j has the same noise vector in every row.
+    z = np.tile(gan.noise_array(10, rng=np.random.default_rng(2024)), (N_CLASSES, 1))
+    labels = np.repeat(np.arange(N_CLASSES, dtype="int32"), 10)
+    grid = FixedSnapshots(lambda model: model.generate(labels, z=z))
+    extra_callbacks = [grid]
+    if config.metric_samples:
+        classifier = classifier or metrics.get_classifier(data=data)
+        extra_callbacks.append(LabelMetrics(classifier, data.x_test[: config.metric_samples],
+                                            n=config.metric_samples))
+    history, initial_epoch, seconds = checkpoint.fit(
+        gan, {"real": x, "label": y}, config, checkpoint_path, resume, {"seed": seed},
+        extra_callbacks, callbacks, verbose)
+    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
+               data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
+               checkpoint=checkpoint_path)
 
 
 # -- image to image -------------------------------------------------------------------------------
@@ -234,10 +287,10 @@ class ConditionalGAN(GAN):
 def shrink(images, factor=4):
     """Each ``factor`` x ``factor`` block averaged: 28x28 digits become 7x7 (factor 4)."""
     images = check_digits(images)
-    n, size = len(images), 28 // factor
     if 28 % factor:
         raise ValueError(f"factor must divide 28, got {factor}")
-    return images.reshape(n, size, factor, size, factor, 1).mean(axis=(2, 4))
+    size = 28 // factor
+    return images.reshape(len(images), size, factor, size, factor, 1).mean(axis=(2, 4))
 
 
 def upsample_bicubic(small, size=28):
@@ -252,7 +305,6 @@ def upsample_bicubic(small, size=28):
 def square_masks(n, size=12, low=5, high=11, rng=None):
     """``n`` masks (n, 28, 28, 1): 1 inside a ``size`` x ``size`` square whose top-left corner is
     drawn uniformly from [low, high] in both directions (the middle of the digit), else 0."""
-    n = check_positive_int("n", n)
     rng = np.random.default_rng(0) if rng is None else rng
     masks = np.zeros((n, 28, 28, 1), dtype="float32")
     rows, cols = rng.integers(low, high + 1, n), rng.integers(low, high + 1, n)
@@ -262,15 +314,10 @@ def square_masks(n, size=12, low=5, high=11, rng=None):
 
 
 def degrade(images, task, rng=None):
-    """What the image-to-image generator gets for ``task``, and the simple baseline's answer.
-
-    ``superres``: the digits shrunk to 7x7 and upsampled bicubically; the input *is* the
-    baseline (bicubic). ``inpaint``: the digits with a 12x12 square set to the background (-1)
-    and the mask as a second channel; the baseline is the masked digit. Returns
-    ``(inputs, baseline)``.
-    """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    """``(inputs, baseline)`` for ``task``. ``superres``: the digits shrunk to 7x7 and upsampled
+    bicubically, both. ``inpaint``: the digits with a 12x12 square set to the background (-1),
+    the mask as a second channel; the baseline is the masked digit."""
+    check_choice("task", task, ("superres", "inpaint"))
     images = check_digits(images)
     if task == "superres":
         up = upsample_bicubic(shrink(images))
@@ -278,16 +325,6 @@ def degrade(images, task, rng=None):
     masks = square_masks(len(images), rng=rng)
     masked = images * (1.0 - masks) - masks
     return np.concatenate([masked, masks], axis=-1), masked
-
-
-class PasteKnown(layers.Layer):
-    """Inpainting's output: G's pixels inside the mask, the input's own pixels outside it.
-    Inputs: [G's raw output (n, 28, 28, 1), the input (masked digit, mask)]."""
-
-    def call(self, inputs):
-        raw, given = inputs
-        mask = given[..., 1:2]
-        return mask * raw + (1.0 - mask) * given[..., 0:1]
 
 
 def unet_generator(in_channels=1, paste=False, name="generator"):
@@ -308,8 +345,9 @@ def unet_generator(in_channels=1, paste=False, name="generator"):
     h = layers.ReLU()(layers.BatchNormalization()(h))
     h = layers.Concatenate()([h, x])  # skip at 28x28: the input itself
     out = layers.Conv2D(1, 3, padding="same", activation="tanh")(h)
-    if paste:
-        out = PasteKnown()([out, x])
+    if paste:  # G's pixels inside the mask (the input's second channel), the input's outside
+        mask = x[..., 1:2]
+        out = mask * out + (1.0 - mask) * x[..., 0:1]
     return keras.Model(x, out, name=name)
 
 
@@ -327,11 +365,10 @@ def patch_discriminator(in_channels=1, name="discriminator"):
 
 
 class Pix2Pix(GAN):
-    """An image-to-image GAN trained by the four-step round: (a) D learns that (input, truth)
-    pairs are real; (b) G learns: D's verdict on (input, G(input)) labelled real, plus
-    ``l1_weight`` times the mean L1 distance from G(input) to the truth; (c) D learns that
-    (input, G(input)) pairs are fake; (d) as (b). Train with ``fit({"input": x, "target": y})``.
-    ``l1`` in the history is G's L1 term, ``g_loss`` its adversarial one. Defined in chapter 8.
+    """An image-to-image GAN: D judges (input, truth) pairs real and (input, G(input)) fake; G
+    adds ``l1_weight`` times the mean L1 distance to the truth. Train with
+    ``fit({"input": x, "target": y})``; ``l1`` in the history is G's L1 term, ``g_loss`` its
+    adversarial one. Defined in chapter 8.
     """
 
     def __init__(self, generator, discriminator, l1_weight=100.0, **kwargs):
@@ -339,9 +376,6 @@ class Pix2Pix(GAN):
         if not float(l1_weight) >= 0:
             raise ValueError(f"l1_weight must be 0 or more, got {l1_weight!r}")
         self.l1_weight = float(l1_weight)
-
-    def call(self, x, training=False):
-        return self.generator(x, training=training)
 
     def train_round(self, batch):
         given, target = batch["input"], batch["target"]
@@ -351,7 +385,8 @@ class Pix2Pix(GAN):
         d_fake, p_fake = self.learn(D, self.d_loss, given, self.run(G, given), 0.0)  # (c)
         _, g_2, l1_2 = self.learn(G, self.g_loss, given, target)  # (d)
         self.update_ema()
-        self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake, l1=(l1_1 + l1_2) / 2.0)
+        self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake,
+                    l1=(l1_1 + l1_2) / 2.0)
 
     def d_loss(self, given, image, label):
         """D's loss on the pairs (given, image), all labelled ``label``, and its verdicts."""
@@ -368,8 +403,7 @@ class Pix2Pix(GAN):
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if not isinstance(x, dict) or set(x) != {"input", "target"}:
             raise ValueError('x must be a dict {"input": damaged digits, "target": true digits}')
-        channels = self.generator.input_shape[-1]
-        given = check_digits(x["input"], "x['input']", channels=channels)
+        given = check_digits(x["input"], "x['input']", channels=self.generator.input_shape[-1])
         target = check_digits(x["target"], "x['target']")
         if len(given) != len(target):
             raise ValueError(f"x['input'] has {len(given)} images, x['target'] {len(target)}")
@@ -378,133 +412,12 @@ class Pix2Pix(GAN):
     def translate(self, given, use_ema=True):
         """G's answer for damaged digits ``given`` (n, 28, 28, channels), as a NumPy array."""
         given = check_digits(given, "given", channels=self.generator.input_shape[-1])
-        model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
-        return predict(model, given)
-
-
-# -- training and measuring -------------------------------------------------------------------------
-
-
-def _adam(learning_rate):
-    return keras.optimizers.Adam(learning_rate, beta_1=0.5)
-
-
-def build_conditional(config, seed: int = 0) -> ConditionalGAN:
-    """Build and compile chapter 8's CGAN or ACGAN (``config.kind``). Defined in chapter 8."""
-
-    check_config(config, ConditionalConfig)
-    generator = conditional_generator(config.latent_dim)
-    discriminator = cgan_discriminator() if config.kind == "cgan" else acgan_discriminator()
-    gan = ConditionalGAN(generator, discriminator, kind=config.kind, class_weight=config.class_weight,
-                         noise="normal", ema_momentum=config.ema_momentum, seed=seed,
-                         d_batch_stats_in_g_step=True)
-    gan.compile(_adam(config.d_learning_rate), _adam(config.learning_rate))
-    return gan
-
-
-def label_report(gan, classifier, n_per_class=100, seed=0, reference=None):
-    """Ask ``gan`` for ``n_per_class`` digits of every class and read them with the classifier.
-
-    Returns a dict: ``label_accuracy`` (fraction read as requested), ``per_class_accuracy`` (10
-    values), ``confusion`` (10 x 10 counts, rows requested, columns read), and the metrics of
-    :func:`ganlib.metrics.evaluate` on the same digits (classifier score, FID to ``reference``,
-    class KL, classes present). Defined in chapter 8.
-    """
-
-    n_per_class = check_positive_int("n_per_class", n_per_class)
-    labels = np.tile(np.arange(N_CLASSES, dtype="int32"), n_per_class)
-    images = gan.generate(labels, seed=seed)
-    read = metrics.class_probabilities(images, classifier).argmax(axis=1)
-    confusion = np.zeros((N_CLASSES, N_CLASSES), dtype="int64")
-    np.add.at(confusion, (labels, read), 1)
-    result = metrics.evaluate(images, classifier, reference=reference)
-    result.update({
-        "label_accuracy": float(np.mean(read == labels)),
-        "per_class_accuracy": (np.diag(confusion) / confusion.sum(axis=1)).tolist(),
-        "confusion": confusion.tolist(),
-    })
-    return result
-
-
-class LabelMetrics(keras.callbacks.Callback):
-    """After every epoch: label accuracy and sample metrics of ``n`` digits (n/10 per class)."""
-
-    def __init__(self, classifier, reference=None, n=2000, seed=7):
-        super().__init__()
-        self.classifier, self.reference, self.seed = classifier, reference, seed
-        self.per_class = max(1, check_positive_int("n", n) // N_CLASSES)
-
-    def on_epoch_end(self, epoch, logs=None):
-        result = label_report(self.model, self.classifier, self.per_class, seed=self.seed + epoch,
-                              reference=self.reference)
-        if logs is not None:
-            for key in ("label_accuracy", "classifier_score", "fid", "class_kl", "classes_present"):
-                if result[key] is not None:
-                    logs[key] = float(result[key])
-
-
-class LabelGrid(Snapshots):
-    """A 10 x ``columns`` grid before training and after every epoch: row k is digit k, column j
-    the same noise vector in every row (the averaged generator)."""
-
-    def __init__(self, columns=10, seed=2024):
-        super().__init__(n=columns, seed=seed)
-        self.columns = self.n
-
-    @property
-    def grids(self):
-        return self.snapshots
-
-    def _snap(self):
-        z = self.model.noise_array(self.columns, rng=np.random.default_rng(self.seed))
-        labels = np.repeat(np.arange(N_CLASSES, dtype="int32"), self.columns)
-        self.snapshots.append(self.model.generate(labels, z=np.tile(z, (N_CLASSES, 1))))
-
-
-
-
-def training_digits(data, n_train, batch_size):
-    """The training digits and labels, cut to whole batches (BatchNorm on a last batch of 8
-    would judge it by its own, noisy statistics)."""
-    x, y = data.x_train, data.y_train
-    if n_train is not None:
-        x, y = x[:n_train], y[:n_train]
-    n = len(x) // batch_size * batch_size
-    return x[:n], y[:n].astype("int32")
-
-
-def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
-                      classifier=None, verbose="auto", callbacks=()):
-    """Train chapter 8's CGAN or ACGAN on MNIST with its labels; return a :class:`ganlib.training.Run`.
-
-    As :func:`ganlib.dcgan.train_dcgan`: a checkpoint after every epoch in ``out_dir``,
-    ``resume=True`` continues after the last complete epoch, a NaN stops the run at once, the
-    clock (``config.minutes``) counts training only. Defined in chapter 8.
-    """
-
-    config = config or conditional_config()
-    checkpoint_path = checkpoint.run_path(out_dir, resume)
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
-    x, y = training_digits(data, config.n_train, config.batch_size)
-    gan = build_conditional(config, seed=seed)
-    grid = LabelGrid()
-    extra_callbacks = [grid]
-    if config.metric_samples:
-        classifier = classifier or metrics.get_classifier(data=data)
-        extra_callbacks.append(LabelMetrics(classifier, data.x_test[: config.metric_samples],
-                                            n=config.metric_samples))
-    history, initial_epoch, seconds = checkpoint.fit(
-        gan, {"real": x, "label": y}, config, checkpoint_path, resume, {"seed": seed},
-        extra_callbacks, callbacks, verbose)
-    return Run(gan=gan, config=config, history=history, grids=grid.grids,
-                          data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
-                          checkpoint=checkpoint_path)
+        use_average = use_ema and self.ema_generator is not None
+        return predict(self.ema_generator if use_average else self.generator, given)
 
 
 def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
     """Build and compile chapter 8's image-to-image GAN for ``config.task``."""
-
     check_config(config, Pix2PixConfig)
     channels = 1 if config.task == "superres" else 2
     gan = Pix2Pix(unet_generator(channels, paste=config.task == "inpaint"),
@@ -514,19 +427,8 @@ def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
     return gan
 
 
-def build_l1_network(config, seed: int = 0) -> keras.Model:
-    """The same U-Net as :func:`build_pix2pix`'s generator, trained on the L1 distance alone."""
-    keras.utils.set_random_seed(seed)
-    channels = 1 if config.task == "superres" else 2
-    model = unet_generator(channels, paste=config.task == "inpaint", name="l1_only")
-    model.compile(optimizer=_adam(config.learning_rate), loss="mean_absolute_error")
-    return model
-
-
 def translation_report(outputs, truth, labels, classifier) -> dict:
-    """PSNR (dB), SSIM, classifier accuracy and sharpness of ``outputs`` against the true digits,
-    each the mean over the images. Defined in chapter 8."""
-
+    """Mean PSNR (dB), SSIM, classifier accuracy and sharpness of ``outputs`` against ``truth``."""
     return {
         "psnr": float(np.mean(metrics.psnr(outputs, truth))),
         "ssim": float(np.mean(metrics.ssim(outputs, truth))),
@@ -535,37 +437,13 @@ def translation_report(outputs, truth, labels, classifier) -> dict:
     }
 
 
-
-
-class Translations(Snapshots):
-    """G's answers for the same damaged digits ``given``, before training and after every epoch
-    (the image-to-image GAN's fixed-noise figure)."""
-
-    def __init__(self, given):
-        super().__init__(n=len(given), seed=0)
-        self.given = given
-
-    def _snap(self):
-        self.snapshots.append(self.model.translate(self.given))
-
-
-#: What the plain method is called for each task.
-BASELINES = {"superres": "bicubic", "inpaint": "masked"}
-L1_WEIGHTS_NAME = "l1_only.weights.h5"
-
-
 def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                   classifier=None, verbose="auto"):
-    """Train chapter 8's image-to-image GAN and its L1-only twin; score both on test digits.
-
-    The GAN trains first (checkpointed every epoch, resumable, stopped by ``config.minutes``);
-    then the L1-only network, the same U-Net, takes as many generator steps (two per batch in the
-    GAN's round, so twice the epochs); its weights are saved in ``out_dir`` so that a resumed run
-    skips it. Both are then scored, with the plain baseline (bicubic upsampling, or the masked
-    digit), by :func:`translation_report` on ``config.eval_samples`` test digits. Defined in
-    chapter 8.
+    """Train chapter 8's image-to-image GAN (checkpointed, resumable), then its L1-only twin, the
+    same U-Net with as many generator steps (twice the epochs: G takes two per round; its weights
+    in ``out_dir`` let a resumed run skip it). Both, and the plain baseline, are scored by
+    :func:`translation_report` on ``config.eval_samples`` test digits. Defined in chapter 8.
     """
-
     config = config or pix2pix_config()
     checkpoint_path = checkpoint.run_path(out_dir, resume)
     set_seed(seed)
@@ -576,17 +454,20 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     gan = build_pix2pix(config, seed=seed)
     history, initial_epoch, seconds = checkpoint.fit(
         gan, {"input": given, "target": x}, config, checkpoint_path, resume, {"seed": seed},
-        [Translations(given[:16])], verbose=verbose)
+        [FixedSnapshots(lambda model: model.translate(given[:16]))], verbose=verbose)
 
     epochs = 2 * len(history.get("d_loss", []))
-    l1 = build_l1_network(config, seed=seed)
-    l1_path = os.path.join(out_dir, L1_WEIGHTS_NAME) if out_dir else None
+    keras.utils.set_random_seed(seed)
+    l1 = unet_generator(given.shape[-1], paste=config.task == "inpaint", name="l1_only")
+    l1.compile(optimizer=_adam(config.learning_rate), loss="mean_absolute_error")
+    l1_path = os.path.join(out_dir, "l1_only.weights.h5") if out_dir else None
     l1_history, l1_seconds = {}, 0.0
     if resume and l1_path and os.path.exists(l1_path):
         try:
             l1.load_weights(l1_path)
         except Exception as exc:  # truncated, or another network's
-            raise checkpoint.unreadable(l1_path, "weights file of the L1-only network", exc) from None
+            raise checkpoint.unreadable(l1_path, "weights file of the L1-only network",
+                                        exc) from None
     elif epochs:
         start = time.perf_counter()
         fit = l1.fit(given, x, batch_size=config.batch_size, epochs=epochs, shuffle=True,
@@ -599,16 +480,16 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     n = min(config.eval_samples, len(data.x_test))
     truth, labels = data.x_test[:n], data.y_test[:n]
     test_given, baseline = degrade(truth, config.task, rng=np.random.default_rng(2))
-    outputs = {
-        BASELINES[config.task]: baseline,
-        "l1": predict(l1, test_given, chunk=500),
-        "gan": gan.translate(test_given),
-    }
-    results = {name: translation_report(out, truth, labels, classifier) for name, out in outputs.items()}
+    baseline_name = "bicubic" if config.task == "superres" else "masked"
+    outputs = {baseline_name: baseline, "l1": predict(l1, test_given, chunk=500),
+               "gan": gan.translate(test_given)}
+    results = {name: translation_report(out, truth, labels, classifier)
+               for name, out in outputs.items()}
+    accuracy = metrics.classifier_accuracy(truth, labels, classifier)
     results["truth"] = {"sharpness": float(np.mean(metrics.sharpness(truth))),
-                        "classifier_accuracy": metrics.classifier_accuracy(truth, labels, classifier)}
+                        "classifier_accuracy": accuracy}
     examples = {"input": test_given[:8, ..., :1], **{k: v[:8] for k, v in outputs.items()},
                 "truth": truth[:8]}
     return Run(gan=gan, l1_network=l1, config=config, history=history, l1_history=l1_history,
-                      results=results, examples=examples, data_source=data.source, seconds=seconds,
-                      l1_seconds=l1_seconds, resumed_from=initial_epoch, checkpoint=checkpoint_path)
+               results=results, examples=examples, data_source=data.source, seconds=seconds,
+               l1_seconds=l1_seconds, resumed_from=initial_epoch, checkpoint=checkpoint_path)

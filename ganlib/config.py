@@ -1,17 +1,16 @@
 """Quick/full mode, budgets, every chapter's configuration, seeding and the one-line device report.
 
-The course runs every experiment in one of two modes, decided here and nowhere else:
-
-* **full** (the default) makes the book: real training budgets, the figures readers see.
-* **quick** makes CI fast: the same code on a tiny budget. The test harness turns it on by
-  setting the environment variable ``GANLIB_QUICK=1``.
-
+**Full** mode (the default) makes the book: real training budgets, the figures readers see.
+**Quick** mode (``GANLIB_QUICK=1``, set by the test harness) runs the same code on a tiny budget.
 Notebooks write ``epochs = cfg.epochs  # full run: 13`` so a reader always sees the real number.
 
-Each configuration is a frozen dataclass, one commented field per setting, checked by
-:func:`check_fields` when it is made; each ``*_config`` function picks the settings of the mode
-or budget and lets the caller override any of them (:func:`configure`). This module imports no
-Keras at load time: the command line reads it before any heavy import.
+Each configuration is a frozen dataclass checked by :func:`check_fields` when it is made; each
+``*_config`` function picks the settings of the mode or budget and lets the caller override any
+of them (:func:`configure`). Fields that several share: training stops after ``epochs``, or after
+the first epoch that ends past ``minutes`` of training (None: no limit); ``n_train`` uses only the
+first training images (None: all); ``d_learning_rate`` None is the generator's; ``ema_momentum``
+averages the generator's weights (0: off); ``metric_samples`` generated digits are scored after
+every epoch or generation (0: none). No Keras at load time: the command line reads this first.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import random
 
 import numpy as np
 
-from ganlib.checks import check_choice, check_config  # noqa: F401 (re-exported)
+from ganlib.checks import check_choice
 
 #: The environment variable that switches quick mode on ("1", "true", "yes").
 QUICK_ENV = "GANLIB_QUICK"
@@ -35,19 +34,14 @@ def is_quick(quick: bool | None = None) -> bool:
     if quick is not None:
         return bool(quick)
     value = os.environ.get(QUICK_ENV, "").strip().lower()
-    if value in ("", "0", "false", "no"):
-        return False
-    if value in ("1", "true", "yes"):
-        return True
-    raise ValueError(f"{QUICK_ENV} must be 1/true/yes or 0/false/no, got {value!r}")
+    if value not in ("", "0", "false", "no", "1", "true", "yes"):
+        raise ValueError(f"{QUICK_ENV} must be 1/true/yes or 0/false/no, got {value!r}")
+    return value in ("1", "true", "yes")
 
 
 def mode() -> str:
     """The current mode as a word: ``"quick"`` or ``"full"``."""
     return "quick" if is_quick() else "full"
-
-
-# -- how every configuration is checked and made -------------------------------------------------
 
 
 def _whole(value) -> bool:
@@ -72,11 +66,9 @@ _RULES = {
 def check_fields(cfg, choices: dict | None = None, **rules) -> None:
     """The checks every configuration shares, each failure a one-line ValueError naming the field.
 
-    ``choices`` maps a field to its allowed values (``budget``, where there is one, must be one of
-    :data:`BUDGETS`). ``rules`` name the fields of each kind: ``ints`` positive integers, ``counts``
-    non-negative integers, ``numbers`` positive numbers, ``fractions`` in [0, 1), ``batches``
-    integers of at least ``batch_size``. A field whose type admits None may be None.
-    """
+    ``choices`` maps a field to its allowed values (``budget`` must be one of :data:`BUDGETS`);
+    ``rules`` name the fields of each kind of :data:`_RULES`; a field typed ``... | None`` may be
+    None."""
     types = {field.name: str(field.type) for field in dataclasses.fields(cfg)}
     choices = {**(choices or {}), **({"budget": BUDGETS} if "budget" in types else {})}
     for name, allowed in choices.items():
@@ -106,33 +98,24 @@ def configure(config_class, settings: dict, overrides: dict, **fixed):
 class GaussianConfig:
     """Hyperparameters of the 2-D Gaussian demo (chapters 2 and 3).
 
-    The networks, batch size and noise are the source text's; the optimizer settings and the
-    weight averaging are this course's choices, explained in chapter 3.
-    """
+    The real points, networks, batch size (one learning round per batch), uniform noise and 13
+    epochs (the source's figure shows epochs 0-10 and 13) are the source text's. The optimizer
+    settings are this course's, explained in chapter 3: a faster discriminator tracks the
+    generator's current samples (two time-scale update rule); Adam's betas are shorter than the
+    defaults (0.9, 0.999) because with two players the target keeps moving; the learning rate
+    decays along a cosine to ``final_lr_fraction`` of itself by the last epoch."""
 
-    # Number of real points: one epoch is one pass over all of them.
     n_points: int = 10_000
-    # Centre and standard deviation of the real 2-D Gaussian.
     center: tuple = (5.0, 5.0)
     std: float = 1.0
-    # Size of the generator's noise vector (uniform in [0, 1)).
     latent_dim: int = 4
-    # Points per batch; each batch is one four-step learning round.
     batch_size: int = 32
-    # Epochs of the full demo (the source's figure shows epochs 0-10 and 13).
     epochs: int = 13
-    # The generator's Adam learning rate.
     learning_rate: float = 1e-3
-    # The discriminator's learning rate (None: the same as the generator's); a faster
-    # discriminator tracks the generator's current samples (two time-scale update rule).
     d_learning_rate: float | None = 4e-3
-    # Adam's averages of past gradients and of their sizes, shorter than the defaults (0.9, 0.999)
-    # because with two players the target keeps moving.
     beta_1: float = 0.5
     beta_2: float = 0.99
-    # The learning rate decays along a cosine to this fraction of itself by the last epoch.
     final_lr_fraction: float = 1.0
-    # Exponential moving average of the generator's weights (0 turns it off).
     ema_momentum: float = 0.999
 
     def __post_init__(self):
@@ -171,10 +154,8 @@ def _gpus() -> list[str]:
 
 
 def device_report() -> str:
-    """One line naming the Keras backend, its version and the accelerator in use.
-
-    Example: ``"TensorFlow 2.21.0 backend · Keras 3.15.1 · GPU: none"``.
-    """
+    """One line naming the Keras backend, its version and the accelerator in use, e.g.
+    ``"TensorFlow 2.21.0 backend · Keras 3.15.1 · GPU: none"``."""
     import keras
 
     backend = keras.backend.backend()
@@ -196,46 +177,37 @@ def budget(quick: bool | None = None) -> str:
     return "quick" if is_quick(quick) else "gpu" if _gpus() else "cpu"
 
 
-def _budget_name(quick, budget_name) -> str:
-    return check_choice("budget_name", budget(quick) if budget_name is None else budget_name, BUDGETS)
+def _budgeted(config_class, budgets: dict, quick, budget_name, overrides: dict, **fixed):
+    """:func:`configure` with the ``budgets`` entry of this run's budget (``budget_name``, else
+    :func:`budget`)."""
+    name = check_choice("budget_name", budget(quick) if budget_name is None else budget_name, BUDGETS)
+    return configure(config_class, budgets[name], overrides, **fixed, budget=name)
 
 
-#: The DCGAN architectures of chapter 5: the source's, Radford et al.'s, and the course's
-#: CPU-sized one.
+#: The DCGAN architectures of chapter 5: the source text's (Gildenblat 2020), Radford et al.'s
+#: guidelines, and the course's CPU-sized one (ganlib.models.compact_dcgan_generator).
 DCGAN_ARCHS = ("seed", "radford", "compact")
 
 
 @dataclasses.dataclass(frozen=True)
 class DCGANConfig:
     """Hyperparameters of the MNIST DCGAN (chapter 5). :func:`dcgan_config` fills in each
-    architecture's own settings and the budget's length of training."""
+    architecture's own settings and the budget's length of training. ``noise`` is "uniform" in
+    [-1, 1] or "normal"; ``learning_rate`` None is the architecture's own (ganlib.dcgan);
+    ``distribute`` trains data-parallel on every visible device (ganlib.training.data_parallel)."""
 
-    # "seed": the source text's DCGAN (Gildenblat 2020); "radford": Radford et al.'s guidelines;
-    # "compact": the course's CPU-sized DCGAN (see ganlib.models.compact_dcgan_generator).
     arch: str = "seed"
-    # Passes over the training images (at most; see minutes).
     epochs: int = 5
-    # Stop after the first epoch that ends past this many minutes of training (None: no limit).
-    # The chapter gives every architecture the same minutes, to compare them at equal cost.
     minutes: float | None = None
-    # Images per round.
     batch_size: int = 128
-    # Length of the noise vector, and its kind: "uniform" in [-1, 1] or "normal".
     latent_dim: int = 100
     noise: str = "uniform"
-    # Use only the first n training images (None: all of them).
     n_train: int | None = None
-    # Learning rate of the generator (None: the architecture's own, see ganlib.dcgan), and of
-    # the discriminator (None: the generator's).
     learning_rate: float | None = None
     d_learning_rate: float | None = None
-    # Exponential moving average of the generator's weights, used for sampling (0: none).
     ema_momentum: float = 0.0
-    # Generated digits scored with the chapter's classifier after every epoch (0: none).
     metric_samples: int = 2000
-    # Train data-parallel on every visible device (ganlib.training.data_parallel).
     distribute: bool = False
-    # Which budget made this configuration (quick, cpu or gpu).
     budget: str = "cpu"
 
     def __post_init__(self):
@@ -243,16 +215,13 @@ class DCGANConfig:
                      fractions=("ema_momentum",))
 
 
-#: Each architecture's own settings (the rest are DCGANConfig's defaults).
-_DCGAN_ARCH_SETTINGS = {
-    "seed": {},
-    "radford": {},
-    # Chapter 5 explains each choice: small networks, batch 64, normal noise of 64 numbers, a
-    # discriminator that learns 3x faster than the generator (two time-scale update rule) and
-    # an averaged generator.
-    "compact": {"batch_size": 64, "latent_dim": 64, "noise": "normal", "learning_rate": 5e-4,
-                "d_learning_rate": 1.5e-3, "ema_momentum": 0.999},
-}
+#: Each architecture's own settings (seed and radford: DCGANConfig's defaults). Chapter 5
+#: explains the compact DCGAN's: small networks, batch 64, normal noise of 64 numbers, a
+#: discriminator that learns 3x faster than the generator (two time-scale update rule) and an
+#: averaged generator.
+_DCGAN_ARCH_SETTINGS = {"compact": {"batch_size": 64, "latent_dim": 64, "noise": "normal",
+                                    "learning_rate": 5e-4, "d_learning_rate": 1.5e-3,
+                                    "ema_momentum": 0.999}}
 
 #: How long each budget trains. CPU: the book's stored run on the 2-core CPU, stopped by the
 #: clock (DCGAN_CPU_MINUTES); GPU: the full 60,000 digits (when Keras can download them) for 50
@@ -272,41 +241,37 @@ def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str
     quick (2 epochs on 512 images), cpu (minutes of training: :data:`DCGAN_CPU_MINUTES`) or gpu
     (50 epochs). ``overrides`` replace single settings, e.g. ``epochs=3``."""
     check_choice("arch", arch, DCGAN_ARCHS)
-    name = _budget_name(quick, budget_name)
-    clock = {"minutes": DCGAN_CPU_MINUTES[arch]} if name == "cpu" else {}
-    settings = {**_DCGAN_ARCH_SETTINGS[arch], **_DCGAN_BUDGETS[name], **clock}
-    return configure(DCGANConfig, settings, overrides, arch=arch, budget=name)
+    budgets = {name: {**_DCGAN_ARCH_SETTINGS.get(arch, {}), **settings}
+               for name, settings in _DCGAN_BUDGETS.items()}
+    budgets["cpu"]["minutes"] = DCGAN_CPU_MINUTES[arch]
+    return _budgeted(DCGANConfig, budgets, quick, budget_name, overrides, arch=arch)
 
 
 @dataclasses.dataclass(frozen=True)
 class ProGANConfig:
     """Hyperparameters of chapter 6's ProGAN on MNIST padded to 32x32 (ganlib.progan).
 
-    The loss and optimizer are Karras et al.'s (WGAN-GP, Adam(1e-3, beta_1 = 0, beta_2 = 0.99));
-    the widths and the phase lengths are scaled down for the budget.
-    """
+    The loss and optimizer are Karras et al.'s (WGAN-GP with a ``drift`` term that keeps D's
+    scores near 0; Adam(1e-3, beta_1 = 0, beta_2 = 0.99)); the widths (``channels`` at 4, 8, 16,
+    32 pixels) and the phase lengths (``stable_rounds`` at 4, 8, 16, 32, ``fade_rounds`` at 8, 16,
+    32) are scaled down for the budget. ``batch_size`` is a multiple of 4: the minibatch standard
+    deviation works in groups of 4. A checkpoint every ``chunk_rounds``; the samples are scored
+    every ``eval_minutes`` of training and after every phase."""
 
-    # Width of both networks at 4, 8, 16 and 32 pixels.
     channels: tuple = (64, 64, 32, 16)
     latent_dim: int = 64
-    # Images per round (a multiple of 4: the minibatch standard deviation works in groups of 4).
     batch_size: int = 32
     learning_rate: float = 1e-3
     beta_1: float = 0.0
     beta_2: float = 0.99
-    # Weight of the gradient penalty, and of the drift term that keeps D's scores near 0.
     gp_weight: float = 10.0
     drift: float = 1e-3
     ema_momentum: float = 0.999
-    # Rounds of the stable phase at 4, 8, 16, 32, and of the fade-in phase at 8, 16, 32.
     stable_rounds: tuple = (600, 600, 800, 2400)
     fade_rounds: tuple = (600, 800, 1000)
-    # A checkpoint (and a progress update) every chunk_rounds rounds; the samples are scored
-    # every eval_minutes of training and after every phase.
     chunk_rounds: int = 100
     eval_minutes: float = 1.0
     metric_samples: int = 2000
-    # Use only the first n training images (None: all of them).
     n_train: int | None = None
     budget: str = "cpu"
 
@@ -335,8 +300,7 @@ _PROGAN_BUDGETS = {
 
 def progan_config(quick: bool | None = None, budget_name: str | None = None, **overrides) -> ProGANConfig:
     """Chapter 6's ProGAN configuration for the budget of this run (see :func:`budget`)."""
-    name = _budget_name(quick, budget_name)
-    return configure(ProGANConfig, _PROGAN_BUDGETS[name], overrides, budget=name)
+    return _budgeted(ProGANConfig, _PROGAN_BUDGETS, quick, budget_name, overrides)
 
 
 #: Chapter 7's mixtures: the ring of 8 and the grid of 25 Gaussians (ganlib.mixture).
@@ -347,29 +311,28 @@ FIXES = ("none", "mbstd", "minibatch", "pack")
 
 @dataclasses.dataclass(frozen=True)
 class MixtureConfig:
-    """Budget and hyperparameters of one mixture run (chapter 7)."""
+    """Budget and hyperparameters of one mixture run (chapter 7).
+
+    ``steps`` learning rounds (each: the four steps of chapter 2) with Adam for both players and
+    the learning rate decaying along a cosine to ``final_lr_fraction`` of itself. ``pack``: samples
+    per pack for fix="pack"; ``group_size``: the minibatch standard deviation's group (None: the
+    batch); ``rounds_per_epoch``: rounds per compiled call and per progress-bar epoch, a snapshot
+    after each; ``standardize``: divide the points by the mixture's standard deviation."""
 
     layout: str = "ring"
     fix: str = "none"
-    # Learning rounds (each: the four steps of chapter 2) and points per round.
     steps: int = 10_000
     batch_size: int = 128
     latent_dim: int = 8
     units: int = 256
-    # Adam for both players.
     learning_rate: float = 1e-3
     beta_1: float = 0.5
     beta_2: float = 0.999
-    # The learning rate decays along a cosine to this fraction of itself by the last round.
     final_lr_fraction: float = 0.01
-    # Exponential moving average of G's weights (chapter 3); 0 turns it off.
     ema_momentum: float = 0.999
-    # Samples per pack for fix="pack"; group size of the minibatch standard deviation (None: batch).
     pack: int = 4
     group_size: int | None = None
-    # Rounds per compiled call and per progress-bar epoch; a snapshot is taken after each.
     rounds_per_epoch: int = 500
-    # The networks work on standardized points (divided by the mixture's standard deviation).
     standardize: bool = True
 
     def __post_init__(self):
@@ -427,12 +390,9 @@ class CollapseConfig:
     batch_size: int = 64
     latent_dim: int = 64
     learning_rate: float = 1e-3
-    # The discriminator's learning rate (None: the same as the generator's).
     d_learning_rate: float | None = None
     beta_1: float = 0.9
-    # Use only the first n training images (None: all of them).
     n_train: int | None = None
-    # Generated digits classified after every epoch (the class histogram).
     metric_samples: int = 2000
 
     def __post_init__(self):
@@ -447,44 +407,37 @@ def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -
     return configure(CollapseConfig, settings, overrides, fix=fix)
 
 
-#: Chapter 8's label-conditional GANs.
-CONDITIONAL_KINDS = ("cgan", "acgan")
-
-
 @dataclasses.dataclass(frozen=True)
 class ConditionalConfig:
     """Hyperparameters of chapter 8's CGAN and ACGAN (ganlib.conditional): chapter 5's compact
-    DCGAN with a label, the same optimizers, noise, batch and averaged generator."""
+    DCGAN with a label, the same optimizers, noise, batch and averaged generator.
+    ``class_weight`` weighs ACGAN's class cross-entropy in both players' losses."""
 
     kind: str = "cgan"
-    # Passes over the training images (at most; see minutes).
     epochs: int = 200
-    # Stop after the first epoch that ends past this many minutes of training (None: no limit).
     minutes: float | None = None
     batch_size: int = 64
     latent_dim: int = 64
     learning_rate: float = 5e-4
     d_learning_rate: float = 1.5e-3
     ema_momentum: float = 0.999
-    # ACGAN: weight of the class head's cross-entropy in both players' losses.
     class_weight: float = 1.0
-    # Generated digits scored after every epoch (label accuracy, classifier score, FID).
     metric_samples: int = 2000
-    # Use only the first n training images (None: all of them).
     n_train: int | None = None
     budget: str = "cpu"
 
     def __post_init__(self):
-        check_fields(self, {"kind": CONDITIONAL_KINDS}, counts=("epochs",), numbers=("minutes",),
+        check_fields(self, {"kind": ("cgan", "acgan")}, counts=("epochs",), numbers=("minutes",),
                      ints=("batch_size",), batches=("n_train",))
 
 
 @dataclasses.dataclass(frozen=True)
 class Pix2PixConfig:
     """Hyperparameters of chapter 8's image-to-image GANs (ganlib.conditional): Isola et al.'s
-    losses and optimizer (Adam 2e-4, beta_1 = 0.5, L1 weight 100) on 28x28 digits."""
+    losses and optimizer (Adam 2e-4, beta_1 = 0.5, L1 weight 100) on 28x28 digits. ``task`` is
+    "superres" (7x7 -> 28x28) or "inpaint" (a 12x12 square); the three methods are scored on
+    ``eval_samples`` held-out test digits."""
 
-    # "superres" (7x7 -> 28x28) or "inpaint" (a 12x12 square).
     task: str = "superres"
     epochs: int = 200
     minutes: float | None = None
@@ -492,7 +445,6 @@ class Pix2PixConfig:
     learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
     l1_weight: float = 100.0
-    # Held-out test digits the three methods are scored on.
     eval_samples: int = 1000
     n_train: int | None = None
     budget: str = "cpu"
@@ -516,35 +468,32 @@ _PIX2PIX_BUDGETS = {"quick": {"epochs": 1, "n_train": 256, "eval_samples": 200},
 def conditional_config(kind: str = "cgan", quick: bool | None = None, budget_name: str | None = None,
                        **overrides) -> ConditionalConfig:
     """Chapter 8's CGAN or ACGAN configuration for the budget of this run (see :func:`budget`)."""
-    name = _budget_name(quick, budget_name)
-    return configure(ConditionalConfig, _CONDITIONAL_BUDGETS[name], overrides, kind=kind, budget=name)
+    return _budgeted(ConditionalConfig, _CONDITIONAL_BUDGETS, quick, budget_name, overrides, kind=kind)
 
 
 def pix2pix_config(task: str = "superres", quick: bool | None = None, budget_name: str | None = None,
                    **overrides) -> Pix2PixConfig:
     """Chapter 8's image-to-image configuration for ``task`` and the budget of this run."""
-    name = _budget_name(quick, budget_name)
-    return configure(Pix2PixConfig, _PIX2PIX_BUDGETS[name], overrides, task=task, budget=name)
+    return _budgeted(Pix2PixConfig, _PIX2PIX_BUDGETS, quick, budget_name, overrides, task=task)
 
 
 @dataclasses.dataclass(frozen=True)
 class BiGANConfig:
     """Hyperparameters of chapter 9's BiGAN (ganlib.bigan): chapter 5's compact generator, an
     encoder shaped like chapter 5's compact discriminator, and a discriminator of (image, code)
-    pairs; Adam with beta_1 = 0.5 for all three, normal noise of 64 numbers, batch 64."""
+    pairs; Adam with beta_1 = 0.5 for all three, normal noise of 64 numbers, batch 64.
+
+    ``learning_rate`` is the generator's and the encoder's (one optimizer: they learn together),
+    and ``ema_momentum`` averages both: 0.995, about 200 rounds, under two epochs, because the live
+    pair's reconstructions swing by 20 points from one epoch to the next."""
 
     epochs: int = 200
     minutes: float | None = None
     batch_size: int = 64
     latent_dim: int = 64
-    # Generator and encoder (one optimizer: they learn together), and discriminator.
     learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
-    # Average of the generator's and the encoder's weights, used for samples, codes and
-    # reconstructions (0: none). 0.995 averages over about 200 rounds, under two epochs: the
-    # live pair's reconstructions swing by 20 points from one epoch to the next.
     ema_momentum: float = 0.995
-    # Generated digits scored after every epoch, and test digits reconstructed as G(E(x)).
     metric_samples: int = 2000
     n_train: int | None = None
     budget: str = "cpu"
@@ -558,18 +507,14 @@ class BiGANConfig:
 class GenerationsConfig:
     """Chapter 9's chain of generators (ganlib.generated): generation 1 is chapter 5's compact
     DCGAN trained on the real digits, every later one the same network trained only on the
-    digits of the generation before."""
+    ``n_samples`` digits of the generation before (None: as many as the real training digits)."""
 
     generations: int = 4
-    # Training of each generation: passes over its data (at most) and minutes.
     epochs: int = 200
     minutes: float | None = None
     batch_size: int = 64
-    # Digits each generation hands to the next (None: as many as the real training digits).
     n_samples: int | None = None
-    # Use only the first n real training images (None: all of them).
     n_train: int | None = None
-    # Digits of each generation scored (classifier score, FID, class KL, diversity).
     metric_samples: int = 1000
     budget: str = "cpu"
 
@@ -590,12 +535,10 @@ _GENERATIONS_BUDGETS = {"quick": {"generations": 2, "epochs": 1, "n_train": 512,
 
 def bigan_config(quick: bool | None = None, budget_name: str | None = None, **overrides) -> BiGANConfig:
     """Chapter 9's BiGAN configuration for the budget of this run (see :func:`budget`)."""
-    name = _budget_name(quick, budget_name)
-    return configure(BiGANConfig, _BIGAN_BUDGETS[name], overrides, budget=name)
+    return _budgeted(BiGANConfig, _BIGAN_BUDGETS, quick, budget_name, overrides)
 
 
 def generations_config(quick: bool | None = None, budget_name: str | None = None,
                        **overrides) -> GenerationsConfig:
     """Chapter 9's chain of generators for the budget of this run (see :func:`budget`)."""
-    name = _budget_name(quick, budget_name)
-    return configure(GenerationsConfig, _GENERATIONS_BUDGETS[name], overrides, budget=name)
+    return _budgeted(GenerationsConfig, _GENERATIONS_BUDGETS, quick, budget_name, overrides)

@@ -1,8 +1,5 @@
-"""Datasets and the generator's noise.
-
-Chapter 3's real data is the source text's: points from a 2-D Gaussian centred at (5, 5) with
-standard deviation 1. The generator's noise is 4 numbers drawn uniformly from [0, 1).
-"""
+"""Datasets and the generator's noise: chapter 3's 2-D Gaussian and uniform noise (the source
+text's), and MNIST (chapter 5) from Keras's download or the 10,000 digits shipped with ganlib."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ import importlib.resources
 import io
 import os
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,39 +16,33 @@ from ganlib.checks import check_positive_int
 
 
 def gaussian_data(n: int = 10_000, center=(5.0, 5.0), std: float = 1.0, seed: int | None = 0):
-    """Return ``n`` points of a 2-D Gaussian as a float32 array of shape ``(n, 2)``.
-
-    Defined in chapter 3 (the source's real data: centre (5, 5), standard deviation 1).
-    """
+    """``n`` points of a 2-D Gaussian as a float32 array ``(n, 2)``: the source's real data (centre
+    (5, 5), standard deviation 1). Defined in chapter 3."""
     n = check_positive_int("n", n)
     center = np.asarray(center, dtype="float32")
     if center.shape != (2,) or not np.all(np.isfinite(center)):
         raise ValueError(f"center must be two finite numbers (x, y), got {center.tolist()!r}")
     if not np.isfinite(std) or std <= 0:
         raise ValueError(f"std must be a positive number, got {std!r}")
-    rng = np.random.default_rng(seed)
-    return (center + std * rng.standard_normal((n, 2))).astype("float32")
+    return (center + std * np.random.default_rng(seed).standard_normal((n, 2))).astype("float32")
 
 
-def uniform_noise(n: int, latent_dim: int = 4, seed: int | None = None, rng=None):
-    """Return generator noise: ``n`` vectors of ``latent_dim`` numbers uniform in [0, 1).
-
-    Pass either ``seed`` or a ``numpy.random.Generator`` as ``rng``. Defined in chapter 2.
-    """
+def uniform_noise(n: int, latent_dim: int = 4, seed: int | None = None):
+    """Generator noise: ``n`` vectors of ``latent_dim`` numbers uniform in [0, 1). Defined in
+    chapter 2."""
     n = check_positive_int("n", n)
     latent_dim = check_positive_int("latent_dim", latent_dim)
-    rng = np.random.default_rng(seed) if rng is None else rng
-    return rng.random((n, latent_dim), dtype="float32")
+    return np.random.default_rng(seed).random((n, latent_dim), dtype="float32")
 
 
-def check_points(name: str, x, dim: int = 2):
-    """Return ``x`` as a float32 array of shape ``(n, dim)``, or raise a ValueError saying why."""
+def check_points(name: str, x):
+    """Return ``x`` as a float32 array of shape ``(n, 2)``, or raise a ValueError saying why."""
     try:
         x = np.asarray(x, dtype="float32")
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}") from exc
-    if x.ndim != 2 or x.shape[1] != dim:
-        raise ValueError(f"{name} must have shape (n, {dim}), got {x.shape}")
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n, 2), got {x.shape}")
     if x.shape[0] == 0:
         raise ValueError(f"{name} is empty: it needs at least one row")
     if not np.all(np.isfinite(x)):
@@ -68,14 +58,13 @@ _KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/
 _KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False)
 class MNIST:
     """MNIST images scaled to [-1, 1], shape ``(n, 28, 28, 1)`` float32, labels int64.
 
     ``source`` is ``"keras"`` (the full 60,000 + 10,000 images from Keras's download) or
     ``"bundled"`` (the 9,000 + 1,000 images shipped in ``ganlib/datasets/mnist_10k.npz``).
     ``fallback_reason`` says why ``source="auto"`` did not use Keras (None otherwise).
-    Fields can also be read as ``data["x_train"]``.
     """
 
     x_train: np.ndarray
@@ -84,11 +73,6 @@ class MNIST:
     y_test: np.ndarray
     source: str
     fallback_reason: str | None = None
-
-    def __getitem__(self, key: str):
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
 
     def __repr__(self) -> str:
         return (f"MNIST(source={self.source!r}, x_train={self.x_train.shape}, "
@@ -119,10 +103,9 @@ def _mnist_split(name: str, x, y):
     return x, y.astype("int64")
 
 
-def _mnist(x_train, y_train, x_test, y_test, source, fallback_reason=None) -> MNIST:
-    x_train, y_train = _mnist_split("train", x_train, y_train)
-    x_test, y_test = _mnist_split("test", x_test, y_test)
-    return MNIST(x_train, y_train, x_test, y_test, source, fallback_reason)
+def _mnist(x_train, y_train, x_test, y_test, source) -> MNIST:
+    return MNIST(*_mnist_split("train", x_train, y_train), *_mnist_split("test", x_test, y_test),
+                 source)
 
 
 def _bundled_mnist_file():
@@ -138,21 +121,15 @@ def _load_bundled_mnist() -> MNIST:
 
 
 def _keras_mnist_arrays(cache_dir):
-    """Keras's MNIST as ((x_train, y_train), (x_test, y_test)) uint8 arrays; may download.
-
-    Quietly: Keras's "Downloading data from ..." line and download bar go nowhere (a failed
-    probe would otherwise leave that line in every chapter's output); :meth:`MNIST.summary`
-    says afterwards, in one line, which source was used.
-    """
+    """Keras's MNIST as ((x_train, y_train), (x_test, y_test)) uint8 arrays; may download, quietly
+    (a failed download would otherwise leave its first line in every chapter's output)."""
     import keras
 
     with contextlib.redirect_stdout(io.StringIO()):
         if cache_dir is None:
             return keras.datasets.mnist.load_data()  # cache: $KERAS_HOME or ~/.keras/datasets
-        path = keras.utils.get_file(
-            "mnist.npz", origin=_KERAS_MNIST_URL, file_hash=_KERAS_MNIST_SHA256,
-            cache_dir=os.fspath(cache_dir),
-        )
+        path = keras.utils.get_file("mnist.npz", origin=_KERAS_MNIST_URL,
+                                    file_hash=_KERAS_MNIST_SHA256, cache_dir=os.fspath(cache_dir))
     with np.load(path, allow_pickle=False) as f:
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
 
@@ -161,9 +138,8 @@ def _call_with_timeout(fn, timeout):
     """Run ``fn()`` in a daemon thread; raise TimeoutError if it takes over ``timeout`` s.
 
     Keras's download (urllib.request.urlretrieve) has no timeout of its own and can wait for
-    minutes where the network drops packets. A thread that times out is left to finish (or
-    fail) in the background; Keras checks the cached file's hash, so a partial file is redone.
-    """
+    minutes where the network drops packets. A thread that times out is left to finish in the
+    background; Keras checks the cached file's hash, so a partial file is redone."""
     if timeout is None:
         return fn()
     result = {}
@@ -185,17 +161,15 @@ def _call_with_timeout(fn, timeout):
 
 
 def load_mnist(source: str = "auto", cache_dir=None, *, timeout: float | None = 60.0) -> MNIST:
-    """Return MNIST as an :class:`MNIST` object: images in [-1, 1] ``(n, 28, 28, 1)``, int64 labels.
+    """MNIST as an :class:`MNIST` object: images in [-1, 1] ``(n, 28, 28, 1)``, int64 labels.
 
-    ``source="auto"`` tries ``keras.datasets.mnist.load_data()`` (the full 60,000 + 10,000
-    images; it reads Keras's cache, ``~/.keras/datasets/mnist.npz``, when present and downloads
-    otherwise) and, if that fails for any reason (no network, a download past ``timeout``
-    seconds, a bad file), uses the 10,000 images shipped with ganlib (9,000 train, 1,000 test).
-    It prints nothing itself, and Keras's download messages are swallowed: read ``.source``
-    ("keras" or "bundled") and ``.fallback_reason``, or print ``.summary()`` (one line).
+    ``source="auto"`` tries ``keras.datasets.mnist.load_data()`` (60,000 + 10,000 images from
+    Keras's cache, else downloaded) and, if that fails for any reason (no network, a download past
+    ``timeout`` seconds, a bad file), uses the 9,000 + 1,000 images shipped with ganlib. It prints
+    nothing: read ``.source`` and ``.fallback_reason``, or print ``.summary()`` (one line).
     ``source="keras"`` or ``"bundled"`` forces one and raises RuntimeError if it is unavailable.
-    ``cache_dir`` is Keras's cache directory (the file goes to ``cache_dir/datasets/mnist.npz``;
-    None: ``$KERAS_HOME`` or ``~/.keras``). Defined in chapter 5.
+    ``cache_dir`` is Keras's cache directory (None: ``$KERAS_HOME`` or ``~/.keras``). Defined in
+    chapter 5.
     """
     if not isinstance(source, str) or source not in MNIST_SOURCES:
         allowed = ", ".join(map(repr, MNIST_SOURCES))
@@ -207,9 +181,8 @@ def load_mnist(source: str = "auto", cache_dir=None, *, timeout: float | None = 
     keras_error = None
     if source in ("auto", "keras"):
         try:
-            (x_train, y_train), (x_test, y_test) = _call_with_timeout(
-                lambda: _keras_mnist_arrays(cache_dir), timeout)
-            return _mnist(x_train, y_train, x_test, y_test, source="keras")
+            train, test = _call_with_timeout(lambda: _keras_mnist_arrays(cache_dir), timeout)
+            return _mnist(*train, *test, source="keras")
         except Exception as exc:  # Keras raises a bare Exception for a failed download
             keras_error = f"{type(exc).__name__}: {exc}"
             if source == "keras":
@@ -221,11 +194,8 @@ def load_mnist(source: str = "auto", cache_dir=None, *, timeout: float | None = 
     except (OSError, KeyError, ValueError) as exc:
         bundled_error = f"{type(exc).__name__}: {exc}"
         if source == "bundled":
-            raise RuntimeError(
-                f"ganlib's bundled MNIST is unavailable ({bundled_error}); rebuild it with "
-                "`python -m ganlib.datasets.make_mnist` or use load_mnist(source='keras')"
-            ) from exc
-        raise RuntimeError(
-            "No MNIST available: Keras's download failed "
-            f"({keras_error}) and ganlib's bundled file failed ({bundled_error})"
-        ) from exc
+            raise RuntimeError(f"ganlib's bundled MNIST is unavailable ({bundled_error}); rebuild "
+                               "it with `python -m ganlib.datasets.make_mnist` or use "
+                               "load_mnist(source='keras')") from exc
+        raise RuntimeError(f"No MNIST available: Keras's download failed ({keras_error}) and "
+                           f"ganlib's bundled file failed ({bundled_error})") from exc

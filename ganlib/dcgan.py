@@ -5,15 +5,13 @@ Used by the chapter, by ``python -m ganlib dcgan`` and by the benchmark.
 
 from __future__ import annotations
 
-
-
 import keras
 
 from ganlib import checkpoint, metrics, models
-from ganlib.config import DCGAN_ARCHS, DCGANConfig, dcgan_config, set_seed
+from ganlib.config import DCGANConfig, dcgan_config, set_seed
 from ganlib.data import load_mnist
 from ganlib.plot import image_grid  # noqa: F401 (chapters 5-9 call dcgan.image_grid)
-from ganlib.training import GAN, Run, SampleMetrics, Snapshots, TimeBudget, data_parallel # noqa: F401
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, data_parallel
 
 #: Each architecture's networks, optimizer and default learning rate.
 ARCHS = {
@@ -33,52 +31,31 @@ def _optimizer(kind, learning_rate):
 
 
 def build_gan(config: DCGANConfig, seed: int = 0, jit_compile="auto") -> GAN:
-    """Build and compile the fused GAN of ``config.arch``. Defined in chapter 5.
-
-    Build it inside :func:`ganlib.training.data_parallel` to train on several devices.
-    """
-    if config.arch not in DCGAN_ARCHS:
-        raise ValueError(f"arch must be one of {DCGAN_ARCHS}, got {config.arch!r}")
+    """Build and compile the fused GAN of ``config.arch`` (DCGANConfig has checked it); build it
+    inside :func:`ganlib.training.data_parallel` to train on several devices."""
     make_g, make_d, kind, default_lr = ARCHS[config.arch]
     g_lr = config.learning_rate or default_lr
-    d_lr = config.d_learning_rate or g_lr
-    gan = GAN(
-        make_g(config.latent_dim),
-        make_d(),
-        noise=config.noise,
-        ema_momentum=config.ema_momentum,
-        seed=seed,
-        # A D with batch norm (Radford's, the compact one) normalizes G's fakes with their own
-        # statistics in G's steps, as it does in its own steps.
-        d_batch_stats_in_g_step=config.arch in ("radford", "compact"),
-    )
-    gan.compile(_optimizer(kind, d_lr), _optimizer(kind, g_lr), jit_compile=jit_compile)
+    # A D with batch norm (Radford's, the compact one) normalizes G's fakes with their own
+    # statistics in G's steps, as it does in its own steps.
+    gan = GAN(make_g(config.latent_dim), make_d(), noise=config.noise,
+              ema_momentum=config.ema_momentum, seed=seed,
+              d_batch_stats_in_g_step=config.arch in ("radford", "compact"))
+    gan.compile(_optimizer(kind, config.d_learning_rate or g_lr), _optimizer(kind, g_lr),
+                jit_compile=jit_compile)
     return gan
 
 
-
-
-def train_dcgan(
-    config: DCGANConfig | None = None,
-    seed: int = 0,
-    out_dir: str | None = None,
-    resume: bool = False,
-    data=None,
-    classifier=None,
-    verbose="auto",
-    callbacks=(),
-):
+def train_dcgan(config: DCGANConfig | None = None, seed: int = 0, out_dir: str | None = None,
+                resume: bool = False, data=None, classifier=None, verbose="auto", callbacks=()):
     """Train a DCGAN on MNIST and return a :class:`ganlib.training.Run`.
 
     With ``out_dir``, a checkpoint (weights and optimizer state) is written there after every
-    epoch; ``resume=True`` continues from it, after the last complete epoch, when there is one
-    (``resumed_from`` says where it started: 0 for a fresh start; the command line's ``--resume``
-    is stricter and refuses a folder without a checkpoint), if it holds a run of the same
-    settings and seed (see :func:`ganlib.checkpoint.fit`). A non-finite loss stops training at
-    once with a ``FloatingPointError`` naming the epoch; the checkpoint of the epoch before stays
-    on disk. ``callbacks`` run after each epoch's checkpoint. Defined in chapter 5.
+    epoch; ``resume=True`` continues from the last one of the same settings and seed, when there
+    is one (``resumed_from``: the epoch it started from, 0 for a fresh start; the command line's
+    ``--resume`` refuses a folder without one; see :func:`ganlib.checkpoint.fit`). A non-finite
+    loss raises a ``FloatingPointError`` naming the epoch; the checkpoint of the epoch before stays
+    on disk. ``callbacks`` run after each epoch's checkpoint.
     """
-
     config = config or dcgan_config()
     if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {config.epochs!r}")
@@ -91,20 +68,11 @@ def train_dcgan(
         grid = Snapshots(n=64, seed=2024)
         logging = [grid]
         if config.metric_samples:
-
             classifier = classifier or metrics.get_classifier(data=data)
             reference = data.x_test[: config.metric_samples]
             logging.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
         history, initial_epoch, seconds = checkpoint.fit(
             gan, x, config, checkpoint_path, resume, {"seed": seed}, logging, callbacks, verbose)
-    return Run(
-        gan=gan,
-        config=config,
-        history=history,
-        grids=grid.snapshots,
-        data_source=data.source,
-        seconds=seconds,
-        resumed_from=initial_epoch,
-        checkpoint=checkpoint_path,
-        devices=devices,
-    )
+    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
+               data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
+               checkpoint=checkpoint_path, devices=devices)

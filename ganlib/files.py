@@ -1,10 +1,6 @@
-"""Files that are either whole or absent: the one atomic writer, and output folders checked first.
-
-Every file ganlib writes (checkpoints, the classifier cache) goes through :func:`atomic_write`:
-written to a temporary file beside its target, flushed to disk, then renamed over the target, so
-a crash leaves the old file or the new one, never half of one. Commands check their output
-folder with :func:`prepare_out_dir` before any training starts; the command line claims a new
-run's folder with :func:`claim_out_dir` or :func:`new_run_dir`, so that no run writes over another.
+"""Files that are either whole or absent (:func:`atomic_write`: a crash leaves the old file or the
+new one, never half of one), and output folders checked before any training starts and claimed
+by one run only (:func:`claim_out_dir`, :func:`new_run_dir`), so that no run writes over another.
 """
 
 from __future__ import annotations
@@ -13,27 +9,21 @@ import os
 import tempfile
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def atomic_write(path, write, suffix: str = ".tmp") -> None:
     """Call ``write(tmp_path)``, then move the finished file to ``path`` in one step.
 
-    The temporary file lies in ``path``'s folder (a rename within one file system is atomic),
-    is flushed with ``fsync`` before the rename, gets the permissions a new file would get
-    (``0o666`` less the umask, not ``mkstemp``'s private ``0o600``), and is removed if anything
-    fails.
-    """
+    The temporary file lies in ``path``'s folder (a rename within one file system is atomic), is
+    flushed with ``fsync`` before the rename, gets the permissions a new file would get (``0o666``
+    less the umask, not ``mkstemp``'s private ``0o600``), and is removed if anything fails."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -46,11 +36,8 @@ def atomic_write(path, write, suffix: str = ".tmp") -> None:
 
 
 def check_out_dir(path, name: str = "out") -> str:
-    """Raise a one-line ``ValueError`` if ``path`` cannot become a writable folder; write nothing.
-
-    A folder that exists must be writable; one that does not exist must have a writable
-    nearest existing parent folder. Returns ``path`` as a string.
-    """
+    """``path`` as a string; a one-line ``ValueError`` if it is not a writable folder, or does not
+    exist and its nearest existing parent is not one. Writes nothing."""
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ValueError(f"{name} must be a folder path, got {path!r}")
     path = os.fspath(path)
@@ -92,12 +79,9 @@ def _outermost_missing(path):
 
 
 def claim_out_dir(path, name: str = "out"):
-    """Make ``path`` the folder of a new run: create it, or take it if it is an empty folder.
-
-    A folder that holds anything (an earlier run's checkpoint, figures or results) is refused with
-    a one-line ``ValueError``, as is one that cannot be written. Returns the outermost folder this
-    call created (None if ``path`` already existed), for :func:`remove_empty_dirs`.
-    """
+    """Make ``path`` the folder of a new run: create it, or take it if it is an empty folder (one
+    that holds anything holds an earlier run: a one-line ``ValueError``). Returns the outermost
+    folder this call created (None if ``path`` already existed), for :func:`remove_empty_dirs`."""
     path = check_out_dir(path, name)
     if os.path.isdir(path) and os.listdir(path):
         raise ValueError(f"{name} {path!r} is not empty (an earlier run?); choose a new or empty folder")
@@ -111,12 +95,9 @@ def claim_out_dir(path, name: str = "out"):
 
 
 def new_run_dir(stem):
-    """Create ``stem``, else ``stem-2``, ``stem-3``, ...: the first that does not exist yet.
-
-    ``os.mkdir`` checks and creates in one step, so two runs started at once never get the same
-    folder. Returns the folder and the outermost folder created (``stem``'s parent when it did
-    not exist), for :func:`remove_empty_dirs`.
-    """
+    """Create ``stem``, else ``stem-2``, ``stem-3``, ...: the first that does not exist yet
+    (``os.mkdir`` checks and creates in one step, so two runs started at once never get the same
+    folder). Returns the folder and the outermost folder created, for :func:`remove_empty_dirs`."""
     parent = os.path.dirname(stem) or os.curdir
     check_out_dir(parent, "the runs folder")
     created = _outermost_missing(parent)

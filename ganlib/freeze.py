@@ -1,30 +1,22 @@
-"""Freezing the discriminator in Keras 3: the classic two-model round, done right.
+"""Freezing the discriminator in Keras 3: the classic two-model round, done right (chapter 2).
 
 The classic recipe trains two models with ``train_on_batch``: the discriminator D, and a
-*combined* model G -> D whose loss only the generator should learn from. Keras 2 tutorials wrote::
-
-    D.compile(optimizer, loss)      # D "remembers" it is trainable
-    D.trainable = False
-    combined.compile(optimizer, loss)   # combined "remembers" D is frozen
-
-and relied on ``compile()`` taking a snapshot of the ``trainable`` flags. **Keras 3 takes no such
-snapshot.** A model reads the flags when it first builds its train function, on its first
-``train_on_batch``/``fit`` call (TensorFlow backend: then cached for good; JAX backend: read again
-at every call). After the idiom above D.trainable is still False when D first trains, so D
-*never* learns: Keras warns once ("The model does not have any trainable weights") and the
-generator wins a game against a discriminator that is not playing.
+*combined* model G -> D whose loss only the generator should learn from. Keras 2 tutorials
+compiled D, set ``D.trainable = False``, then compiled the combined model, relying on ``compile()``
+taking a snapshot of the ``trainable`` flags. **Keras 3 takes no such snapshot.** A model reads
+the flags when it first builds its train function, on its first ``train_on_batch``/``fit`` call
+(TensorFlow backend: then cached for good; JAX backend: read again at every call). So D *never*
+learns: Keras warns once ("The model does not have any trainable weights") and the generator wins
+a game against a discriminator that is not playing.
 
 The correct Keras 3 recipe (:class:`ClassicGAN`) sets ``D.trainable`` right before every call:
-True before D's own ``train_on_batch``, False before the combined model's. Each model's first call
-then happens in its right state (which TensorFlow caches) and every later call is right too (which
-JAX needs). :func:`freeze_audit` checks both recipes by watching which weights change in each step.
-
-Defined in chapter 2.
+True before D's own ``train_on_batch``, False before the combined model's. Each model's first
+call then happens in its right state (which TensorFlow caches) and every later call is right too
+(which JAX needs). :func:`freeze_audit` checks the recipes by watching which weights change.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import warnings
 
@@ -49,16 +41,9 @@ def _batch_check(name, x, model):
 
 
 class ClassicGAN:
-    """The four-step round with two models and ``train_on_batch``, frozen the Keras 3 way.
-
-    Args:
-        generator, discriminator: the two networks (D ends in a sigmoid).
-        d_optimizer, g_optimizer: one optimizer each (D's, and the combined model's).
-        loss: the loss of both models; the source uses binary cross-entropy.
-
-    ``train_round(real, z_tn, z_fp, z_tn2)`` runs steps (a)-(d) of chapter 2 and returns the
-    losses and the four outcome counts; :class:`ganlib.training.GAN` is the same round fused.
-    Defined in chapter 2.
+    """The four-step round with two models and ``train_on_batch``, frozen the Keras 3 way: D (ending
+    in a sigmoid) learns with ``d_optimizer``, the combined model with ``g_optimizer``, both on
+    ``loss``. :class:`ganlib.training.GAN` is the same round fused.
     """
 
     def __init__(self, generator, discriminator, d_optimizer, g_optimizer, loss="binary_crossentropy"):
@@ -97,36 +82,28 @@ class ClassicGAN:
         d_fake = self.train_discriminator(fakes, 0.0)  # (c) FP step
         g_2 = self.train_generator(z_tn2)  # (d) TN step again
         tp, fp = int(np.sum(p_real >= 0.5)), int(np.sum(p_fake >= 0.5))
-        return {
-            "d_loss": (d_real + d_fake) / 2,
-            "g_loss": (g_1 + g_2) / 2,
-            "tp": tp,
-            "fn": len(real) - tp,
-            "fp": fp,
-            "tn": len(fakes) - fp,
-        }
+        return {"d_loss": (d_real + d_fake) / 2, "g_loss": (g_1 + g_2) / 2,
+                "tp": tp, "fn": len(real) - tp, "fp": fp, "tn": len(fakes) - fp}
 
 
 def judge(discriminator, x, training=True):
-    """D's probabilities for the batch ``x``, as a NumPy vector, without changing any of D's
-    variables. ``training=True``: as its training step sees them (batch norm normalizes with the
-    batch's own statistics); ``False``: as ``predict`` sees them (the running averages). Used in
-    chapter 5 to show why Dawn's training-mode accuracy can fall below chance."""
+    """D's probabilities for the batch ``x``, as a NumPy vector, changing none of D's variables.
+
+    ``training=True``: as its training step sees them (batch norm normalizes with the batch's own
+    statistics); ``False``: as ``predict`` sees them (the running averages). Chapter 5 shows with
+    it why Dawn's training-mode accuracy can fall below chance."""
     if not isinstance(training, bool):
         raise ValueError(f"training must be True or False, got {training!r}")
     x = _batch_check("x", x, discriminator)
-    p, _ = discriminator.stateless_call(
-        [v.value for v in discriminator.trainable_variables],
-        [v.value for v in discriminator.non_trainable_variables],
-        keras.ops.convert_to_tensor(x),
-        training=training,
-    )
+    p, _ = discriminator.stateless_call([v.value for v in discriminator.trainable_variables],
+                                        [v.value for v in discriminator.non_trainable_variables],
+                                        keras.ops.convert_to_tensor(x), training=training)
     return keras.ops.convert_to_numpy(p).reshape(-1)
 
 
 def _audit_round(generator, discriminator, steps):
-    """Run ``steps[name]()`` in the round's order, recording whether each network's weights changed
-    (any weight, bit for bit)."""
+    """Run ``steps[name]()`` in the round's order, recording whether any weight of each network
+    changed, bit for bit."""
     networks = {"generator": generator, "discriminator": discriminator}
     report = {}
     for name in STEPS:
@@ -139,9 +116,7 @@ def _audit_round(generator, discriminator, steps):
 
 def keras2_idiom_round(generator, discriminator, real, noise, learning_rate=1e-3):
     """One round trained the Keras-2 way (compile D, freeze, compile combined); returns the audit.
-
-    Shown broken in chapter 2: in Keras 3 the discriminator's weights never change.
-    """
+    Shown broken in chapter 2: in Keras 3 the discriminator's weights never change."""
     discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
     discriminator.trainable = False
     z = keras.Input(shape=generator.input_shape[1:])
@@ -171,11 +146,8 @@ def ganlib_round(generator, discriminator, real, noise, learning_rate=1e-3):
 
 
 def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
-    """One round of the fused :class:`ganlib.training.GAN`, one step at a time; returns the audit.
-
-    The steps run through ``GAN.run_step``, the same code as inside ``fit``: no trainable flag is
-    read, each step updates its own network's explicit variable list.
-    """
+    """One round of the fused :class:`ganlib.training.GAN`, one step at a time through
+    ``GAN.run_step`` (the code ``fit`` runs), which reads no trainable flag; returns the audit."""
     gan = GAN(generator, discriminator)
     gan.compile(keras.optimizers.Adam(learning_rate), keras.optimizers.Adam(learning_rate))
     steps = {
@@ -188,28 +160,20 @@ def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
 
 
 def freeze_audit(batch_size=32, seed=0):
-    """Train one round with each recipe on fresh copies of the 2-D demo's networks.
-
-    Returns ``{"keras2_idiom": {...}, "ganlib": {...}, "fused": {...}}`` (the Keras-2 idiom,
-    :class:`ClassicGAN` and the fused round), each mapping the steps ``fn``, ``tn``,
-    ``fp``, ``tn2`` to ``{"generator": bool, "discriminator": bool}``: did that network's weights
-    change in that step (any weight, bit for bit)? Correct freezing means only D changes in fn/fp
-    and only G in tn/tn2.
-    """
+    """Train one round with each recipe on fresh copies of the 2-D demo's networks; returns
+    ``{"keras2_idiom": audit, "ganlib": audit, "fused": audit}``, each audit mapping the steps to
+    ``{"generator": bool, "discriminator": bool}``: did that network's weights change?"""
     batch_size = check_positive_int("batch_size", batch_size)
     set_seed(seed)
     real = data.check_points("real", data.gaussian_data(batch_size, seed=seed))
     noise = [data.uniform_noise(batch_size, 4, seed=seed + i + 1) for i in range(3)]
-    result = {}
-    for name, round_fn in (("keras2_idiom", keras2_idiom_round), ("ganlib", ganlib_round),
-                           ("fused", fused_round)):
-        generator, discriminator = models.gaussian_generator(), models.gaussian_discriminator()
-        with warnings.catch_warnings():
-            # The Keras-2 idiom triggers "The model does not have any trainable weights": that
-            # is the bug being demonstrated, reported by the audit itself.
-            warnings.simplefilter("ignore", UserWarning)
-            result[name] = round_fn(generator, discriminator, real, noise)
-    return result
+    recipes = {"keras2_idiom": keras2_idiom_round, "ganlib": ganlib_round, "fused": fused_round}
+    with warnings.catch_warnings():
+        # The Keras-2 idiom triggers "The model does not have any trainable weights": that is the
+        # bug being demonstrated, reported by the audit itself.
+        warnings.simplefilter("ignore", UserWarning)
+        return {name: round_fn(models.gaussian_generator(), models.gaussian_discriminator(),
+                               real, noise) for name, round_fn in recipes.items()}
 
 
 def freeze_is_correct(audit):
@@ -218,29 +182,13 @@ def freeze_is_correct(audit):
                      for step in STEPS}
 
 
-@contextlib.contextmanager
-def _quiet_retracing():
-    """Hide TensorFlow's "triggered tf.function retracing" warnings: building several small models
-    in a row retraces on purpose here."""
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3,
                      networks=None):
-    """Train the same networks from the same start on the same batches and noise, both ways.
-
-    One copy goes through :class:`ClassicGAN` (``train_on_batch``, trainable flags), the other
-    through the fused :class:`ganlib.training.GAN` (``fit``). Returns a dict with the largest
-    absolute weight difference of each network (``generator``, ``discriminator``), the outcome
-    counts of both, and the number of rounds. ``networks()`` builds the (generator,
-    discriminator) pair for 2-D points from 4 noise numbers (default: the 2-D demo's); with batch
-    norm in them the two ways still agree, running averages included. Defined in chapter 2.
+    """Train the same networks from the same start on the same batches and noise, through
+    :class:`ClassicGAN` and through the fused :class:`ganlib.training.GAN` (``fit``); returns the
+    number of rounds, the largest absolute weight difference of each network and the outcome
+    counts of both. ``networks()`` builds the (generator, discriminator) pair for 2-D points from
+    4 noise numbers (default: the 2-D demo's); with batch norm in them the two ways still agree.
     """
     rounds = check_positive_int("rounds", rounds)
     batch_size = check_positive_int("batch_size", batch_size)
@@ -267,13 +215,17 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
         nets[way] = tuple(networks())
 
     classic = ClassicGAN(*nets["classic"], adam(), adam())
-    counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}
-    with _quiet_retracing():
-        for r in range(rounds):
-            batch = slice(r * batch_size, (r + 1) * batch_size)
-            logs = classic.train_round(real[batch], *(noise[batch, i] for i in range(3)))
-            for key in counts:
-                counts[key] += logs[key]
+    # Hide TensorFlow's "triggered tf.function retracing" warnings: building several small models
+    # in a row retraces on purpose here.
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        logs = [classic.train_round(x, *(z[:, i] for i in range(3))) for x, z in
+                zip(real.reshape(rounds, batch_size, 2), noise.reshape(rounds, batch_size, 3, 4))]
+    finally:
+        logger.setLevel(level)
+    counts = {key: sum(log[key] for log in logs) for key in ("tp", "fn", "fp", "tn")}
 
     # The classic round's frozen D runs in inference mode (trainable = False); so does the fused
     # round's here, for the same arithmetic.

@@ -1,7 +1,7 @@
 """The 2-D Gaussian demo of chapter 3: train, snapshot each epoch, summarise.
 
 Used by the chapter, by ``python -m ganlib gaussian`` and by the benchmark, so all three run the
-same code.
+same code. Chapter 7's mixtures train with the same optimizer settings (:func:`adam`).
 """
 
 from __future__ import annotations
@@ -26,29 +26,32 @@ class GaussianRun(Run):
     def converged(self, mean_tol=0.2, std_tol=0.15):
         """The course's success test: mean within 0.2 of the centre and std within 0.15 of it."""
         center = np.asarray(self.config.center)
-        return bool(
-            np.all(np.abs(self.mean - center) <= mean_tol)
-            and np.all(np.abs(self.std - self.config.std) <= std_tol)
-        )
+        return bool(np.all(np.abs(self.mean - center) <= mean_tol)
+                    and np.all(np.abs(self.std - self.config.std) <= std_tol))
 
     def summary(self):
         """A JSON-ready dict of the run's results."""
-        return {
-            "mean": [round(float(v), 4) for v in self.mean],
-            "std": [round(float(v), 4) for v in self.std],
-            "converged": self.converged(),
-            "epochs": len(self.history.get("d_loss", [])),
-            "seed": self.seed,
-            "batch_size": self.config.batch_size,
-            "seconds": round(self.seconds, 2),
-            "d_loss": _last(self.history, "d_loss"),
-            "g_loss": _last(self.history, "g_loss"),
-        }
+        return {"mean": [round(float(v), 4) for v in self.mean],
+                "std": [round(float(v), 4) for v in self.std],
+                "converged": self.converged(), "epochs": len(self.history.get("d_loss", [])),
+                "seed": self.seed, "batch_size": self.config.batch_size,
+                "seconds": round(self.seconds, 2), "d_loss": _last(self.history, "d_loss"),
+                "g_loss": _last(self.history, "g_loss")}
 
 
 def _last(history, key):
     values = history.get(key) or []
     return round(float(values[-1]), 4) if values else None
+
+
+def adam(config, learning_rate: float, rounds: int):
+    """Adam with the ``beta_1``, ``beta_2`` of ``config``, its learning rate decaying along a
+    cosine to ``config.final_lr_fraction`` of itself over ``rounds`` rounds (none at 1.0)."""
+    if config.final_lr_fraction != 1.0:
+        # Each network takes two optimizer steps per round.
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, 2 * rounds,
+                                                               alpha=config.final_lr_fraction)
+    return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
 
 
 def make_gan(config: GaussianConfig, seed: int = 0, rounds_per_step: int = 1, jit_compile="auto",
@@ -57,28 +60,17 @@ def make_gan(config: GaussianConfig, seed: int = 0, rounds_per_step: int = 1, ji
     gan = GAN(models.gaussian_generator(config.latent_dim), models.gaussian_discriminator(),
               noise="uniform01", ema_momentum=config.ema_momentum, rounds_per_step=rounds_per_step,
               seed=seed)
-
-    def adam(learning_rate):
-        if config.final_lr_fraction != 1.0:
-            # Each network takes two optimizer steps per round.
-            total_steps = 2 * (rounds_per_epoch or rounds_per_step) * max(config.epochs, 1)
-            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, total_steps,
-                                                                   alpha=config.final_lr_fraction)
-        return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
-
-    gan.compile(d_optimizer=adam(config.d_learning_rate or config.learning_rate),
-                g_optimizer=adam(config.learning_rate), jit_compile=jit_compile)
+    rounds = (rounds_per_epoch or rounds_per_step) * max(config.epochs, 1)
+    gan.compile(d_optimizer=adam(config, config.d_learning_rate or config.learning_rate, rounds),
+                g_optimizer=adam(config, config.learning_rate, rounds), jit_compile=jit_compile)
     return gan
 
 
 def train_gaussian(config: GaussianConfig | None = None, seed: int = 0, epochs: int | None = None,
                    batch_size: int | None = None, verbose="auto", callbacks=(), jit_compile="auto"):
-    """Train the demo and return a :class:`GaussianRun`.
-
-    One epoch is one pass over all the real points in round batches of ``batch_size`` (the last
-    batch is filled up with a few random points, see :func:`ganlib.training.pad_to_rounds`). The
-    whole epoch runs as one compiled call. Defined in chapter 3.
-    """
+    """Train the demo and return a :class:`GaussianRun`. One epoch, one compiled call, is one pass
+    over all the real points in round batches of ``batch_size`` (the last batch filled up with a
+    few random points, see :func:`ganlib.training.pad_to_rounds`)."""
     # GaussianConfig checks the epochs and the batch size.
     changes = {"epochs": epochs, "batch_size": batch_size}
     config = dataclasses.replace(config or gaussian_config(),
@@ -101,26 +93,17 @@ def train_gaussian(config: GaussianConfig | None = None, seed: int = 0, epochs: 
 
 def plain_adam_config(config: GaussianConfig) -> GaussianConfig:
     """The baseline of chapter 3: plain Adam(1e-3) for both networks, no weight averaging."""
-    return dataclasses.replace(
-        config, learning_rate=1e-3, d_learning_rate=None, beta_1=0.9, beta_2=0.999,
-        final_lr_fraction=1.0, ema_momentum=0.0,
-    )
+    return dataclasses.replace(config, learning_rate=1e-3, d_learning_rate=None, beta_1=0.9,
+                               beta_2=0.999, final_lr_fraction=1.0, ema_momentum=0.0)
 
 
 def seed_table(configs: dict, seeds, **kwargs):
-    """Train every configuration on every seed; return one row (a dict) per run.
-
-    ``configs`` maps a name to a :class:`GaussianConfig`. Each row holds the name, the seed, the
-    final mean and standard deviation, whether the run converged, and its seconds.
-    """
+    """Train every :class:`GaussianConfig` of ``configs`` (a name: config dict) on every seed;
+    return one row per run: the config's name and the run's :meth:`GaussianRun.summary`."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
     if not configs:
         raise ValueError("configs is empty: give at least one configuration")
-    rows = []
-    for name, config in configs.items():
-        for seed in seeds:
-            run = train_gaussian(config, seed=seed, verbose=0, **kwargs)
-            rows.append({"config": name, **run.summary()})
-    return rows
+    return [{"config": name, **train_gaussian(config, seed=seed, verbose=0, **kwargs).summary()}
+            for name, config in configs.items() for seed in seeds]

@@ -1,16 +1,11 @@
 """Training on generated data (chapter 9): what a generator's output teaches, measured.
 
-The source book ends its GAN chapter with a warning: a generator's output is slightly distorted
-in ways its discriminator missed, and incomplete (mode collapse drops whole kinds of data), so a
-network trained on it learns the distortions and the gaps. Shumailov et al. (Nature 2024) showed
-the same at scale: models trained on their predecessors' output lose the tails of the
-distribution, generation after generation. Two experiments:
-
-- :func:`classifier_on`: chapter 5's classifier, trained on real digits, on generated ones (with
-  the labels they were asked for), on both, or on the output of a generator that lost some
-  classes, and always tested on the real held-out digits, per class.
-- :func:`run_generations`: a chain of generators, each trained only on the digits of the one
-  before, scored per generation (classifier score, FID to real digits, class KL, diversity).
+The source book warns that a generator's output is slightly distorted and incomplete (mode
+collapse drops whole kinds of data), so a network trained on it learns the distortions and the
+gaps; Shumailov et al. (Nature 2024) showed models trained on their predecessors' output lose
+the tails of the distribution, generation after generation. :func:`classifier_on` trains chapter
+5's classifier on real or generated digits and tests it on real ones, per class;
+:func:`run_generations` trains a chain of generators, each only on the digits of the one before.
 """
 
 from __future__ import annotations
@@ -18,79 +13,48 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
 from ganlib.data import MNIST, load_mnist
 from ganlib.checks import check_config, check_positive_int
 from ganlib import checkpoint, metrics
+from ganlib.conditional import N_CLASSES, check_digits, check_labels
 from ganlib.config import GenerationsConfig, dcgan_config, generations_config, set_seed
 from ganlib.dcgan import train_dcgan
 from ganlib.files import atomic_write, prepare_out_dir
 from ganlib.training import Run
 
-#: Digits 0..9.
-N_CLASSES = 10
-
-
-def _check_digits(name, images):
-    try:
-        x = np.asarray(images, dtype="float32")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of 28x28 digits, got {type(images).__name__}") from exc
-    if x.ndim != 4 or x.shape[1:] != (28, 28, 1) or len(x) == 0:
-        raise ValueError(f"{name} must have shape (n, 28, 28, 1), got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} holds NaN or infinite values")
-    return x
-
-
-def _check_classes(classes):
-    try:
-        c = np.asarray(sorted(set(int(k) for k in classes)), dtype="int32")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"classes must be digits 0..9, got {classes!r}") from exc
-    if len(c) == 0 or c.min() < 0 or c.max() >= N_CLASSES:
-        raise ValueError(f"classes must be a non-empty set of digits 0..9, got {classes!r}")
-    return c
-
 
 def balanced_labels(n, classes=range(N_CLASSES), seed: int = 0) -> np.ndarray:
     """``n`` labels spread as evenly as possible over ``classes``, in a shuffled order."""
     n = check_positive_int("n", n)
-    c = _check_classes(classes)
-    labels = np.resize(c, n)
+    labels = np.resize(check_labels(np.unique(list(classes)), name="classes"), n)
     np.random.default_rng(seed).shuffle(labels)
-    return labels.astype("int32")
+    return labels
 
 
 def sample_dataset(gan, n, classes=range(N_CLASSES), seed: int = 0):
     """``(images, labels)``: ``n`` digits from chapter 8's conditional generator ``gan``, asked
     for ``classes`` in equal shares (a generator that never draws the other classes)."""
     labels = balanced_labels(n, classes, seed)
-    images = gan.generate(labels, seed=seed)
-    return images, labels
+    return gan.generate(labels, seed=seed), labels
 
 
 def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -> dict:
-    """Train chapter 5's classifier (same network, augmentation and schedule) on ``images`` with
-    ``labels`` and test it on the real held-out digits of ``data``.
-
-    ``epochs`` defaults to the chapter-5 rule (the same number of augmented digits seen,
-    whatever the size of the training set). Returns the overall and per-class test accuracy, the
-    worst class, the training size and time. Defined in chapter 9.
+    """Train chapter 5's classifier (network, augmentation, and by default its number of digits
+    seen) on ``images`` with ``labels``; return its overall and per-class accuracy on the real
+    held-out digits of ``data``, the worst class, the training size and time. Defined in chapter 9.
     """
-
-    x = _check_digits("images", images)
-    y = np.asarray(labels)
-    if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must be a 1-D array of whole numbers, one per image ({len(x)}), "
-                         f"got shape {y.shape} and dtype {y.dtype}")
-    if y.min() < 0 or y.max() >= N_CLASSES:
-        raise ValueError(f"labels must be digits 0..9, got values from {y.min()} to {y.max()}")
+    if np.ndim(images) != 4:
+        raise ValueError(f"images must have shape (n, 28, 28, 1), got {np.shape(images)}")
+    x = check_digits(images)
+    y = check_labels(labels, n=len(x))
     if not isinstance(data, MNIST):
         raise ValueError(f"data must be a ganlib.data.MNIST, got {type(data).__name__}")
-    epochs = metrics.default_epochs(len(x)) if epochs is None else check_positive_int("epochs", epochs)
+    epochs = (metrics.default_epochs(len(x)) if epochs is None
+              else check_positive_int("epochs", epochs))
     train = MNIST(x_train=x, y_train=y.astype("int64"), x_test=data.x_test, y_test=data.y_test,
                   source=data.source)
     start = time.perf_counter()
@@ -101,7 +65,8 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
     worst = int(np.argmin(per_class))
     return {"accuracy": float(np.mean(read == data.y_test)), "per_class_accuracy": per_class,
             "worst_class": worst, "worst_accuracy": per_class[worst],
-            "train_images": int(len(x)), "train_counts": np.bincount(y, minlength=N_CLASSES).tolist(),
+            "train_images": int(len(x)),
+            "train_counts": np.bincount(y, minlength=N_CLASSES).tolist(),
             "epochs": epochs, "seconds": round(seconds, 1)}
 
 
@@ -111,15 +76,11 @@ def classifier_line(name, result) -> str:
             f"worst class {result['worst_class']} at {100 * result['worst_accuracy']:.1f}%")
 
 
-# -- generations ----------------------------------------------------------------------------------
-
-
 def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
     """Mean distance between two digits of ``images``, in the classifier's 128 features
     (the layer FID uses), over all pairs of ``n`` digits drawn without replacement. A set of
     near-copies scores near 0. Defined in chapter 9."""
-
-    x = _check_digits("images", images)
+    x = check_digits(images)
     n = min(check_positive_int("n", n), len(x))
     if n < 2:
         raise ValueError("diversity needs at least 2 images")
@@ -133,8 +94,7 @@ def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
 def generation_report(images, classifier, reference, n: int = 1000, seed: int = 0) -> dict:
     """Classifier score, FID to ``reference`` (real digits), class KL, classes present, class
     histogram and :func:`diversity` of ``n`` of ``images``."""
-
-    x = _check_digits("images", images)
+    x = check_digits(images)
     x = x[np.random.default_rng(seed).permutation(len(x))[:n]]
     result = metrics.evaluate(x, classifier, reference=reference)
     result["diversity"] = diversity(x, classifier, n=len(x), seed=seed)
@@ -143,44 +103,22 @@ def generation_report(images, classifier, reference, n: int = 1000, seed: int = 
 
 def generation_line(g, report) -> str:
     """The chapter's summary line for generation ``g``."""
-    return (f"generation {g}: classifier score {report['classifier_score']:.2f}, FID {report['fid']:.1f}, "
-            f"class KL {report['class_kl']:.3f}, diversity {report['diversity']:.3f}")
-
-
-
-
-def _train_dcgan_generation(x, g, config, seed, out_dir, resume, data, classifier, verbose):
-    """Default trainer: chapter 5's compact DCGAN on ``x`` for the budget's minutes."""
-
-    cfg = dcgan_config("compact", budget_name=config.budget, epochs=config.epochs,
-                       minutes=config.minutes, batch_size=config.batch_size, n_train=None,
-                       metric_samples=0)
-    # The generation's data as the training set; the real test digits stay the reference.
-    generation_data = MNIST(x_train=x, y_train=np.zeros(len(x), "int64"), x_test=data.x_test,
-                            y_test=data.y_test, source=data.source)
-    run = train_dcgan(cfg, seed=seed * 100 + g, out_dir=out_dir, resume=resume,
-                      data=generation_data, classifier=classifier, verbose=verbose)
-    return run.gan, run.history
+    return (f"generation {g}: classifier score {report['classifier_score']:.2f}, "
+            f"FID {report['fid']:.1f}, class KL {report['class_kl']:.3f}, "
+            f"diversity {report['diversity']:.3f}")
 
 
 def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                     classifier=None, verbose="auto", trainer=None, on_generation=None) -> Run:
-    """Train ``config.generations`` generators in a chain and score each one's digits.
+    """Train ``config.generations`` generators in a chain and score each one's digits by
+    :func:`generation_report` (generation 0: the real training digits). Generation 1 trains on the
+    real digits, generation g + 1 only on the ``n_samples`` digits generation g drew.
 
-    Generation 1 trains on the real training digits; generation g + 1 trains only on the
-    ``n_samples`` digits that generation g drew (fresh noise, its averaged generator), never on
-    real ones. Each generation's digits are scored against the real held-out digits by
-    :func:`generation_report`; generation 0 is the real training digits themselves.
-
-    With ``out_dir``, each generation keeps its checkpoint in ``generation-G/`` and its digits in
-    ``generation-G/samples.npz``; ``resume=True`` skips finished generations and continues an
-    unfinished one after its last epoch. ``trainer(x, g)`` (for tests) replaces the DCGAN: it
-    gets generation g's training digits and returns ``(generator, history)``, where the
-    generator has ``generate(n, seed=...)``. ``on_generation(g, report)`` is called after each
-    generation (progress). Defined in chapter 9.
+    With ``out_dir``, generation G keeps its checkpoint and ``samples.npz`` in ``generation-G/``;
+    ``resume=True`` skips finished generations. ``trainer(x, g) -> (generator, history)`` (for
+    tests) replaces the DCGAN; ``on_generation(g, report)`` is called after each generation.
+    Defined in chapter 9.
     """
-
-
     config = config or generations_config()
     check_config(config, GenerationsConfig)
     if trainer is not None and not callable(trainer):
@@ -193,56 +131,55 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
     set_seed(seed)
     data = data if data is not None else load_mnist()
     classifier = classifier or metrics.get_classifier(data=data)
-    real = data.x_train if config.n_train is None else data.x_train[: config.n_train]
+    real = data.x_train[: config.n_train]
     n_samples = config.n_samples or len(real)
-    reference = data.x_test
     if trainer is None:
         def trainer(x, g):
+            """Chapter 5's compact DCGAN on ``x`` for the budget's minutes."""
+            cfg = dcgan_config("compact", budget_name=config.budget, epochs=config.epochs,
+                               minutes=config.minutes, batch_size=config.batch_size, n_train=None,
+                               metric_samples=0)
+            # The generation's digits as the training set; the real test digits stay the reference.
+            generation_data = MNIST(x_train=x, y_train=np.zeros(len(x), "int64"),
+                                    x_test=data.x_test, y_test=data.y_test, source=data.source)
             folder = os.path.join(out_dir, f"generation-{g}") if out_dir else None
-            return _train_dcgan_generation(x, g, config, seed, folder, resume, data, classifier,
-                                           verbose)
+            run = train_dcgan(cfg, seed=seed * 100 + g, out_dir=folder, resume=resume,
+                              data=generation_data, classifier=classifier, verbose=verbose)
+            return run.gan, run.history
+
+    def generation(x, g):
+        """Generation g's digits and history: trained on ``x``, or read back when resumed."""
+        path = os.path.join(out_dir, f"generation-{g}", "samples.npz") if out_dir else None
+        if resume and path and os.path.exists(path):
+            saved = checkpoint.read_npz(path, "ganlib samples file")
+            if "images" not in saved:
+                raise ValueError(f"{path!r} is not a ganlib samples file (no images)")
+            return check_digits(saved["images"], f"the digits in {path!r}"), {}
+        generator, history = trainer(x, g)
+        samples = np.asarray(generator.generate(n_samples, seed=seed * 1000 + g), dtype="float32")
+        if path:
+            checkpoint.write_npz(path, {"images": samples})
+        return samples, history
 
     start = time.perf_counter()
-    report = generation_report(real, classifier, reference, n=config.metric_samples, seed=seed)
-    reports, grids, trained_on, histories = [report], [real[:64]], [], []
-    if on_generation:
-        on_generation(0, report)
-    x, source = real, "real"
-    for g in range(1, config.generations + 1):
-        samples_path = os.path.join(out_dir, f"generation-{g}", "samples.npz") if out_dir else None
-        trained_on.append({"images": int(len(x)), "source": source})
-        if resume and samples_path and os.path.exists(samples_path):
-            saved = checkpoint.read_npz(samples_path, "ganlib samples file")
-            if "images" not in saved:
-                raise ValueError(f"{samples_path!r} is not a ganlib samples file (no images)")
-            samples = _check_digits(f"the digits in {samples_path!r}", saved["images"])
-            history = {}
-        else:
-            generator, history = trainer(x, g)
-            samples = np.asarray(generator.generate(n_samples, seed=seed * 1000 + g), dtype="float32")
-            if samples_path:
-                checkpoint.write_npz(samples_path, {"images": samples})
-        report = generation_report(samples, classifier, reference, n=config.metric_samples, seed=seed)
-        reports.append(report)
+    reports, grids, trained_on, histories = [], [], [], []
+    samples = real
+    for g in range(config.generations + 1):
+        if g:  # Generation g learns only from the digits of generation g - 1 (0: the real ones).
+            trained_on.append({"images": int(len(samples)),
+                               "source": f"generation {g - 1}" if g > 1 else "real"})
+            samples, history = generation(samples, g)
+            histories.append(history)
+        reports.append(generation_report(samples, classifier, data.x_test,
+                                         n=config.metric_samples, seed=seed))
         grids.append(samples[:64])
-        histories.append(history)
         if on_generation:
-            on_generation(g, report)
-        # The next generation learns from these digits only.
-        x, source = samples, f"generation {g}"
+            on_generation(g, reports[-1])
     if out_dir:
-
-        summary = json.dumps({"reports": [_jsonable(r) for r in reports], "trained_on": trained_on})
-
-        def write(tmp):
-            with open(tmp, "w") as f:
-                f.write(summary)
-
-        atomic_write(os.path.join(out_dir, "generations.json"), write, suffix=".json")
+        plain = [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()}
+                 for r in reports]
+        summary = json.dumps({"reports": plain, "trained_on": trained_on})
+        atomic_write(os.path.join(out_dir, "generations.json"),
+                     lambda tmp: Path(tmp).write_text(summary), suffix=".json")
     return Run(config=config, reports=reports, grids=grids, trained_on=trained_on,
-                          histories=histories, seconds=time.perf_counter() - start,
-                          data_source=data.source)
-
-
-def _jsonable(report):
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in report.items()}
+               histories=histories, seconds=time.perf_counter() - start, data_source=data.source)

@@ -3,16 +3,8 @@
 A collapsed generator makes a batch of near-identical samples. A discriminator that judges one
 sample at a time cannot see that: each sample on its own may look real. The three layers here let
 it look at the whole batch (or at groups of samples) at once, so low variety becomes evidence of
-fakes and the generator is pushed to spread out:
-
-* :class:`MinibatchStdDev` (Karras et al. 2018, ProGAN): appends the average standard deviation of
-  the features across the group, one extra feature, no weights;
-* :class:`MinibatchDiscrimination` (Salimans et al. 2016): appends, per learned kernel, how close
-  each sample is to the others in a learned projection;
-* :class:`Pack` (Lin et al. 2018, PacGAN): puts ``m`` samples side by side so the discriminator
-  judges them jointly; the batch shrinks by a factor ``m``.
-
-All three use ``keras.ops`` only, so they run on TensorFlow and JAX, inside ganlib's fused ``GAN``.
+fakes and the generator is pushed to spread out. All three use ``keras.ops`` only, so they run on
+TensorFlow and JAX, inside ganlib's fused ``GAN``.
 """
 
 from __future__ import annotations
@@ -25,13 +17,13 @@ from ganlib.checks import check_positive_int
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class MinibatchStdDev(keras.layers.Layer):
-    """Append the mean standard deviation across a group of samples as one more feature.
+    """Karras et al. (2018, ProGAN): append the mean standard deviation across a group of samples
+    as one more feature, with no weights.
 
-    The batch is split into groups of ``group_size`` samples (the whole batch with ``None``); for
-    each group the standard deviation of every feature over the group's samples is computed and
-    averaged into one number, which is appended to each sample of the group: ``(n, d)`` becomes
-    ``(n, d + 1)`` and ``(n, h, w, c)`` becomes ``(n, h, w, c + 1)``. A batch of identical samples
-    gets 0. The batch size must be a multiple of ``group_size``. Defined in chapter 7.
+    For each group of ``group_size`` samples (``None``: the whole batch; the batch size must be a
+    multiple of it), the standard deviation of every feature over the group is averaged into one
+    number, appended to each sample of the group: ``(n, d)`` becomes ``(n, d + 1)``,
+    ``(n, h, w, c)`` becomes ``(n, h, w, c + 1)``. A batch of identical samples gets 0.
     """
 
     def __init__(self, group_size=None, epsilon=1e-8, **kwargs):
@@ -46,11 +38,9 @@ class MinibatchStdDev(keras.layers.Layer):
 
     def call(self, x):
         shape = ops.shape(x)
-        n = shape[0]
-        g = n if self.group_size is None else self.group_size
+        g = shape[0] if self.group_size is None else self.group_size
         grouped = ops.reshape(x, (-1, g, *shape[1:]))  # (groups, g, ...)
-        var = ops.var(grouped, axis=1)  # (groups, ...)
-        std = ops.sqrt(var + self.epsilon)
+        std = ops.sqrt(ops.var(grouped, axis=1) + self.epsilon)  # (groups, ...)
         stat = ops.mean(ops.reshape(std, (ops.shape(std)[0], -1)), axis=1)  # (groups,)
         stat = ops.repeat(stat, g, axis=0)  # (n,)
         extra = ops.ones_like(x[..., :1]) * ops.reshape(stat, (-1,) + (1,) * (len(x.shape) - 1))
@@ -66,14 +56,12 @@ class MinibatchStdDev(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class MinibatchDiscrimination(keras.layers.Layer):
-    """Salimans et al.'s minibatch discrimination for flat features ``(n, d)``.
+    """Salimans et al.'s (2016) minibatch discrimination for flat features ``(n, d)``.
 
-    A learned tensor ``T`` of shape ``(d, num_kernels, kernel_dim)`` projects each sample to
-    ``M_i`` (``num_kernels`` rows of ``kernel_dim``); for each kernel ``b`` the layer computes
-    ``o_b(x_i) = mean_j exp(-||M_i,b - M_j,b||_1)`` over the other samples ``j`` of the batch
-    (Salimans et al. sum; the mean keeps the values in [0, 1] for any batch size) and appends these
-    ``num_kernels`` closeness values: ``(n, d)`` becomes ``(n, d + num_kernels)``. In a batch of
-    identical samples every value is 1, its maximum. Defined in chapter 7.
+    A learned tensor ``T`` projects each sample to ``M_i`` (``num_kernels`` rows of
+    ``kernel_dim``); for each kernel ``b`` the layer appends ``o_b(x_i) = mean_j
+    exp(-||M_i,b - M_j,b||_1)`` over the other samples ``j`` of the batch: ``(n, d)`` becomes
+    ``(n, d + num_kernels)``. In a batch of identical samples every value is 1, its maximum.
     """
 
     def __init__(self, num_kernels=8, kernel_dim=4, **kwargs):
@@ -85,11 +73,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
         if len(input_shape) != 2 or input_shape[-1] is None:
             raise ValueError(f"MinibatchDiscrimination needs flat inputs of shape (n, d), "
                              f"got {input_shape}")
-        self.T = self.add_weight(
-            name="T",
-            shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
-            initializer=keras.initializers.RandomNormal(stddev=0.1),
-        )
+        self.T = self.add_weight(name="T",
+                                 shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+                                 initializer=keras.initializers.RandomNormal(stddev=0.1))
 
     def call(self, x):
         m = ops.reshape(ops.matmul(x, self.T), (-1, self.num_kernels, self.kernel_dim))
@@ -112,12 +98,12 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class Pack(keras.layers.Layer):
-    """PacGAN's packing: concatenate each ``m`` consecutive samples into one input.
+    """PacGAN's packing (Lin et al. 2018): concatenate each ``m`` consecutive samples into one
+    input, so the discriminator judges them jointly.
 
-    ``(n, d)`` becomes ``(n / m, m * d)``; the discriminator then outputs one probability per pack.
-    In ganlib's round every pack holds only real or only fake samples, as in PacGAN, because each
-    step shows the discriminator one kind of batch. The batch size must be a multiple of ``m``.
-    Defined in chapter 7.
+    ``(n, d)`` becomes ``(n / m, m * d)``: one probability per pack. In ganlib's round every pack
+    holds only real or only fake samples, as in PacGAN, because each step shows the discriminator
+    one kind of batch. The batch size must be a multiple of ``m``.
     """
 
     def __init__(self, m=2, **kwargs):

@@ -1,19 +1,13 @@
 """Sample-quality metrics for generated MNIST digits, without Inception weights.
 
-The Inception score and the Fréchet Inception distance judge generated photographs with an
-ImageNet network. For MNIST digits this module uses a small convolutional MNIST classifier
-instead, trained once and cached on disk:
-
-* :func:`classifier_score`: the Inception-score formula ``exp(E_x KL(p(y|x) || p(y)))`` on the
-  classifier's softmax outputs (1 to 10: high when each digit is clear and all ten are made).
-* :func:`frechet_distance`: the Fréchet distance between Gaussians fitted to the classifier's
-  ``"features"`` layer (128 numbers per image); 0 for identical sets, lower is better.
-* :func:`class_histogram`, :func:`class_kl`: which digits the generator makes, and how far their
-  frequencies are from uniform (0 for a balanced set, ln 10 for one repeated digit).
-* :func:`evaluate`: all of them in one dictionary.
-
-Images are what :func:`ganlib.data.load_mnist` returns: ``(n, 28, 28, 1)`` (or ``(n, 28, 28)``)
-numbers in [-1, 1]. Everything here is inference only, so fixed inputs give fixed results.
+The Inception score and the Fréchet Inception distance judge photographs with an ImageNet
+network; for digits this module uses a small convolutional MNIST classifier, trained once and
+cached on disk. :func:`classifier_score` is the Inception-score formula on its softmax (1 to 10),
+:func:`frechet_distance` the FID formula on its 128 ``"features"`` (0 for identical sets),
+:func:`class_histogram` and :func:`class_kl` say which digits a generator makes and how far their
+frequencies are from uniform (0 to ln 10); :func:`evaluate` returns them all. Images are
+``(n, 28, 28, 1)`` (or ``(n, 28, 28)``) numbers in [-1, 1], as :func:`ganlib.data.load_mnist`
+gives them. Everything is inference only, so fixed inputs give fixed results.
 """
 
 from __future__ import annotations
@@ -40,7 +34,7 @@ CLASSIFIER_VERSION = 2
 #: The environment variable that moves the cache (default: ``~/.cache/ganlib``).
 CACHE_ENV = "GANLIB_CACHE"
 #: Training images seen in full mode (20 epochs of the 9,000 bundled digits, 3 of Keras's 60,000)
-#: and in quick mode (3 epochs of the bundled digits).
+#: and in quick mode (3 epochs of the bundled digits, 1 of Keras's).
 FULL_TRAINING_SAMPLES, QUICK_TRAINING_SAMPLES = 180_000, 27_000
 #: A class counts in ``classes_present`` when it holds at least this fraction of the images.
 MIN_CLASS_FRACTION = 0.01
@@ -103,7 +97,7 @@ def _check_classifier(classifier):
 
 
 def _inputs(classifier, images, min_n: int = 2) -> np.ndarray:
-    """Check ``classifier``, then ``images``; return the images as :func:`_check_images` does."""
+    """Check ``classifier``, then return ``images`` checked."""
     _check_classifier(classifier)
     return _check_images("images", images, min_n)
 
@@ -138,14 +132,9 @@ def _check_data(data) -> MNIST:
 
 
 def build_classifier(seed: int = 0):
-    """Return the untrained MNIST classifier, a small Keras CNN.
-
-    Conv(32, 3) + ReLU -> MaxPool -> Conv(64, 3) + ReLU -> MaxPool -> Dropout(0.25) -> Flatten ->
-    Dense(128, ReLU, named ``"features"``) -> Dropout(0.5) -> Dense(10, softmax). The convolutions
-    keep the image size ("same" padding) and each pooling halves it, so the second convolution
-    works on 14 x 14 maps; that keeps training on a CPU to a few minutes. ``seed`` fixes the
-    initial weights and the dropout masks. Defined in chapter 5.
-    """
+    """Return the untrained MNIST classifier, a small Keras CNN whose weights and dropout masks
+    ``seed`` fixes. Pooling after each convolution keeps training on a CPU to minutes.
+    Defined in chapter 5."""
     seed = _check_seed(seed)
 
     def init(i):
@@ -170,13 +159,9 @@ def build_classifier(seed: int = 0):
 
 def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
             max_zoom: float = 0.1) -> np.ndarray:
-    """Return a randomly moved copy of ``(n, 28, 28, 1)`` images in [-1, 1].
-
-    Each image is shifted by up to ``max_shift`` pixels in each direction, rotated by up to
-    ``max_degrees`` and scaled by up to ``max_zoom`` (bilinear interpolation; the background
-    that moves in is -1, the blank page). ``rng`` is a ``numpy.random.Generator``. The
-    classifier trains on these copies so that 9,000 digits are enough. Defined in chapter 5.
-    """
+    """Return a copy of ``(n, 28, 28, 1)`` images randomly shifted, rotated and zoomed (bilinear,
+    the blank page moving in) by ``rng``, a ``numpy.random.Generator``. The classifier trains on
+    these copies so that 9,000 digits are enough. Defined in chapter 5."""
     x = _check_images("images", images, min_n=1)[..., 0]
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -186,6 +171,8 @@ def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
             raise ValueError(f"{name} must be a non-negative number, got {value!r}")
     if max_zoom >= 1:
         raise ValueError(f"max_zoom must be below 1, got {max_zoom!r}")
+    centre = 13.5
+    yy, xx = np.meshgrid(np.arange(28.0) - centre, np.arange(28.0) - centre, indexing="ij")
     out = np.empty_like(x)
     for start in range(0, len(x), 2000):  # chunks keep the index arrays small
         chunk = x[start:start + 2000]
@@ -194,9 +181,6 @@ def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
         zoom = 1 + rng.uniform(-max_zoom, max_zoom, n)
         shift = rng.uniform(-max_shift, max_shift, (n, 2))
         # For each output pixel, where it comes from in the input (inverse map about the centre).
-        centre = 13.5
-        r = np.arange(28, dtype="float64") - centre
-        yy, xx = np.meshgrid(r, r, indexing="ij")
         cos = (np.cos(angle) / zoom)[:, None, None]
         sin = (np.sin(angle) / zoom)[:, None, None]
         sy = cos * yy - sin * xx + centre - shift[:, 0, None, None]
@@ -216,11 +200,8 @@ def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
 
 
 def default_epochs(n_train: int, quick: bool | None = None) -> int:
-    """Epochs that show the classifier about 180,000 augmented digits (27,000 in quick mode).
-
-    That is 20 epochs of the 9,000 bundled digits (3 in quick mode) or 3 epochs of Keras's
-    60,000 (1 in quick mode). Defined in chapter 5.
-    """
+    """Epochs that show the classifier ``FULL_TRAINING_SAMPLES`` augmented digits
+    (``QUICK_TRAINING_SAMPLES`` in quick mode). Defined in chapter 5."""
     n_train = check_positive_int("n_train", n_train)
     quick = config.is_quick() if quick is None else quick
     samples = QUICK_TRAINING_SAMPLES if quick else FULL_TRAINING_SAMPLES
@@ -228,12 +209,9 @@ def default_epochs(n_train: int, quick: bool | None = None) -> int:
 
 
 def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
-    """Train a fresh classifier on ``data`` and return ``(model, info)``: ``epochs`` passes over
-    freshly augmented copies of the training digits (:func:`augment`), Adam with a learning rate
-    decaying along a cosine to 0. ``info`` holds the test accuracy (measured once, after
-    training), the time and the settings. Prefer :func:`get_classifier`, which caches the result.
-    Defined in chapter 5.
-    """
+    """Train a fresh classifier on freshly augmented digits each epoch; return ``(model, info)``,
+    ``info`` its test accuracy, time and settings. Prefer :func:`get_classifier`, which caches
+    the result. Defined in chapter 5."""
     data = _check_data(data)
     epochs = check_positive_int("epochs", epochs)
     seed = _check_seed(seed)
@@ -266,21 +244,18 @@ def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
     return trained, _training_info(data, epochs, seed, accuracy, seconds)
 
 
+def _cache_key(data: MNIST, epochs: int, seed: int) -> dict:
+    """What a cached classifier's metadata must match for it to be used."""
+    return {"source": data.source, "epochs": epochs, "seed": seed,
+            "classifier_version": CLASSIFIER_VERSION, "data_fingerprint": _fingerprint(data)}
+
+
 def _training_info(data: MNIST, epochs: int, seed: int, accuracy: float, seconds: float) -> dict:
     """The metadata saved next to a trained classifier (the model file's hash is added on save)."""
-    return {
-        "test_accuracy": float(accuracy),
-        "test_images": int(len(data.x_test)),
-        "train_images": int(len(data.x_train)),
-        "source": data.source,
-        "epochs": epochs,
-        "seed": seed,
-        "train_seconds": round(float(seconds), 1),
-        "keras_version": keras.__version__,
-        "backend": keras.backend.backend(),
-        "classifier_version": CLASSIFIER_VERSION,
-        "data_fingerprint": _fingerprint(data),
-    }
+    return dict(_cache_key(data, epochs, seed), test_accuracy=float(accuracy),
+                test_images=int(len(data.x_test)), train_images=int(len(data.x_train)),
+                train_seconds=round(float(seconds), 1), keras_version=keras.__version__,
+                backend=keras.backend.backend())
 
 
 def _fingerprint(data: MNIST) -> str:
@@ -294,19 +269,15 @@ def _fingerprint(data: MNIST) -> str:
 
 
 def default_cache_dir() -> Path:
-    """The classifier cache: ``$GANLIB_CACHE`` when set, else ``~/.cache/ganlib``.
-    Defined in chapter 5."""
+    """``$GANLIB_CACHE`` when set, else ``~/.cache/ganlib``. Defined in chapter 5."""
     value = os.environ.get(CACHE_ENV, "").strip()
     return Path(value).expanduser() if value else Path.home() / ".cache" / "ganlib"
 
 
 def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
-    """Return ``(model_path, info_path)``: where the classifier for these settings is cached.
-
-    The name holds the data source, the epochs, the seed and a hash of the data, for example
+    """Return ``(model_path, info_path)`` of the cached classifier for these settings, e.g.
     ``mnist_classifier_v2_bundled_20ep_seed0_1a2b3c4d5e6f.keras`` (Keras's own format, readable
-    by every backend) with its ``.json`` next to it. Defined in chapter 5.
-    """
+    by every backend; the last part hashes the data) and its ``.json``. Defined in chapter 5."""
     data = _check_data(data)
     epochs = check_positive_int("epochs", epochs)
     seed = _check_seed(seed)
@@ -356,48 +327,35 @@ def _load(model_path: Path, info_path: Path, expected: dict):
 
 def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = False,
                    epochs: int | None = None, seed: int = 0, verbose: int = 1):
-    """Return the MNIST classifier that the metrics use, training it only the first time.
-
-    It is cached in ``cache_dir`` (None: :func:`default_cache_dir`) as a ``.keras`` file with a
-    ``.json`` holding its test accuracy, data source, Keras version and the model file's hash
-    (:func:`classifier_paths`); a later call loads it in about a second. A missing, unloadable
-    or mismatched file or metadata, or ``retrain=True``, trains and saves a new one (atomically).
-    ``data`` defaults to ``load_mnist()``, ``epochs`` to :func:`default_epochs`. With the bundled
-    digits on two CPU cores full training takes about 3 minutes and reaches about 99.5% test
-    accuracy (quick mode: about half a minute, about 98%); :func:`classifier_info` reads the
-    metadata. Defined in chapter 5.
-    """
+    """Return the MNIST classifier that the metrics use, trained on first use and cached in
+    ``cache_dir`` (None: :func:`default_cache_dir`) with a JSON of its test accuracy, settings
+    and file hash; a missing or mismatched cache, or ``retrain=True``, trains a new one. ``data``
+    defaults to ``load_mnist()``, ``epochs`` to :func:`default_epochs`. Full training on the
+    bundled digits takes about 3 minutes on two CPU cores for 99.5% test accuracy (quick mode:
+    half a minute, 98%). Defined in chapter 5."""
     data = _check_data(load_mnist() if data is None else data)
     if not isinstance(retrain, bool):
         raise ValueError(f"retrain must be True or False, got {retrain!r}")
     epochs = default_epochs(len(data.x_train)) if epochs is None else epochs
-    epochs = check_positive_int("epochs", epochs)
-    seed = _check_seed(seed)
     verbose = _check_verbose(verbose)
-    model_path, info_path = classifier_paths(data, epochs, seed, cache_dir)
-    expected = {"source": data.source, "epochs": epochs, "seed": seed,
-                "classifier_version": CLASSIFIER_VERSION, "data_fingerprint": _fingerprint(data)}
-
+    model_path, info_path = classifier_paths(data, epochs, seed, cache_dir)  # checks them all
     if not retrain:
-        reason = None
         if not model_path.exists():
             reason = "no cached classifier"
         elif not info_path.exists():
             reason = f"{info_path.name} (its test accuracy) is missing"
         else:
             try:
-                model, info = _load(model_path, info_path, expected)
+                model, info = _load(model_path, info_path, _cache_key(data, epochs, seed))
             except Exception as exc:  # a corrupt file can fail in many ways: retrain
                 reason = f"the cached classifier is unusable ({type(exc).__name__}: {exc})"
             else:
                 _INFO[model] = dict(info, path=str(model_path), from_cache=True)
                 return model
-        if verbose:
-            print(f"Training the MNIST classifier for the metrics ({reason}); "
-                  f"it will be cached at {model_path}", flush=True)
-    elif verbose:
-        print(f"Retraining the MNIST classifier; it will be cached at {model_path}", flush=True)
-
+    if verbose:
+        action = "Retraining the MNIST classifier" if retrain else \
+            f"Training the MNIST classifier for the metrics ({reason})"
+        print(f"{action}; it will be cached at {model_path}", flush=True)
     model, info = train_classifier(data, epochs, seed=seed, verbose=verbose)
     _save(model, info, model_path, info_path)
     _INFO[model] = dict(info, path=str(model_path), from_cache=False)
@@ -405,12 +363,8 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
 
 
 def classifier_info(classifier) -> dict:
-    """Return what is known about a classifier from :func:`get_classifier` as a dict.
-
-    Keys: ``test_accuracy``, ``source``, ``epochs``, ``seed``, ``train_seconds``,
-    ``keras_version``, ``backend`` (the one it was trained on), ``path`` (its cache file) and
-    ``from_cache`` (True when it was loaded rather than trained). Defined in chapter 5.
-    """
+    """The metadata of a classifier from :func:`get_classifier`: its ``test_accuracy``, settings,
+    ``path`` and ``from_cache`` (True when loaded, not trained). Defined in chapter 5."""
     _check_classifier(classifier)
     try:
         return dict(_INFO[classifier])
@@ -434,22 +388,14 @@ def _feature_model(classifier):
 
 
 def _activations(x: np.ndarray, classifier):
-    """Return ``(features, probabilities)`` as float64 arrays for checked images ``x``: in
-    inference mode (dropout off), on batches of one size (the last padded with blank images), so
-    the model is compiled once and the same images always give the same numbers."""
-    model = _feature_model(classifier)
-    features, probs = [], []
-    for start in range(0, len(x), _INFERENCE_BATCH):
-        batch = x[start:start + _INFERENCE_BATCH]
-        n = len(batch)
-        if n < _INFERENCE_BATCH:
-            blank = np.full((_INFERENCE_BATCH - n, 28, 28, 1), -1.0, dtype="float32")
-            batch = np.concatenate([batch, blank])
-        f, p = model.predict_on_batch(batch)
-        features.append(np.asarray(f)[:n])
-        probs.append(np.asarray(p)[:n])
-    return (np.concatenate(features).astype("float64"),
-            np.concatenate(probs).astype("float64"))
+    """Return float64 ``(features, probabilities)`` of checked images ``x``, in inference mode
+    (dropout off) and in batches of one size (the last padded with blank images), so the model
+    is compiled once and the same images always give the same numbers."""
+    model, n, size = _feature_model(classifier), len(x), _INFERENCE_BATCH
+    x = np.concatenate([x, np.full((-n % size, 28, 28, 1), -1.0, dtype="float32")])
+    outputs = [model.predict_on_batch(x[start:start + size]) for start in range(0, n, size)]
+    features, probs = (np.concatenate([np.asarray(out[k]) for out in outputs])[:n] for k in (0, 1))
+    return features.astype("float64"), probs.astype("float64")
 
 
 def class_probabilities(images, classifier) -> np.ndarray:
@@ -479,33 +425,20 @@ def _score_from_probs(probs: np.ndarray, splits: int):
 
 
 def classifier_score(images, classifier, splits: int = 10):
-    """Return ``(mean, std)`` of the Inception-score formula on the MNIST classifier.
-
-    The score is ``exp(E_x KL(p(y|x) || p(y)))``, where p(y|x) is the classifier's softmax for
-    one image and p(y) its average over the images. It is high when each image is clearly one
-    digit (p(y|x) peaked) and the digits are varied (p(y) flat): between 1 and 10. As in the
-    Inception-score paper it is computed on each of ``splits`` consecutive parts of the images
-    (at least 2, and at least ``splits``). Defined in chapter 5.
-    """
+    """Return ``(mean, std)`` of the Inception-score formula ``exp(E_x KL(p(y|x) || p(y)))`` on
+    the classifier's softmax over ``splits`` consecutive parts of the images, as in the paper:
+    1 to 10, high when each image is clearly one digit and the digits are varied.
+    Defined in chapter 5."""
     x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
     return _score_from_probs(_activations(x, classifier)[1], splits)
 
 
-def _sqrt_psd(a: np.ndarray) -> np.ndarray:
-    """The symmetric square root of a symmetric positive semi-definite matrix."""
-    w, v = np.linalg.eigh((a + a.T) / 2)
-    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-
-
 def gaussian_frechet_distance(mu_a, cov_a, mu_b, cov_b) -> float:
-    """Return the Fréchet distance between N(mu_a, cov_a) and N(mu_b, cov_b).
-
-    ``|mu_a - mu_b|^2 + tr(cov_a) + tr(cov_b) - 2 tr((cov_a cov_b)^(1/2))``. The trace of the
-    square root is computed without scipy: the product cov_a cov_b has the same eigenvalues as
-    the symmetric positive semi-definite ``sqrt(cov_a) cov_b sqrt(cov_a)``, so it is the sum of
-    the square roots of that matrix's eigenvalues. Defined in chapter 5.
-    """
+    """The Fréchet distance between N(mu_a, cov_a) and N(mu_b, cov_b), ``|mu_a - mu_b|^2 +
+    tr(cov_a) + tr(cov_b) - 2 tr((cov_a cov_b)^(1/2))``, without scipy: cov_a cov_b has the
+    eigenvalues of the symmetric ``sqrt(cov_a) cov_b sqrt(cov_a)``, so the last trace is the sum
+    of their square roots. Defined in chapter 5."""
     mu_a, mu_b = np.asarray(mu_a, "float64"), np.asarray(mu_b, "float64")
     cov_a, cov_b = np.atleast_2d(cov_a).astype("float64"), np.atleast_2d(cov_b).astype("float64")
     d = mu_a.shape[0] if mu_a.ndim == 1 else -1
@@ -514,7 +447,8 @@ def gaussian_frechet_distance(mu_a, cov_a, mu_b, cov_b) -> float:
         if d < 1 or value.shape != shape or not np.all(np.isfinite(value)):
             raise ValueError(f"{name} must be finite with shape {shape if d >= 1 else '(d,)'}, "
                              f"got {value.shape}")
-    root_a = _sqrt_psd(cov_a)
+    w, v = np.linalg.eigh((cov_a + cov_a.T) / 2)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     middle = root_a @ cov_b @ root_a
     eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2)
     trace_sqrt = float(np.sum(np.sqrt(np.clip(eigenvalues, 0, None))))
@@ -530,24 +464,18 @@ def _feature_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def frechet_distance(images_a, images_b, classifier) -> float:
-    """Return the Fréchet distance between two image sets in the classifier's feature space.
-
-    The FID formula with the classifier's 128 ``features`` activations in place of Inception's:
-    :func:`gaussian_frechet_distance` of the Gaussians fitted to each set (at least 2 images).
-    0 means the two sets look alike to the classifier; lower is better. Like FID it shrinks as
-    the sets grow, so compare distances computed on the same number of images. Defined in chapter 5.
-    """
+    """Return the FID formula on the classifier's 128 ``features`` of two image sets (at least 2
+    images each): 0 when they look alike to the classifier. Like FID it shrinks as the sets grow,
+    so compare distances computed on the same number of images. Defined in chapter 5."""
     _check_classifier(classifier)
     a, b = _check_images("images_a", images_a), _check_images("images_b", images_b)
     return _feature_distance(_activations(a, classifier)[0], _activations(b, classifier)[0])
 
 
 def kl_from_uniform(counts) -> float:
-    """KL(frequencies || uniform) in nats of a histogram of ``k`` bins (digit classes, modes).
-
-    0 when every bin holds the same count; ``ln k``, the largest value, when one bin holds
-    everything, and also for an empty histogram (nothing to spread). Defined in chapter 5.
-    """
+    """KL(frequencies || uniform) in nats of a histogram of ``k`` bins (digit classes, modes):
+    0 for equal counts, ``ln k`` (the most) for one full bin or an empty histogram. Defined in
+    chapter 5."""
     counts = np.asarray(counts, dtype="float64")
     if counts.ndim != 1 or len(counts) == 0 or np.any(counts < 0) or not np.all(np.isfinite(counts)):
         raise ValueError(f"counts must be a non-empty 1-D array of non-negative numbers, got {counts!r}")
@@ -560,36 +488,24 @@ def kl_from_uniform(counts) -> float:
 
 
 def class_histogram(images, classifier) -> np.ndarray:
-    """Return how many images the classifier puts in each digit class: int64, length 10.
-
-    Each image counts once, for its most probable class. Defined in chapter 5.
-    """
+    """How many images the classifier reads as each digit (their most probable class): int64,
+    length 10. Defined in chapter 5."""
     return _counts(_activations(_inputs(classifier, images), classifier)[1])
 
 
 def class_kl(images, classifier) -> float:
-    """Return KL(class frequencies || uniform) of the images' predicted digits, in nats.
-
-    The frequencies come from :func:`class_histogram`. 0 means every digit is made equally
-    often; a set of one repeated digit gives ln 10 (about 2.303), the largest value. A
-    collapsing generator's value climbs toward ln 10. Defined in chapter 5.
-    """
+    """KL(class frequencies || uniform) of the images' predicted digits, in nats: 0 when every
+    digit is made equally often, ln 10 (about 2.303) for one repeated digit, the value a
+    collapsing generator climbs toward. Defined in chapter 5."""
     return kl_from_uniform(class_histogram(images, classifier))
 
 
 def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
-    """Return all the metrics of ``images`` in one dictionary.
-
-    Keys: ``n`` (number of images); ``classifier_score`` and ``classifier_score_std`` (see
-    :func:`classifier_score`, with ``splits`` parts); ``fid`` (:func:`frechet_distance` to
-    ``reference``, real images such as ``load_mnist().x_test``; None without a reference);
-    ``class_kl`` (see :func:`class_kl`); ``classes_present``: how many of the 10 digit classes
-    hold at least 1% of the images (``MIN_CLASS_FRACTION``; with fewer than 100 images that is
-    every class predicted at least once), so stray misreadings of a collapsed generator's
-    output do not count as classes; ``class_histogram``: the 10 counts as a list of ints.
-    The classifier sees each set once, so this is cheaper than calling the functions one by one.
-    Defined in chapter 5.
-    """
+    """All the metrics of ``images`` in one dict, the classifier seeing each set once: ``n``,
+    ``classifier_score(_std)``, ``fid`` to ``reference`` (real images; None without),
+    ``class_kl``, ``class_histogram`` (ints) and ``classes_present``, the classes holding at
+    least ``MIN_CLASS_FRACTION`` of the images (so that stray misreadings of a collapsed
+    generator's output do not count). Defined in chapter 5."""
     x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
     ref = None if reference is None else _check_images("reference", reference)
@@ -620,8 +536,7 @@ def _check_pair(a, b):
 
 def psnr(images, reference) -> np.ndarray:
     """Peak signal-to-noise ratio of each image against its reference, in dB: 10 log10(R^2 / MSE)
-    with R = 2, the range of [-1, 1] (the same as 10 log10(1 / MSE) on [0, 1] pixels). Higher is
-    closer; an exact copy gives infinity. Returns one value per image. Defined in chapter 8."""
+    with R = 2, the range of [-1, 1]; infinite for an exact copy. Defined in chapter 8."""
     a, b = _check_pair(images, reference)
     mse = np.mean((a - b) ** 2, axis=(1, 2))
     with np.errstate(divide="ignore"):
@@ -635,13 +550,10 @@ def _box_mean(x, size):
 
 
 def ssim(images, reference, win_size: int = 7) -> np.ndarray:
-    """Structural similarity (Wang et al. 2004) of each image against its reference, 1 for a copy.
-
-    The same definition as scikit-image's ``structural_similarity`` with its defaults
-    (``data_range=2`` for [-1, 1]): local means, variances (sample, n - 1) and covariance over
-    ``win_size`` x ``win_size`` windows, constants K1 = 0.01 and K2 = 0.03, averaged over the
-    windows that lie inside the image. Returns one value per image. Defined in chapter 8.
-    """
+    """Structural similarity (Wang et al. 2004) of each image against its reference, 1 for a copy:
+    scikit-image's ``structural_similarity`` with its defaults and ``data_range=2`` (sample
+    variances over ``win_size`` x ``win_size`` windows inside the image, K1 = 0.01, K2 = 0.03).
+    Defined in chapter 8."""
     a, b = _check_pair(images, reference)
     win_size = check_positive_int("win_size", win_size)
     if win_size % 2 == 0 or win_size > min(a.shape[1:]):
@@ -658,11 +570,10 @@ def ssim(images, reference, win_size: int = 7) -> np.ndarray:
 
 
 def sharpness(images) -> np.ndarray:
-    """Root-mean-square gradient of each image, on [0, 1] pixels: the square root of the mean of
-    dx^2 + dy^2, the differences between neighbouring pixels. A blurred edge spreads its rise over
-    several pixels: the plain mean of |gradient| would not notice (the rises add up to the same
-    total), the squares do (an edge spread over 4 pixels gives a quarter of the energy, half the
-    RMS). Crisp strokes score high, blurred ones low. Defined in chapter 8."""
+    """Root-mean-square gradient of each image on [0, 1] pixels. Squared, not plain |gradient|:
+    an edge blurred over 4 pixels keeps the same total rise (the mean of |gradient| would not
+    change) but has half the RMS, so crisp strokes score high and blurred ones low.
+    Defined in chapter 8."""
     x = (_check_images("images", images, min_n=1)[..., 0].astype("float64") + 1.0) / 2.0
     dx, dy = np.diff(x, axis=2)[:, :-1, :], np.diff(x, axis=1)[:, :, :-1]
     return np.sqrt((dx ** 2 + dy ** 2).mean(axis=(1, 2)))

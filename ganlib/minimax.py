@@ -1,16 +1,12 @@
 """The minimax game of chapter 4, worked out on the real line.
 
-Goodfellow et al. (2014) write the GAN game as one value function that the discriminator D
-maximises and the generator G minimises:
-
-    V(D, G) = E_{x ~ p_data}[log D(x)] + E_{x ~ p_g}[log(1 - D(x))].
-
-For a fixed generator the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_g(x)), and
-substituting it gives max_D V = -log 4 + 2 JS(p_data || p_g). This module makes every piece of
-that argument a number for two 1-D Gaussians ``p = (mean, std)`` and ``q = (mean, std)``:
-densities, the optimal discriminator, the value function and the divergences are computed with
-NumPy by integrating on a fine, evenly spaced grid (natural logarithms throughout), and
-:func:`train_discriminator_1d` trains a small Keras discriminator to compare with D*.
+Goodfellow et al. (2014) write the GAN game as one value function that D maximises and G
+minimises: V(D, G) = E_{x ~ p_data}[log D(x)] + E_{x ~ p_g}[log(1 - D(x))]. For a fixed generator
+the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_g(x)), and substituting it gives
+max_D V = -log 4 + 2 JS(p_data || p_g). This module makes every piece of that argument a number
+for two 1-D Gaussians ``p = (mean, std)`` and ``q = (mean, std)``, integrating with NumPy on a
+fine, evenly spaced grid (natural logarithms throughout); :func:`train_discriminator_1d` trains a
+small Keras discriminator to compare with D*.
 
 Densities are handled as logarithms wherever they are divided, so far-apart Gaussians (whose
 densities underflow to 0 between them) still give finite, correct answers.
@@ -28,21 +24,17 @@ from ganlib.checks import check_positive_int
 from ganlib.config import set_seed
 
 #: Samples drawn from each distribution, and epochs, to train the 1-D discriminator: the full
-#: run's and quick mode's.
+#: run's and quick mode's; its batch size and Adam's learning rate.
 N_FULL, N_QUICK = 20_000, 4_000
 EPOCHS_FULL, EPOCHS_QUICK = 20, 10
-#: Batch size and Adam's learning rate of the 1-D discriminator's training.
 BATCH_SIZE, LEARNING_RATE = 256, 1e-2
-#: Default number of grid points for the numerical integrals.
-GRID_POINTS = 20_001
+#: Grid points for the numerical integrals, and how many standard deviations the grid reaches
+#: beyond each distribution's mean.
+GRID_POINTS, GRID_WIDTH = 20_001, 12.0
 #: value_function clips D to [EPSILON, 1 - EPSILON], as Keras's binary cross-entropy does.
 EPSILON = 1e-7
-#: The grid reaches this many standard deviations beyond each distribution's mean.
-GRID_WIDTH = 12.0
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-# --- checking the arguments -------------------------------------------------------------------
 
 
 def _check_number(name: str, value, positive: bool = False) -> float:
@@ -74,55 +66,34 @@ def _check_x(x) -> tuple[np.ndarray, bool]:
     return np.atleast_1d(array), array.ndim == 0
 
 
-# --- densities and the optimal discriminator --------------------------------------------------
-
-
 def _log_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
     return -0.5 * ((x - mean) / std) ** 2 - math.log(std) - _LOG_SQRT_2PI
 
 
 def gaussian_pdf(x, mean: float = 0.0, std: float = 1.0):
     """The density of the 1-D Gaussian with this mean and standard deviation at ``x``: a float for a
-    number, an array for a 1-D array. Defined in chapter 4."""
+    number, an array for a 1-D array."""
     x, scalar = _check_x(x)
     density = np.exp(_log_pdf(x, _check_number("mean", mean), _check_number("std", std, True)))
     return float(density[0]) if scalar else density
 
 
-def _sigmoid(t: np.ndarray) -> np.ndarray:
-    """The logistic function, computed without overflow for any finite ``t``."""
-    out = np.empty_like(t)
-    positive = t >= 0
-    out[positive] = 1.0 / (1.0 + np.exp(-t[positive]))
-    e = np.exp(t[~positive])
-    out[~positive] = e / (1.0 + e)
-    return out
-
-
 def optimal_discriminator(x, p, q):
-    """The best discriminator for fixed data ``p`` and generator ``q``: p(x) / (p(x) + q(x)).
-
-    ``p`` and ``q`` are 1-D Gaussians given as ``(mean, std)``; ``x`` is a number or a 1-D array.
-    The ratio is computed as the logistic function of log p(x) - log q(x), so it stays defined
-    where both densities underflow to zero. Defined in chapter 4.
-    """
+    """The best discriminator for fixed data ``p`` and generator ``q``: p(x) / (p(x) + q(x)), as
+    the logistic function of log p(x) - log q(x), defined even where both densities underflow."""
     x, scalar = _check_x(x)
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
-    d_star = _sigmoid(_log_pdf(x, *p) - _log_pdf(x, *q))
+    t = _log_pdf(x, *p) - _log_pdf(x, *q)
+    # The logistic function, written so that exp never overflows for any finite t.
+    e = np.exp(-np.abs(t))
+    d_star = np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     return float(d_star[0]) if scalar else d_star
 
 
-# --- integrals on a grid ----------------------------------------------------------------------
-
-
 def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> np.ndarray:
-    """The evenly spaced grid of ``n`` points on which this module integrates over x.
-
-    It runs from ``width`` standard deviations below the lower of the two distributions to
-    ``width`` above the higher one. A grid too coarse for the narrower Gaussian (a step larger
-    than a tenth of its standard deviation) raises a ValueError asking for a larger ``n``.
-    Defined in chapter 4.
-    """
+    """The ``n`` evenly spaced points, to ``width`` standard deviations beyond both distributions,
+    on which this module integrates; a step larger than a tenth of the narrower Gaussian's std
+    raises a ValueError asking for a larger ``n``."""
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     n = check_positive_int("n", n)
     width = _check_number("width", width, positive=True)
@@ -162,6 +133,12 @@ def _weighted_log(density: np.ndarray, log_values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _log_ratios(log_p: np.ndarray, log_q: np.ndarray, log_m: np.ndarray) -> np.ndarray:
+    """p log(p / m) + q log(q / m), the integrand of the divergences."""
+    return (_weighted_log(np.exp(log_p), log_p - log_m)
+            + _weighted_log(np.exp(log_q), log_q - log_m))
+
+
 def _discriminator_values(d, x: np.ndarray) -> np.ndarray:
     if not callable(d):
         raise ValueError(f"d must be a callable that maps an array of x to D(x), got {d!r}")
@@ -179,69 +156,46 @@ def _discriminator_values(d, x: np.ndarray) -> np.ndarray:
 def value_function(d, p, q, n: int = GRID_POINTS, epsilon: float = EPSILON) -> float:
     """V(D, G) = E_p[log D(x)] + E_q[log(1 - D(x))], integrated numerically on ``n`` points.
 
-    ``d`` is any callable mapping a 1-D array of x to D(x) in [0, 1] (shape ``(m,)`` or
-    ``(m, 1)``), for example ``lambda x: optimal_discriminator(x, p, q)`` or
-    :func:`model_as_function` of a Keras model. ``p`` is the data's Gaussian, ``q`` the
-    generator's, both as ``(mean, std)``. Like Keras's binary cross-entropy, D is clipped to
+    ``d`` maps a 1-D array of x to D(x) in [0, 1] (shape ``(m,)`` or ``(m, 1)``), e.g.
+    :func:`model_as_function` of a Keras model. Like Keras's binary cross-entropy, D is clipped to
     [epsilon, 1 - epsilon] before the logarithm: a float32 sigmoid saturates to exactly 0 or 1
-    far out in the tails, which would otherwise make V = -inf. Pass ``epsilon=0`` for the exact
-    integral. Defined in chapter 4.
+    far out in the tails, which would make V = -inf (``epsilon=0``: the exact integral).
     """
-    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
+    x, log_p, log_q = _on_grid(p, q, n)
     epsilon = _check_number("epsilon", epsilon)
     if not 0 <= epsilon < 0.5:
         raise ValueError(f"epsilon must be in [0, 0.5), got {epsilon!r}")
-    x, log_p, log_q = _on_grid(p, q, n)
     values = np.clip(_discriminator_values(d, x), epsilon, 1.0 - epsilon)
-    p_x, q_x = np.exp(log_p), np.exp(log_q)
     with np.errstate(divide="ignore"):
-        integrand = _weighted_log(p_x, np.log(values)) + _weighted_log(q_x, np.log1p(-values))
+        integrand = (_weighted_log(np.exp(log_p), np.log(values))
+                     + _weighted_log(np.exp(log_q), np.log1p(-values)))
     return _integrate(integrand, x)
 
 
 def optimal_value(p, q, n: int = GRID_POINTS) -> float:
-    """C(G) = max_D V(D, G): the value function at the optimal discriminator D*.
-
-    Computed in log space, so it is finite even for far-apart Gaussians. Equal to
-    -log 4 + 2 JS(p || q). Defined in chapter 4.
-    """
+    """C(G) = max_D V(D, G) = -log 4 + 2 JS(p || q): the value function at D*, computed in log
+    space, so it is finite even for far-apart Gaussians."""
     x, log_p, log_q = _on_grid(p, q, n)
-    log_sum = np.logaddexp(log_p, log_q)
-    integrand = _weighted_log(np.exp(log_p), log_p - log_sum)
-    integrand += _weighted_log(np.exp(log_q), log_q - log_sum)
-    return _integrate(integrand, x)
+    return _integrate(_log_ratios(log_p, log_q, np.logaddexp(log_p, log_q)), x)
 
 
 def kl_divergence(p, q, n: int = GRID_POINTS) -> float:
-    """KL(p || q) = E_p[log p(x) - log q(x)] for two 1-D Gaussians, by numerical integration.
-
-    In nats. (The closed form log(s_q / s_p) + (s_p^2 + (m_p - m_q)^2) / (2 s_q^2) - 1/2 is what
-    the tests check it against.) Defined in chapter 4.
-    """
+    """KL(p || q) = E_p[log p(x) - log q(x)] in nats, by numerical integration (the tests check it
+    against the closed form log(s_q / s_p) + (s_p^2 + (m_p - m_q)^2) / (2 s_q^2) - 1/2)."""
     x, log_p, log_q = _on_grid(p, q, n)
     return _integrate(_weighted_log(np.exp(log_p), log_p - log_q), x)
 
 
 def js_divergence(p, q, n: int = GRID_POINTS) -> float:
-    """The Jensen-Shannon divergence JS(p || q) of two 1-D Gaussians, in nats.
-
-    JS(p || q) = KL(p || m) / 2 + KL(q || m) / 2 with m = (p + q) / 2, integrated numerically on
-    ``n`` grid points. It is 0 when p = q and approaches log 2 as the two stop overlapping.
-    Defined in chapter 4.
-    """
+    """JS(p || q) = KL(p || m) / 2 + KL(q || m) / 2 with m = (p + q) / 2, in nats: 0 when p = q,
+    approaching log 2 as the two stop overlapping."""
     x, log_p, log_q = _on_grid(p, q, n)
     log_m = np.logaddexp(log_p, log_q) - math.log(2.0)
-    integrand = _weighted_log(np.exp(log_p), log_p - log_m)
-    integrand += _weighted_log(np.exp(log_q), log_q - log_m)
-    return 0.5 * _integrate(integrand, x)
-
-
-# --- a trained discriminator to compare with D* -----------------------------------------------
+    return 0.5 * _integrate(_log_ratios(log_p, log_q, log_m), x)
 
 
 def discriminator_1d(hidden: int = 32, name: str = "discriminator_1d"):
-    """A small discriminator on the real line: the probability that x came from the data.
-    Defined in chapter 4."""
+    """A small discriminator on the real line: the probability that x came from the data."""
     hidden = check_positive_int("hidden", hidden)
     return keras.Sequential([
         keras.Input(shape=(1,)),
@@ -254,14 +208,9 @@ def discriminator_1d(hidden: int = 32, name: str = "discriminator_1d"):
 def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL,
                            batch_size: int = BATCH_SIZE, learning_rate: float = LEARNING_RATE,
                            seed: int = 0):
-    """Train :func:`discriminator_1d` to tell samples of ``p`` (label 1) from ``q`` (label 0).
-
-    Draws ``n`` samples from each Gaussian, minimises binary cross-entropy with Adam through
-    ``model.fit`` and returns ``(model, history)``. Binary cross-entropy on a balanced set is
-    -V(D, G) / 2 estimated from samples, so the trained model approximates D*. The defaults are
-    the full run's budget; quick mode passes ``n=N_QUICK, epochs=EPOCHS_QUICK``.
-    Defined in chapter 4.
-    """
+    """Train :func:`discriminator_1d` with ``model.fit`` to tell ``n`` samples of ``p`` (label 1)
+    from ``n`` of ``q`` (label 0); returns ``(model, history)``. Binary cross-entropy on a balanced
+    set is -V(D, G) / 2 estimated from samples, so the trained model approximates D*."""
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     n = check_positive_int("n", n)
     epochs = check_positive_int("epochs", epochs)
@@ -285,7 +234,7 @@ def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL,
 
 def model_as_function(model, batch_size: int = 8192):
     """Wrap a Keras model with input shape ``(1,)`` as a NumPy function (1-D array -> 1-D array),
-    the ``d`` of :func:`value_function` and :func:`discriminator_error`. Defined in chapter 4."""
+    the ``d`` of :func:`value_function` and :func:`discriminator_error`."""
     batch_size = check_positive_int("batch_size", batch_size)
 
     def d(x):
@@ -297,13 +246,9 @@ def model_as_function(model, batch_size: int = 8192):
 
 
 def discriminator_error(d, p, q, min_density: float = 0.05, n: int = 2001) -> tuple[float, float]:
-    """Maximum and mean absolute difference between ``d`` and D* where p(x) + q(x) >= min_density.
-
-    Both are taken over ``n`` evenly spaced points from 6 standard deviations below the lower
-    distribution to 6 above the higher one, keeping those where the densities reach
-    ``min_density``. Where both densities are tiny there are no data, and any discriminator is as
-    good as any other there, so those x are left out. Defined in chapter 4.
-    """
+    """Maximum and mean of |d - D*| over ``n`` evenly spaced points to 6 standard deviations beyond
+    both distributions, where p(x) + q(x) >= min_density: where both densities are tiny there are
+    no data, and any discriminator is as good as any other."""
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     min_density = _check_number("min_density", min_density, positive=True)
     n = check_positive_int("n", n)

@@ -1,17 +1,14 @@
 """Mode collapse measured (chapter 7): the ring of 8 and the grid of 25 Gaussians.
 
 These are the benchmarks the mode-collapse literature runs (Metz et al. 2017; Srivastava et al.
-2017, VEEGAN; Lin et al. 2018, PacGAN):
-
-* **ring**: 8 Gaussians with means on the unit circle at angles 2*pi*i/8, standard deviation 0.01;
-* **grid**: 25 Gaussians with means at {-4, -2, 0, 2, 4}^2, standard deviation 0.05.
+2017, VEEGAN; Lin et al. 2018, PacGAN): the **ring** of 8 Gaussians on the unit circle (standard
+deviation 0.01) and the **grid** of 25 at {-4, -2, 0, 2, 4}^2 (standard deviation 0.05).
 
 A generated sample is *high-quality* when it lies within 3 standard deviations of its nearest
 mean; a mode is *captured* when at least one high-quality sample is nearest to it. The KL
 divergence of the high-quality samples' mode histogram from uniform says how evenly the captured
-modes are covered. Scores use 2,500 samples, as the papers do.
-
-Used by the chapter and by ``python -m ganlib mixture``.
+modes are covered. Scores use 2,500 samples, as the papers do. Used by the chapter and by
+``python -m ganlib mixture``.
 """
 
 from __future__ import annotations
@@ -29,9 +26,10 @@ from keras import layers
 # The chapter's settings live in ganlib.config with every other configuration; they are
 # importable from here too (mixture.mixture_config, mixture.FIXES, ...).
 from ganlib.checks import check_choice, check_config, check_positive_int
-from ganlib.config import (FIXES, FULL_STEPS, LAYOUTS, MixtureConfig, mixture_config,  # noqa: F401
-                           set_seed, table_budget)
+from ganlib.config import (FIXES, LAYOUTS, MixtureConfig, mixture_config, set_seed,  # noqa: F401
+                           table_budget)
 from ganlib.data import check_points
+from ganlib.gaussian import adam
 from ganlib.metrics import kl_from_uniform
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
 from ganlib.training import GAN, Run, Snapshots, StopOnNaN
@@ -80,31 +78,19 @@ def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.nda
 
 
 def score_samples(samples, layout: str = "ring") -> dict:
-    """Score generated points against the mixture.
-
-    Returns a dict with ``modes`` (captured modes), ``high_quality`` (fraction of samples within
-    3 standard deviations of their nearest mean), ``kl`` (KL divergence of the high-quality
-    samples' mode histogram from uniform; ``ln k``, its maximum, when there is no high-quality
-    sample), ``histogram`` (high-quality samples per mode), ``nearest`` (all samples per nearest
-    mode, whatever their quality) and ``n``.
-    """
+    """Score generated points against the mixture: ``modes`` captured, ``high_quality`` (the
+    fraction of high-quality samples), ``kl`` (from uniform of their mode histogram; ``ln k``, its
+    maximum, when there is none), ``histogram`` (high-quality samples per mode), ``nearest`` (all
+    samples per nearest mode, whatever their quality) and ``n``."""
     samples = check_points("samples", samples)
     means, std = mixture_means(layout), mixture_std(layout)
     d2 = ((samples[:, None, :] - means[None, :, :]) ** 2).sum(axis=-1)
     nearest = d2.argmin(axis=1)
     good = np.sqrt(d2[np.arange(len(samples)), nearest]) <= 3 * std
     histogram = np.bincount(nearest[good], minlength=len(means))
-    return {
-        "modes": int((histogram > 0).sum()),
-        "high_quality": float(good.mean()),
-        "kl": kl_from_uniform(histogram),
-        "histogram": histogram.tolist(),
-        "nearest": np.bincount(nearest, minlength=len(means)).tolist(),
-        "n": len(samples),
-    }
-
-
-# -- models --------------------------------------------------------------------------------------
+    return {"modes": int((histogram > 0).sum()), "high_quality": float(good.mean()),
+            "kl": kl_from_uniform(histogram), "histogram": histogram.tolist(),
+            "nearest": np.bincount(nearest, minlength=len(means)).tolist(), "n": len(samples)}
 
 
 def mixture_scale(layout: str) -> float:
@@ -122,32 +108,24 @@ def _check_scale(scale):
 
 def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
                       name: str = "generator"):
-    """An MLP generator: noise -> 3 x (Dense(units) + ReLU) -> Dense(2) -> times ``scale``.
-
-    With ``scale`` the data's standard deviation, the network itself works on standardized data,
-    whatever the layout's size. Defined in chapter 7.
-    """
+    """An MLP generator: noise -> 3 x (Dense(units) + ReLU) -> Dense(2) -> times ``scale``. With
+    ``scale`` the data's standard deviation, the network works on standardized data, whatever the
+    layout's size."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     units = check_positive_int("units", units)
     scale = _check_scale(scale)
-    return keras.Sequential(
-        [keras.Input(shape=(latent_dim,))]
-        + [layer for _ in range(3) for layer in (layers.Dense(units), layers.ReLU())]
-        + [layers.Dense(2), layers.Rescaling(scale, name="unstandardize")],
-        name=name,
-    )
+    hidden = [layer for _ in range(3) for layer in (layers.Dense(units), layers.ReLU())]
+    return keras.Sequential([keras.Input(shape=(latent_dim,)), *hidden, layers.Dense(2),
+                             layers.Rescaling(scale, name="unstandardize")], name=name)
 
 
 def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
                           group_size: int | None = None, scale: float = 1.0,
                           name: str = "discriminator"):
-    """An MLP discriminator: 3 x (Dense(units) + LeakyReLU(0.2)) -> Dense(1, sigmoid), with a remedy.
-
-    ``fix``: ``"none"``; ``"mbstd"`` (:class:`~ganlib.layers.MinibatchStdDev` before the last
-    hidden layer); ``"minibatch"`` (:class:`~ganlib.layers.MinibatchDiscrimination` after the last
-    hidden layer); ``"pack"`` (:class:`~ganlib.layers.Pack` of ``pack`` samples at the input, as in
-    PacGAN). The input is first divided by ``scale`` (standardized). Defined in chapter 7.
-    """
+    """An MLP discriminator on the input divided by ``scale``: 3 x (Dense(units) + LeakyReLU(0.2))
+    -> Dense(1, sigmoid), with a remedy, ``fix``: ``"none"``, ``"mbstd"`` (:class:`MinibatchStdDev`
+    before the last hidden layer), ``"minibatch"`` (:class:`MinibatchDiscrimination` after it) or
+    ``"pack"`` (:class:`Pack` of ``pack`` samples at the input, as in PacGAN)."""
     check_choice("fix", fix, FIXES)
     units = check_positive_int("units", units)
     scale = _check_scale(scale)
@@ -164,9 +142,6 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
     return keras.Sequential(stack, name=name)
 
 
-# -- training ------------------------------------------------------------------------------------
-
-
 def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
     """The largest number of rounds up to ``rounds_per_epoch`` that divides ``steps``: each
     compiled call (a progress-bar epoch) runs that many, so a run makes exactly ``steps``."""
@@ -176,7 +151,7 @@ def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
 
 
 def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="auto") -> Run:
-    """Train one GAN on the ring or grid and score it. Defined in chapter 7."""
+    """Train one GAN on the ring or grid and score it."""
     config = check_config(config or mixture_config(), MixtureConfig)
     set_seed(seed)
     k = rounds_per_call(config.steps, config.rounds_per_epoch)
@@ -187,16 +162,8 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
     gan = GAN(mixture_generator(config.latent_dim, config.units, scale),
               mixture_discriminator(config.fix, config.units, config.pack, config.group_size, scale),
               noise="normal", ema_momentum=config.ema_momentum, rounds_per_step=k, seed=seed)
-
-    def adam():
-        learning_rate = config.learning_rate
-        if config.final_lr_fraction != 1.0:
-            # Each network takes two optimizer steps per round.
-            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, 2 * epochs * k,
-                                                                   alpha=config.final_lr_fraction)
-        return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
-
-    gan.compile(adam(), adam())
+    gan.compile(adam(config, config.learning_rate, epochs * k),
+                adam(config, config.learning_rate, epochs * k))
     snapshots = Snapshots(n=SCORE_SAMPLES, seed=99, use_ema=False)
     start = time.perf_counter()
     fit = gan.fit(x, batch_size=per_epoch, epochs=epochs, shuffle=True, verbose=verbose,
@@ -221,26 +188,23 @@ def _score_seed_in_worker(config: MixtureConfig, seed: int):
 
 def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, return_last=False,
               workers: int = 1):
-    """Train ``seeds`` runs and summarise them the way the published tables do.
+    """Train ``seeds`` runs and summarise them the way the published tables do: a JSON-ready dict
+    of the mean and standard error (``modes_se``...) of ``modes``, ``high_quality`` and ``kl``,
+    each seed's score (``per_seed``), ``layout``, ``fix``, ``steps``, ``batch_size`` and the
+    training ``seconds`` summed over the seeds; with ``return_last``, ``(summary, last_run)``.
 
-    Returns a JSON-ready dict: ``modes`` (mean), ``modes_se`` (standard error), ``high_quality``
-    (mean fraction), ``high_quality_se``, ``kl`` (mean), ``kl_se``, ``per_seed`` (each seed's
-    score), ``steps``, ``batch_size``, ``layout``, ``fix``, ``seconds`` (training time summed over
-    the seeds). With ``return_last``, returns ``(summary, last_run)``.
-
-    ``workers`` > 1 trains that many seeds at once: ``workers - 1`` separate processes and this
-    one (the last run returned is then the last one trained here). One of these small networks
-    does not keep two CPU cores busy, so two workers finish a row sooner on a 2-core machine;
-    each seed's result is the same either way.
+    ``workers`` > 1 trains that many seeds at once, in ``workers - 1`` separate processes and this
+    one (the last run returned is the last one trained here). One of these small networks does not
+    keep two CPU cores busy, so two workers finish a row sooner on a 2-core machine; each seed's
+    result is the same either way.
     """
     seeds = check_positive_int("seeds", seeds)
-    workers = check_positive_int("workers", workers)
+    workers = min(check_positive_int("workers", workers), seeds)
     check_config(config, MixtureConfig)
     order = list(range(first_seed, first_seed + seeds))
     rows = {}
-    if workers > 1 and seeds > 1:
+    if workers > 1:
         context = multiprocessing.get_context("spawn")
-        workers = min(workers, seeds)
         # Every workers-th seed is trained here, the others by workers - 1 processes.
         here = order[workers - 1 :: workers]
         with concurrent.futures.ProcessPoolExecutor(workers - 1, mp_context=context) as pool:

@@ -36,9 +36,15 @@ def gaussian_discriminator(name: str = "discriminator") -> keras.Sequential:
 # -- DCGANs for 28x28 MNIST digits (chapter 5) ------------------------------------------------
 
 
+def _normalized(layer, activation="relu"):
+    """``layer``, batch norm, then ReLU or LeakyReLU(0.2) (``"leaky"``): Radford et al.'s block."""
+    return [layer, layers.BatchNormalization(),
+            layers.LeakyReLU(negative_slope=0.2) if activation == "leaky" else layers.ReLU()]
+
+
 def seed_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> keras.Sequential:
     """The source text's DCGAN generator (Gildenblat 2020), layer for layer: the 6,272 = 7*7*128
-    numbers of its second Dense layer bridge a vector to an image. Defined in chapter 5."""
+    numbers of its second Dense layer bridge a vector to an image."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
@@ -55,8 +61,7 @@ def seed_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> kera
 
 
 def seed_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
-    """The source text's DCGAN discriminator (Gildenblat 2020), layer for layer.
-    Defined in chapter 5."""
+    """The source text's DCGAN discriminator (Gildenblat 2020), layer for layer."""
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         layers.Conv2D(64, 5, padding="same", activation="tanh"),
@@ -70,38 +75,27 @@ def seed_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
 
 
 def radford_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> keras.Sequential:
-    """A DCGAN generator following Radford et al. (2016): no pooling or upsampling layers, but
-    strided (transposed) convolutions; batch norm after every layer but the output; ReLU inside,
-    tanh at the output. Defined in chapter 5.
-    """
+    """A DCGAN generator following Radford et al. (2016): strided (transposed) convolutions, no
+    pooling or upsampling; batch norm after every layer but the output; ReLU inside, tanh out."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
-        layers.Dense(7 * 7 * 256, use_bias=False),
-        layers.BatchNormalization(),
-        layers.ReLU(),
+        *_normalized(layers.Dense(7 * 7 * 256, use_bias=False)),
         layers.Reshape((7, 7, 256)),
-        layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.ReLU(),
-        layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.ReLU(),
+        *_normalized(layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)),
+        *_normalized(layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)),
         layers.Conv2DTranspose(1, 5, strides=2, padding="same", activation="tanh"),
     ], name=name)
 
 
 def radford_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
     """A DCGAN discriminator following Radford et al. (2016): strided convolutions instead of
-    pooling, LeakyReLU(0.2), batch norm on every layer but the input one. Defined in chapter 5.
-    """
+    pooling, LeakyReLU(0.2), batch norm on every layer but the input one."""
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         layers.Conv2D(64, 5, strides=2, padding="same"),
         layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(128, 5, strides=2, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.LeakyReLU(negative_slope=0.2),
+        *_normalized(layers.Conv2D(128, 5, strides=2, padding="same", use_bias=False), "leaky"),
         layers.Flatten(),
         layers.Dense(1, activation="sigmoid"),
     ], name=name)
@@ -111,32 +105,23 @@ def compact_dcgan_generator(latent_dim: int = 64, name: str = "generator") -> ke
     """The course's CPU-sized DCGAN generator: Radford et al.'s pattern with fewer, smaller layers
     (4x4 kernels, which a stride of 2 covers evenly), and one stride-1 convolution at 14x14 that
     refines the strokes before the last upsampling. No bias before batch norm: BN's own shift
-    replaces it. Defined in chapter 5.
-    """
+    replaces it."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
-        layers.Dense(7 * 7 * 128, use_bias=False),
-        layers.BatchNormalization(),
-        layers.ReLU(),
+        *_normalized(layers.Dense(7 * 7 * 128, use_bias=False)),
         layers.Reshape((7, 7, 128)),
-        layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.ReLU(),
-        layers.Conv2D(64, 3, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.ReLU(),
+        *_normalized(layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)),
+        *_normalized(layers.Conv2D(64, 3, padding="same", use_bias=False)),
         layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
     ], name=name)
 
 
 def compact_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
     """The course's CPU-sized DCGAN discriminator: :func:`compact_image_trunk` + Dense(1, sigmoid).
-
-    The third convolution (28 -> 14 -> 7 -> 4 pixels) judges whole strokes, not only pieces of
+    Its third convolution (28 -> 14 -> 7 -> 4 pixels) judges whole strokes, not only pieces of
     them: measured on the 2-core CPU it lifted the classifier score at 8 minutes from about 8.1 to
-    8.55 (two seeds) for 20 % more time per round. Defined in chapter 5.
-    """
+    8.55 (two seeds) for 20 % more time per round."""
     return keras.Sequential([*compact_image_trunk(), layers.Dense(1, activation="sigmoid")], name=name)
 
 
@@ -148,24 +133,17 @@ def compact_image_trunk() -> list:
         keras.Input(shape=(28, 28, 1)),
         layers.Conv2D(64, 4, strides=2, padding="same"),
         layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.LeakyReLU(negative_slope=0.2),
-        layers.Conv2D(256, 4, strides=2, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.LeakyReLU(negative_slope=0.2),
+        *_normalized(layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False), "leaky"),
+        *_normalized(layers.Conv2D(256, 4, strides=2, padding="same", use_bias=False), "leaky"),
         layers.Flatten(),
     ]
 
 
 def forward_flops(model) -> int:
-    """Floating-point operations of one sample's forward pass, counted from the layer shapes.
-
-    Counts the multiply-adds (2 FLOPs each) of ``Dense``, ``Conv2D`` and ``Conv2DTranspose``
-    layers, which hold nearly all the work; activations, batch norm and pooling (a few FLOPs per
-    number) are left out. A transposed convolution costs what the convolution it inverts costs:
-    every input pixel meets the whole kernel. Defined in chapter 5.
-    """
+    """Floating-point operations of one sample's forward pass: the multiply-adds (2 FLOPs each) of
+    ``Dense``, ``Conv2D`` and ``Conv2DTranspose`` layers, which hold nearly all the work (a few
+    FLOPs per number of activations, batch norm and pooling are left out). A transposed
+    convolution costs what the convolution it inverts costs: every input pixel meets the kernel."""
     if not isinstance(model, keras.Model):
         raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
     total = 0

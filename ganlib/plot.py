@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from ganlib.checks import check_positive_int
 from ganlib.data import check_points
 from ganlib.files import atomic_write
-from ganlib.mixture import mixture_means, mixture_std
+from ganlib.mixture import mixture_means
 from ganlib.training import STEPS
 
 REAL_COLOR = "#1f77b4"
@@ -28,13 +28,10 @@ def _ellipse(ax, center, radii, color, style):
 
 
 def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4, lim=(-2, 11)):
-    """The source's epoch grid: one panel per chosen epoch.
-
-    Each panel shows the real points (blue) with the circle of one standard deviation around the
-    true centre, and the generated points (red) with the ellipse of their own mean and standard
-    deviation. ``snapshots[e]`` holds the generated points after epoch ``e`` (0: before training).
-    Defined in chapter 3.
-    """
+    """The source's epoch grid: real points (blue) with the circle of one standard deviation
+    around the true centre, and the generated points of each of ``epochs`` (red; ``snapshots[e]``
+    after epoch ``e``, 0 before training) with the ellipse of their mean and standard deviation.
+    Defined in chapter 3."""
     real = check_points("real", real)
     if len(snapshots) == 0:
         raise ValueError("snapshots is empty: it needs the points of at least one epoch")
@@ -55,12 +52,8 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
         ax.scatter(fake[:, 0], fake[:, 1], s=4, c=FAKE_COLOR, alpha=0.35, lw=0)
         _ellipse(ax, center, (std, std), REAL_COLOR, "-")
         _ellipse(ax, fake.mean(axis=0), fake.std(axis=0), FAKE_COLOR, "--")
-        ax.set_xlim(*lim)
-        ax.set_ylim(*lim)
-        ax.set_aspect("equal")
         # Ticks and a light grid, so positions can be read off every panel.
-        ax.set_xticks(ticks)
-        ax.set_yticks(ticks)
+        ax.set(xlim=lim, ylim=lim, aspect="equal", xticks=ticks, yticks=ticks)
         ax.tick_params(labelsize=8)
         ax.grid(color="0.9", lw=0.6)
         ax.set_axisbelow(True)
@@ -71,50 +64,43 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
     return fig
 
 
-def loss_curves(history, ax=None):
-    """D's and G's mean loss per epoch, with ln 2 (D's loss when it can only guess) marked."""
+def _per_epoch(ax, history, curves, ylabel, hline=None, **legend):
+    """Per-epoch curves, ``curves`` mapping a history key to (style, label, colour)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8.5, 3.5))
-    epochs = np.arange(1, len(history["d_loss"]) + 1)
-    ax.plot(epochs, history["d_loss"], "o-", label="discriminator (Dawn)", color=REAL_COLOR)
-    ax.plot(epochs, history["g_loss"], "s-", label="generator (Glenn)", color=FAKE_COLOR)
-    ax.axhline(np.log(2), color="gray", ls=":", label="ln 2 ≈ 0.693")
+    for key, (style, label, color) in curves.items():
+        ax.plot(np.arange(1, len(history[key]) + 1), history[key], style, label=label, color=color)
+    if hline is not None:
+        ax.axhline(hline[0], color="gray", ls=":", label=hline[1])
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("binary cross-entropy")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves, not on them
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), **legend)  # beside the curves
     ax.figure.tight_layout()
     return ax.figure
+
+
+def loss_curves(history, ax=None):
+    """D's and G's mean loss per epoch, with ln 2 (D's loss when it can only guess) marked."""
+    curves = {"d_loss": ("o-", "discriminator (Dawn)", REAL_COLOR),
+              "g_loss": ("s-", "generator (Glenn)", FAKE_COLOR)}
+    return _per_epoch(ax, history, curves, "binary cross-entropy", (np.log(2), "ln 2 ≈ 0.693"))
 
 
 def outcome_counts(history, ax=None):
     """Counts of D's four outcomes per epoch (threshold 0.5): TP, FN, FP, TN."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8.5, 3.5))
-    epochs = np.arange(1, len(history["tp"]) + 1)
-    labels = {
-        "tp": "TP: real judged real",
-        "fn": "FN: real judged fake (D learns)",
-        "fp": "FP: fake judged real (D learns)",
-        "tn": "TN: fake judged fake (G learns)",
-    }
-    for key, style in zip(labels, ("o-", "o--", "s--", "s-")):
-        ax.plot(epochs, history[key], style, label=labels[key])
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("decisions per epoch")
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves
-    ax.figure.tight_layout()
-    return ax.figure
+    curves = {"tp": ("o-", "TP: real judged real", None),
+              "fn": ("o--", "FN: real judged fake (D learns)", None),
+              "fp": ("s--", "FP: fake judged real (D learns)", None),
+              "tn": ("s-", "TN: fake judged fake (G learns)", None)}
+    return _per_epoch(ax, history, curves, "decisions per epoch", fontsize=9)
 
 
 def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6, labels=None,
                       ncols=None):
-    """Panels of generated points over training on the ring or grid, the modes marked in red.
-
-    ``snapshots[i]`` holds the points after epoch ``i`` (0: before training); ``indices`` picks
-    the panels (default: up to ``max_panels`` spread over the run); ``labels`` titles them
-    (default ``"epoch i"``); ``ncols`` panels a row (default: all in one row). Defined in chapter 7.
+    """Panels of generated points on the ring or grid, the modes circled in red: ``snapshots[i]``
+    after epoch ``i`` for each of ``indices`` (default: up to ``max_panels`` spread over the run),
+    titled ``labels`` (default ``"epoch i"``), ``ncols`` a row (default all). Defined in chapter 7.
     """
     if not snapshots:
         raise ValueError("snapshots is empty: it needs at least one array of points")
@@ -123,10 +109,9 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
                              .round().astype(int).tolist()))
     if labels is not None and len(labels) != len(indices):
         raise ValueError(f"labels must name each of the {len(indices)} panels, got {len(labels)}")
-    ncols = len(indices) if ncols is None else check_positive_int("ncols", ncols)
-    ncols = min(ncols, len(indices))
+    ncols = min(len(indices) if ncols is None else check_positive_int("ncols", ncols), len(indices))
     nrows = -(-len(indices) // ncols)
-    means, std = mixture_means(layout), mixture_std(layout)
+    means = mixture_means(layout)
     lim = 1.6 if layout == "ring" else 5.5
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
     for ax in axes.flat[len(indices):]:
@@ -135,11 +120,7 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
         points = check_points(f"snapshots[{i}]", snapshots[i])
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", lw=0)
         ax.scatter(means[:, 0], means[:, 1], s=30, facecolors="none", edgecolors="tab:red", lw=0.8)
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
         ax.set_title(labels[n] if labels is not None else f"epoch {i}", fontsize=10)
     if title:
         fig.suptitle(title, fontsize=11)
@@ -148,9 +129,8 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
 
 
 def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
-    """Chapter 6: ProGAN's networks at each stage, generator above, critic below. A block's colour
-    is the stage that added it: the same colour in a later panel is the same layer, weights and
-    all. Returns the figure."""
+    """ProGAN's networks at each stage, generator above, critic below; a block's colour is the
+    stage that added it, the same layer in every later panel. Defined in chapter 6."""
     resolutions = (4, 8, 16, 32)
     if len(channels) != 4:
         raise ValueError(f"channels needs 4 widths (4, 8, 16, 32), got {channels!r}")
@@ -178,8 +158,7 @@ def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
             if i < n - 1:
                 ax.annotate("", xy=(0.5, y - 0.7), xytext=(0.5, y - 0.3),
                             arrowprops={"arrowstyle": "->", "color": "0.3"})
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, height)
+        ax.set(xlim=(0, 1), ylim=(0, height))
         ax.axis("off")
         ax.set_title(f"stage {col + 1}: {stage}×{stage}", fontsize=12)
     fig.suptitle("ProGAN grows both networks;\na colour is one set of layers, reused by every later stage",
@@ -202,8 +181,7 @@ DECISION_CMAP = LinearSegmentedColormap.from_list("dawn", ["#ec9a9a", "#ffffff",
 
 
 def _probabilities(discriminator, x):
-    """D's outputs for the rows of ``x`` as a flat NumPy vector: a Keras model (``predict``) or
-    any function from an ``(n, 2)`` array to ``n`` probabilities."""
+    """D's outputs for the rows of ``x``, from a Keras model or a function, as a flat vector."""
     if hasattr(discriminator, "predict"):
         p = discriminator.predict(x, verbose=0, batch_size=4096)
     elif callable(discriminator):
@@ -218,17 +196,13 @@ def _probabilities(discriminator, x):
 
 
 def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, resolution=161):
-    """Real and fake points over Dawn's decision map: the colour at each place is D(x) there.
-
-    ``discriminator`` is a Keras model (or a function of an ``(n, 2)`` array) giving the
-    probability that a point is real; its map runs from red (D = 0, "fake") through white to blue
-    (D = 1, "real"), with the line D(x) = 0.5 where her verdict flips. ``real`` and ``fake`` are
-    ``(n, 2)`` arrays; the first ``n_shown`` of each are drawn (real: blue dots, fake: red
-    crosses). With ``score`` (a function of an ``(n, 2)`` array, higher = more likely real), a
-    second panel on the left draws that score's lines of equal value over the same points, at
-    the levels that 25 %, 50 % and 75 % of the real points exceed. The map is stored on the
-    axes as an image (``ax.images[0]``) of D on a ``resolution`` x ``resolution`` grid over
-    ``[-lim, lim]`` squared. Defined in chapter 1.
+    """The first ``n_shown`` real and fake points over Dawn's decision map, D(x) on a
+    ``resolution`` x ``resolution`` grid over ``[-lim, lim]`` squared (``ax.images[0]``), red
+    (D = 0, "fake") through white to blue (D = 1, "real"), with the line D(x) = 0.5 where her
+    verdict flips. ``discriminator`` is a Keras model or a function of an ``(n, 2)`` array. With
+    ``score`` (such a function, higher = more likely real), a panel on the left draws its lines
+    of equal value at the levels that 25 %, 50 % and 75 % of the real points exceed.
+    Defined in chapter 1.
     """
     real = check_points("real", real)[:n_shown]
     fake = check_points("fake", fake)[:n_shown]
@@ -249,40 +223,34 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
         ax.scatter(real[:, 0], real[:, 1], s=9, c=REAL_COLOR, lw=0, alpha=0.8, label="real")
         ax.scatter(fake[:, 0], fake[:, 1], s=14, c=FAKE_COLOR, marker="x", lw=0.9, alpha=0.8,
                    label="fake (shuffled)")
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal")
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
         ax.set_xlabel("feature 1", fontsize=11)
         ax.tick_params(labelsize=10)
+        if ax is axes[0]:
+            ax.set_ylabel("feature 2", fontsize=11)
 
     if score is not None:
         ax = axes[0]
         s_grid = np.asarray(score(grid), dtype="float64").reshape(resolution, resolution)
         levels = np.sort(np.percentile(np.asarray(score(real), dtype="float64"), [25, 50, 75]))
-        ax.contour(gx, gy, s_grid, levels=levels, colors="0.25", linewidths=1.3,
-                   linestyles="solid")
+        ax.contour(gx, gy, s_grid, levels=levels, colors="0.25", linewidths=1.3, linestyles="solid")
         points(ax)
-        ax.set_ylabel("feature 2", fontsize=11)
         ax.set_title("per-feature score", fontsize=12)
     ax = axes[-1]
     image = ax.imshow(p, origin="lower", extent=(-lim, lim, -lim, lim), cmap=DECISION_CMAP,
                       vmin=0.0, vmax=1.0, interpolation="bilinear")
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.6)
     points(ax)
-    if score is None:
-        ax.set_ylabel("feature 2", fontsize=11)
     ax.set_title("Dawn's verdict D(x)", fontsize=12)
     bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, ticks=[0, 0.5, 1])
     bar.ax.set_yticklabels(["0 fake", "0.5", "1 real"], fontsize=10)
-    handles = [
-        Line2D([], [], ls="", marker="o", color=REAL_COLOR, label="real"),
-        Line2D([], [], ls="", marker="x", color=FAKE_COLOR, mew=1.5, label="fake (shuffled)"),
-        Line2D([], [], color="k", lw=1.6, label="D(x) = 0.5"),
-    ]
+    handles = [Line2D([], [], ls="", marker="o", color=REAL_COLOR, label="real"),
+               Line2D([], [], ls="", marker="x", color=FAKE_COLOR, mew=1.5,
+                      label="fake (shuffled)"),
+               Line2D([], [], color="k", lw=1.6, label="D(x) = 0.5")]
     if score is not None:
         handles.append(Line2D([], [], color="0.25", lw=1.3, label="equal score"))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=10,
-               frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=10, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
@@ -306,10 +274,20 @@ def _canvas(width, height):
     """A figure whose single axes is measured in inches (0..width, 0..height), without frame."""
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
+    ax.set(xlim=(0, width), ylim=(0, height))
     ax.axis("off")
     return fig, ax
+
+
+def _check_counts(name, value, keys):
+    """``value`` if it is a dict of whole numbers of at least 0 under ``keys``, else ValueError."""
+    if not isinstance(value, dict) or not set(keys) <= set(value):
+        raise ValueError(f"{name} must be a dict with the keys {', '.join(keys)}, got {value!r}")
+    bad = {k: value[k] for k in keys
+           if isinstance(value[k], bool) or not float(value[k]).is_integer() or value[k] < 0}
+    if bad:
+        raise ValueError(f"{name} must be whole numbers of at least 0, got {bad}")
+    return value
 
 
 #: The four outcomes of chapter 1: who made the sample, what Dawn said, and who learns from it.
@@ -322,18 +300,12 @@ OUTCOME_ROWS = (
 
 
 def outcomes_diagram(counts=None):
-    """Chapter 1's four outcomes as four small flowcharts, one per row: who made the sample (a
-    real note or Glenn's fake) -> what Dawn said -> the outcome -> who learns from it (Dawn from
-    FN and FP, Glenn from TN, nobody from TP). With ``counts`` (a dict with ``tp``, ``fn``, ``fp``,
-    ``tn``, as :func:`ganlib.training.count_outcomes` returns), a last column gives how many
-    samples of the batch had each outcome. Defined in chapter 1."""
+    """The four outcomes as flowcharts, one a row: who made the sample -> what Dawn said -> the
+    outcome -> who learns from it. With ``counts`` (``tp``, ``fn``, ``fp``, ``tn``, as
+    :func:`ganlib.training.count_outcomes` returns them), a last column gives how many samples
+    of the batch had each outcome. Defined in chapter 1."""
     if counts is not None:
-        if not isinstance(counts, dict) or set(counts) < {"tp", "fn", "fp", "tn"}:
-            raise ValueError(f"counts must be a dict with the keys tp, fn, fp, tn, got {counts!r}")
-        bad = {k: counts[k] for k in ("tp", "fn", "fp", "tn")
-               if isinstance(counts[k], bool) or not float(counts[k]).is_integer() or counts[k] < 0}
-        if bad:
-            raise ValueError(f"counts must be whole numbers of at least 0, got {bad}")
+        _check_counts("counts", counts, ("tp", "fn", "fp", "tn"))
     width, row_h = 9.5, 0.78
     height = 0.55 + 4 * row_h + 0.1
     fig, ax = _canvas(width, height)
@@ -393,16 +365,13 @@ def _check_audit(label, audit):
 
 
 def round_diagram(audits, weights=None):
-    """The four-step round of chapter 2 as a diagram: which network's weights each step moved.
+    """The four-step round as a diagram: which network's weights each step moved.
 
-    ``audits`` maps a row label to an audit as :func:`ganlib.freeze.ganlib_round` returns it
-    (``{"fn": {"generator": bool, "discriminator": bool}, ...}``), or is one such audit. Each row
-    shows the four steps in order, G's box above D's; a network whose weights the audit saw change
-    is a filled box ("learns"), one it saw unchanged an empty dashed box. A box the round says
-    should be the other way (D must learn in the FN and FP steps and stay unchanged in the TN
-    steps; G the reverse) gets a thick red frame and the words "should learn" or "should stay".
-    ``weights`` (optional) gives each network's number of weights, ``{"generator": n,
-    "discriminator": m}``, printed in the boxes of the networks that learn.
+    ``audits`` maps a row label to an audit as :func:`ganlib.freeze.ganlib_round` returns it, or
+    is one audit. A network the audit saw change is a filled box ("learns"), one unchanged an
+    empty dashed box; a box that should be the other way (D learns in the FN and FP steps, G in
+    the TN steps) gets a thick red frame and "should learn" or "should stay". ``weights``
+    (``{"generator": n, "discriminator": m}``) are printed in the boxes that learn.
     Defined in chapter 2.
     """
     if isinstance(audits, dict) and set(audits) == set(STEPS):
@@ -411,18 +380,11 @@ def round_diagram(audits, weights=None):
         raise ValueError("audits must be an audit or a non-empty dict of label -> audit")
     audits = {label: _check_audit(label, a) for label, a in audits.items()}
     if weights is not None:
-        if not isinstance(weights, dict) or set(weights) != {"generator", "discriminator"}:
-            raise ValueError(f"weights must be {{'generator': n, 'discriminator': m}}, got {weights!r}")
-        for k, v in weights.items():
-            if isinstance(v, bool) or not float(v).is_integer() or v < 0:
-                raise ValueError(f"weights[{k!r}] must be a whole number, got {v!r}")
-    labelled = any(label for label in audits)
-    left = 1.5 if labelled else 0.1
-    width = 9.5
+        _check_counts("weights", weights, ("generator", "discriminator"))
+    width, left = 9.5, 1.5 if any(audits) else 0.1  # room for the labels
     col_w = (width - left - 0.1) / 4
-    chip_h, gap = 0.56, 0.1
+    chip_h, gap, head_h = 0.56, 0.1, 0.95
     row_h = 2 * chip_h + gap + 0.3
-    head_h = 0.95
     height = head_h + row_h * len(audits)
     fig, ax = _canvas(width, height)
     names = {"generator": ("G", GLENN_COLOR), "discriminator": ("D", DAWN_COLOR)}
@@ -450,15 +412,13 @@ def round_diagram(audits, weights=None):
                 if moved:
                     count = "" if weights is None else f"\n({int(weights[net]):,} weights)"
                     text = f"{short} learns" + ("\nshould stay" if wrong else count)
-                    _box(ax, x, y, col_w - 0.14, chip_h, text, face=color,
-                         edge=red if wrong else color, ink="white", weight="bold", size=10,
-                         lw=3.0 if wrong else 1.2)
+                    face, edge, ink = color, color, "white"
                 else:
                     text = f"{short} unchanged" + ("\nshould learn" if wrong else "")
-                    _box(ax, x, y, col_w - 0.14, chip_h, text, face="white",
-                         edge=red if wrong else "0.6", ink=red if wrong else "0.45", size=10,
-                         weight="bold" if wrong else "normal", style="-" if wrong else "--",
-                         lw=3.0 if wrong else 1.2)
+                    face, edge, ink = "white", "0.6", red if wrong else "0.45"
+                _box(ax, x, y, col_w - 0.14, chip_h, text, face=face, edge=red if wrong else edge,
+                     ink=ink, size=10, weight="bold" if moved or wrong else "normal",
+                     style="-" if moved or wrong else "--", lw=3.0 if wrong else 1.2)
     return fig
 
 
@@ -477,14 +437,11 @@ def _n_weights(variables):
 
 
 def combined_model_diagram(combined):
-    """Chapter 2's combined model G -> D, drawn from the model itself.
-
-    ``combined`` is a functional ``keras.Model`` whose inner models are the generator and the
-    discriminator (in that order), e.g. ``keras.Model(z, discriminator(generator(z)))``. Each
-    network is a box listing its layers and its number of weights, read from the model; a network
-    whose ``trainable`` flag is False is drawn hatched and grey, labelled frozen. The frame says
-    how many of the combined model's weights are trainable (those its training updates), and the
-    arrow below shows the loss's gradient going back through D to G. Defined in chapter 2.
+    """The combined model G -> D, drawn from ``combined``, a functional ``keras.Model`` whose
+    inner models are the generator and the discriminator, in that order. Each network is a box of
+    its layers and number of weights, hatched grey when its ``trainable`` flag is False; the frame
+    says how many of the combined model's weights its training updates, and the arrow below shows
+    the loss's gradient going back through D to G. Defined in chapter 2.
     """
     if not isinstance(combined, keras.Model):
         raise ValueError(f"combined must be a keras.Model, got {type(combined).__name__}")
@@ -493,66 +450,57 @@ def combined_model_diagram(combined):
         raise ValueError(f"combined must hold two inner models (generator, discriminator), "
                          f"found {len(inner)}")
     generator, discriminator = inner
-    n_in = int(np.prod(combined.input_shape[1:]))
-    n_mid = int(np.prod(generator.output_shape[1:]))
-    n_out = int(np.prod(discriminator.output_shape[1:]))
-    trains = _n_weights(combined.trainable_weights)
-    total = _n_weights(combined.weights)
-
-    width, height = 9.5, 4.0
+    width, height, y = 9.5, 4.0, 2.3
     fig, ax = _canvas(width, height)
-    y = 2.3
-    plural = {1: "number"}
+    # Each box's centre and width, left to right.
+    boxes = {"z": (0.65, 1.0), "G": (2.3, 1.75), "Gz": (3.95, 0.95), "D": (5.65, 1.95),
+             "Dz": (7.35, 0.95), "loss": (8.77, 1.1)}
 
-    def io_box(x, title, n, w=1.0):
-        _box(ax, x, y, w, 0.95, f"{title}\n{n} {plural.get(n, 'numbers')}", face="white", size=10)
+    def io_box(key, text, shape=None):
+        if shape is not None:
+            n = int(np.prod(shape[1:]))
+            text += f"\n{n} {'number' if n == 1 else 'numbers'}"
+        _box(ax, boxes[key][0], y, boxes[key][1], 0.95, text, face="white", size=10)
 
-    def net_box(x, model, who, color, w):
-        layers = [_layer_line(layer) for layer in model.layers]
-        n = _n_weights(model.weights)
+    def net_box(key, model, color):
+        (x, w), layers = boxes[key], [_layer_line(layer) for layer in model.layers]
         frozen = not model.trainable
+        face = "#eeeeee" if frozen else _LIGHT[color]
         h = 0.62 + 0.26 * len(layers) + 0.35
-        _box(ax, x, y, w, h, "", face="#eeeeee" if frozen else _LIGHT[color],
-             edge="0.45" if frozen else color, hatch="///" if frozen else None, lw=2.0)
-        top = y + h / 2
-        name = f"{who}: {model.name}"
-        ax.text(x, top - 0.22, name, ha="center", va="center", fontsize=11, weight="bold",
-                color="0.25" if frozen else color,
-                bbox={"facecolor": "#eeeeee" if frozen else _LIGHT[color], "edgecolor": "none",
-                      "pad": 1.0})
+        _box(ax, x, y, w, h, "", face=face, edge="0.45" if frozen else color,
+             hatch="///" if frozen else None, lw=2.0)
+        top, white = y + h / 2, {"facecolor": "white", "edgecolor": "none", "pad": 1.0}
+        ax.text(x, top - 0.22, f"{key}: {model.name}", ha="center", va="center", fontsize=11,
+                weight="bold", color="0.25" if frozen else color, bbox=dict(white, facecolor=face))
         for k, line in enumerate(layers):
             ax.text(x, top - 0.55 - 0.26 * k, line, ha="center", va="center", fontsize=10,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
-        status = f"{n:,} weights, " + ("frozen" if frozen else "trainable")
+                    bbox=white)
+        status = f"{_n_weights(model.weights):,} weights, " + ("frozen" if frozen else "trainable")
         ax.text(x, y - h / 2 + 0.22, status, ha="center", va="center", fontsize=10,
-                weight="bold", color="0.2" if frozen else color,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+                weight="bold", color="0.2" if frozen else color, bbox=white)
         return h
 
-    xs = {"z": 0.65, "G": 2.3, "Gz": 3.95, "D": 5.65, "Dz": 7.35, "loss": 8.77}
-    io_box(xs["z"], "noise z", n_in, w=1.0)
-    net_box(xs["G"], generator, "G", GLENN_COLOR, 1.75)
-    io_box(xs["Gz"], "G(z)", n_mid, w=0.95)
-    h_d = net_box(xs["D"], discriminator, "D", DAWN_COLOR, 1.95)
-    io_box(xs["Dz"], "D(G(z))", n_out, w=0.95)
-    _box(ax, xs["loss"], y, 1.1, 0.95, "loss with\nlabel 1 (real)", face="white", size=10)
-    edges = [("z", 1.0, "G", 1.75), ("G", 1.75, "Gz", 0.95), ("Gz", 0.95, "D", 1.95),
-             ("D", 1.95, "Dz", 0.95), ("Dz", 0.95, "loss", 1.1)]
-    for a, wa, b, wb in edges:
-        _arrow(ax, xs[a] + wa / 2 + 0.02, y, xs[b] - wb / 2 - 0.02, y)
+    io_box("z", "noise z", combined.input_shape)
+    net_box("G", generator, GLENN_COLOR)
+    io_box("Gz", "G(z)", generator.output_shape)
+    h_d = net_box("D", discriminator, DAWN_COLOR)
+    io_box("Dz", "D(G(z))", discriminator.output_shape)
+    io_box("loss", "loss with\nlabel 1 (real)")
+    spans = list(boxes.values())
+    for (xa, wa), (xb, wb) in zip(spans, spans[1:]):
+        _arrow(ax, xa + wa / 2 + 0.02, y, xb - wb / 2 - 0.02, y)
     # The gradient of the loss flows back through D (which it does not change) into G.
-    low = y - h_d / 2 - 0.3
-    _arrow(ax, xs["loss"], y - 0.5, xs["G"], y - h_d / 2 + 0.05, color=GLENN_COLOR, lw=1.6,
-           style="-|>", rad=-0.25)
-    d_note = "only G's weights are updated" if not discriminator.trainable else \
-        "G's and D's weights are updated"
-    ax.text((xs["G"] + xs["loss"]) / 2, low - 0.42, f"the gradient flows back through D; {d_note}",
+    (x_g, _), (x_loss, _) = boxes["G"], boxes["loss"]
+    _arrow(ax, x_loss, y - 0.5, x_g, y - h_d / 2 + 0.05, color=GLENN_COLOR, lw=1.6, rad=-0.25)
+    updated = "G's and D's weights are" if discriminator.trainable else "only G's weights are"
+    ax.text((x_g + x_loss) / 2, y - h_d / 2 - 0.3 - 0.42,
+            f"the gradient flows back through D; {updated} updated",
             ha="center", va="center", fontsize=10, color=GLENN_COLOR)
     ax.add_patch(Rectangle((0.05, 0.08), width - 0.1, height - 0.16, fill=False, ls="--",
                            edgecolor="0.4", lw=1.2))
-    ax.text(0.2, height - 0.3, f"combined model \u201c{combined.name}\u201d: {trains:,} of its "
-            f"{total:,} weights trainable", ha="left", va="center", fontsize=11,
-            weight="bold")
+    ax.text(0.2, height - 0.3, f"combined model \u201c{combined.name}\u201d: "
+            f"{_n_weights(combined.trainable_weights):,} of its {_n_weights(combined.weights):,} "
+            "weights trainable", ha="left", va="center", fontsize=11, weight="bold")
     return fig
 
 

@@ -1,23 +1,12 @@
 """ProGAN from scratch in Keras 3 (chapter 6): networks that grow from 4x4 to 32x32.
 
 Karras et al. (2018) train a GAN on tiny images first, then add layers to both networks and
-*fade* them in, doubling the resolution stage by stage. The pieces, each a Keras layer that runs
-on TensorFlow and JAX:
-
-* :class:`PixelNorm`: every pixel's feature vector scaled to unit mean square (in G);
-* :class:`EqualizedDense`, :class:`EqualizedConv2D`: weights stored as N(0, 1) draws and scaled
-  at run time by He's constant sqrt(2 / fan_in), so Adam moves every layer at the same pace;
-* :class:`FadeIn`: ``(1 - alpha) * old + alpha * new`` with a non-trainable ``alpha`` that
-  training moves from 0 to 1;
-* :class:`ganlib.layers.MinibatchStdDev` (chapter 7) at the end of D;
-* nearest-neighbour upsampling and average pooling, 1x1 toRGB / fromRGB convolutions.
-
-:class:`GrowingGenerator` and :class:`GrowingDiscriminator` own their layers once;
-``model(resolution, fading)`` wires them into a Keras model for one phase, so the 2k x 2k networks
-reuse the k x k networks' layers and weights (no copy that could drift). :class:`ProGAN` trains
-one phase with the WGAN-GP loss on the fused round's explicit variable lists (D's steps change
-only D's variables, G's only G's); :func:`train_progan` runs the stages with checkpoints and
-resume. ``grow=False`` trains the final networks from the start, for the chapter's comparison.
+*fade* them in, doubling the resolution stage by stage. :class:`GrowingGenerator` and
+:class:`GrowingDiscriminator` own their layers once, and ``model(resolution, fading)`` wires them
+into one phase's Keras model, so the 2k x 2k networks reuse the k x k networks' layers and weights
+(no copy that could drift). :class:`ProGAN` trains one phase with the WGAN-GP loss on the fused
+round; :func:`train_progan` runs the stages with checkpoints and resume, or (``grow=False``) the
+final networks from the start, for comparison.
 """
 
 from __future__ import annotations
@@ -32,7 +21,7 @@ import keras
 from keras import layers, ops
 
 from ganlib import checkpoint, metrics
-from ganlib.checks import check_positive_int
+from ganlib.checks import check_choice, check_positive_int
 from ganlib.backend import input_gradient
 from ganlib.layers import MinibatchStdDev
 from ganlib.plot import image_grid, save_image
@@ -49,97 +38,78 @@ CHECKPOINT_NAME = "progan.npz"
 @keras.saving.register_keras_serializable(package="ganlib")
 class PixelNorm(keras.layers.Layer):
     """Scale each pixel's feature vector to unit mean square: ``x / sqrt(mean(x**2) + eps)``
-    over the last axis. Keeps G's signals from growing in the competition (Karras et al. 4.2).
-    Defined in chapter 6."""
-
-    def __init__(self, epsilon=1e-8, **kwargs):
-        super().__init__(**kwargs)
-        self.epsilon = float(epsilon)
+    over the last axis, ``eps = 1e-8``. Keeps G's signals from growing in the competition
+    (Karras et al. 4.2)."""
 
     def call(self, x):
-        return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + self.epsilon)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
+        return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
 
 
-def _check_gain(gain):
-    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not gain > 0:
-        raise ValueError(f"gain must be a positive number, got {gain!r}")
-    return float(gain)
+class _Equalized(keras.layers.Layer):
+    """A layer with an equalized learning rate: its kernel (of :meth:`kernel_shape`) is stored as
+    N(0, 1) draws and scaled at run time by ``gain / sqrt(fan_in)`` (He's constant with ``gain =
+    sqrt 2``), so that Adam moves every layer at the same pace."""
 
-
-@keras.saving.register_keras_serializable(package="ganlib")
-class EqualizedDense(keras.layers.Layer):
-    """A dense layer with an equalized learning rate: the stored kernel is drawn from N(0, 1)
-    and multiplied at run time by ``gain / sqrt(fan_in)`` (He's constant with ``gain = sqrt 2``).
-    Defined in chapter 6."""
-
-    def __init__(self, units, gain=math.sqrt(2.0), use_bias=True, seed=None, **kwargs):
+    def __init__(self, gain, seed, **kwargs):
         super().__init__(**kwargs)
-        self.units = check_positive_int("units", units)
-        self.gain = _check_gain(gain)
-        self.use_bias = bool(use_bias)
-        self.seed = seed
+        if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not gain > 0:
+            raise ValueError(f"gain must be a positive number, got {gain!r}")
+        self.gain, self.seed = float(gain), seed
 
     def build(self, input_shape):
-        fan_in = int(input_shape[-1])
-        self.scale = self.gain / math.sqrt(fan_in)
-        self.kernel = self.add_weight(shape=(fan_in, self.units), name="kernel",
-                                      initializer=keras.initializers.RandomNormal(0.0, 1.0, self.seed))
-        self.bias = (self.add_weight(shape=(self.units,), name="bias", initializer="zeros")
-                     if self.use_bias else None)
-
-    def call(self, x):
-        y = ops.matmul(x, self.kernel * self.scale)
-        return y + self.bias if self.use_bias else y
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.units)
+        shape = self.kernel_shape(int(input_shape[-1]))
+        self.scale = self.gain / math.sqrt(math.prod(shape[:-1]))  # the fan-in
+        initializer = keras.initializers.RandomNormal(0.0, 1.0, self.seed)
+        self.kernel = self.add_weight(shape=shape, name="kernel", initializer=initializer)
+        self.bias = self.add_weight(shape=shape[-1:], name="bias", initializer="zeros")
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "gain": self.gain,
-                "use_bias": self.use_bias, "seed": self.seed}
+        return {**super().get_config(), "gain": self.gain, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="ganlib")
-class EqualizedConv2D(keras.layers.Layer):
-    """A 'same'-padded, stride-1 convolution with an equalized learning rate: kernel from
-    N(0, 1), scaled at run time by ``gain / sqrt(k * k * channels_in)``. Defined in chapter 6."""
+class EqualizedDense(_Equalized):
+    """A dense layer with an equalized learning rate. Defined in chapter 6."""
+
+    def __init__(self, units, gain=math.sqrt(2.0), seed=None, **kwargs):
+        super().__init__(gain, seed, **kwargs)
+        self.units = check_positive_int("units", units)
+
+    def kernel_shape(self, channels_in):
+        return (channels_in, self.units)
+
+    def call(self, x):
+        return ops.matmul(x, self.kernel * self.scale) + self.bias
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class EqualizedConv2D(_Equalized):
+    """A 'same'-padded, stride-1 convolution with an equalized learning rate (fan-in
+    ``k * k * channels_in``). Defined in chapter 6."""
 
     def __init__(self, filters, kernel_size=3, gain=math.sqrt(2.0), seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(gain, seed, **kwargs)
         self.filters = check_positive_int("filters", filters)
         self.kernel_size = check_positive_int("kernel_size", kernel_size)
-        self.gain = _check_gain(gain)
-        self.seed = seed
 
-    def build(self, input_shape):
-        k, c_in = self.kernel_size, int(input_shape[-1])
-        self.scale = self.gain / math.sqrt(k * k * c_in)
-        self.kernel = self.add_weight(shape=(k, k, c_in, self.filters), name="kernel",
-                                      initializer=keras.initializers.RandomNormal(0.0, 1.0, self.seed))
-        self.bias = self.add_weight(shape=(self.filters,), name="bias", initializer="zeros")
+    def kernel_shape(self, channels_in):
+        return (self.kernel_size, self.kernel_size, channels_in, self.filters)
 
     def call(self, x):
         return ops.conv(x, self.kernel * self.scale, padding="same") + self.bias
 
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.filters)
-
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "gain": self.gain, "seed": self.seed}
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size}
 
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class FadeIn(keras.layers.Layer):
-    """Blend two paths of the same shape: ``(1 - alpha) * old + alpha * new``. ``alpha`` is a
-    non-trainable variable (gradients never move it); training sets it, 0 -> 1 over a fade-in
-    phase. Called as ``FadeIn()([old, new])``. Defined in chapter 6."""
+    """Blend two paths of the same shape, ``FadeIn()([old, new])``: ``(1 - alpha) * old + alpha
+    * new``. ``alpha`` is non-trainable (gradients never move it); training moves it from 0 to 1
+    over a fade-in phase. Defined in chapter 6."""
 
     def build(self, input_shape):
         self.alpha = self.add_weight(shape=(), name="alpha", initializer="zeros", trainable=False)
@@ -148,9 +118,6 @@ class FadeIn(keras.layers.Layer):
         old, new = inputs
         return old + ops.cast(self.alpha, old.dtype) * (new - old)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
 
 # -- the growing networks -------------------------------------------------------------------------
 
@@ -158,39 +125,49 @@ class FadeIn(keras.layers.Layer):
 RESOLUTIONS = (4, 8, 16, 32)
 
 
-def _check_resolution(resolution):
-    if resolution not in RESOLUTIONS:
-        raise ValueError(f"resolution must be one of {RESOLUTIONS}, got {resolution!r}")
+def _check_resolution(resolution, fading=False):
+    check_choice("resolution", resolution, RESOLUTIONS)
+    if fading and resolution == RESOLUTIONS[0]:
+        raise ValueError("the 4x4 stage has nothing to fade in from")
     return resolution
+
+
+def _check_channels(channels):
+    channels = dict(channels or {4: 128, 8: 128, 16: 64, 32: 32})
+    if sorted(channels) != list(RESOLUTIONS):
+        raise ValueError(f"channels must give a width for each of {RESOLUTIONS}")
+    return channels
 
 
 def _lrelu():
     return layers.LeakyReLU(negative_slope=0.2)
 
 
-class GrowingGenerator:
-    """ProGAN's generator, grown one resolution at a time. Its layers are made once; every
-    :meth:`model` wires the same layer objects, so all phases share one set of weights.
+def _chain(stack, h):
+    """``h`` through the layers of ``stack`` in turn."""
+    for layer in stack:
+        h = layer(h)
+    return h
 
-    4x4: noise -> PixelNorm -> dense to 4x4xC -> LReLU, PixelNorm -> conv 3x3 -> LReLU, PixelNorm.
-    Each next stage: upsample x2 (nearest) -> two (conv 3x3 -> LReLU -> PixelNorm). Each
-    resolution has its own toRGB, a 1x1 convolution to one grey channel (linear output).
-    ``channels`` maps resolution to width. Defined in chapter 6.
-    """
+
+class GrowingGenerator:
+    """ProGAN's generator, grown one resolution at a time; every :meth:`model` wires the same
+    layer objects, so all phases share one set of weights. 4x4: noise -> PixelNorm -> dense to
+    4x4xC -> LReLU, PixelNorm -> conv 3x3 -> LReLU, PixelNorm. Each next stage: upsample x2
+    (nearest) -> two (conv 3x3 -> LReLU -> PixelNorm). Each resolution has its own toRGB, a 1x1
+    convolution to one grey channel (linear). ``channels`` maps resolution to width. Chapter 6."""
 
     def __init__(self, latent_dim=128, channels=None, seed=0):
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
         seeds = iter(range(1000 * seed, 1000 * seed + 1000))  # each layer's initial weights
-        self.channels = dict(channels or {4: 128, 8: 128, 16: 64, 32: 32})
-        if sorted(self.channels) != list(RESOLUTIONS):
-            raise ValueError(f"channels must give a width for each of {RESOLUTIONS}")
-        c4 = self.channels[4]
-        self.base = [PixelNorm(), EqualizedDense(16 * c4, gain=math.sqrt(2.0) / 4, seed=next(seeds)),
-                     layers.Reshape((4, 4, c4)), _lrelu(), PixelNorm(),
-                     EqualizedConv2D(c4, 3, seed=next(seeds)), _lrelu(), PixelNorm()]
+        self.channels = c = _check_channels(channels)
+        self.base = [PixelNorm(),
+                     EqualizedDense(16 * c[4], gain=math.sqrt(2.0) / 4, seed=next(seeds)),
+                     layers.Reshape((4, 4, c[4])), _lrelu(), PixelNorm(),
+                     EqualizedConv2D(c[4], 3, seed=next(seeds)), _lrelu(), PixelNorm()]
         self.blocks = {r: [layers.UpSampling2D(2, interpolation="nearest"),
-                           EqualizedConv2D(self.channels[r], 3, seed=next(seeds)), _lrelu(), PixelNorm(),
-                           EqualizedConv2D(self.channels[r], 3, seed=next(seeds)), _lrelu(), PixelNorm()]
+                           EqualizedConv2D(c[r], 3, seed=next(seeds)), _lrelu(), PixelNorm(),
+                           EqualizedConv2D(c[r], 3, seed=next(seeds)), _lrelu(), PixelNorm()]
                        for r in RESOLUTIONS[1:]}
         self.to_rgb = {r: EqualizedConv2D(1, 1, gain=1.0, name=f"to_rgb_{r}", seed=next(seeds))
                        for r in RESOLUTIONS}
@@ -199,19 +176,11 @@ class GrowingGenerator:
     def model(self, resolution, fading=False):
         """The generator of one phase: noise -> image of ``resolution``; while ``fading``, the
         new top block's image blended with the previous stage's image, upsampled."""
-        resolution = _check_resolution(resolution)
-        if fading and resolution == RESOLUTIONS[0]:
-            raise ValueError("the 4x4 stage has nothing to fade in from")
+        resolution = _check_resolution(resolution, fading)
         z = keras.Input(shape=(self.latent_dim,))
-        h = z
-        for layer in self.base:
-            h = layer(h)
-        for r in RESOLUTIONS[1:]:
-            if r > resolution:
-                break
-            before = h
-            for layer in self.blocks[r]:
-                h = layer(h)
+        h = _chain(self.base, z)
+        for r in RESOLUTIONS[1:RESOLUTIONS.index(resolution) + 1]:
+            before, h = h, _chain(self.blocks[r], h)
         image = self.to_rgb[resolution](h)
         if fading:
             old = layers.UpSampling2D(2, interpolation="nearest")(self.to_rgb[resolution // 2](before))
@@ -226,53 +195,33 @@ class GrowingDiscriminator:
     4) -> conv 3x3 -> LReLU -> dense -> LReLU -> dense to one score (linear: a WGAN critic).
     Defined in chapter 6."""
 
-    def __init__(self, channels=None, group_size=4, seed=0):
+    def __init__(self, channels=None, seed=0):
         seeds = iter(range(1000 * seed + 500, 1000 * seed + 1000))  # each layer's initial weights
-        self.channels = dict(channels or {4: 128, 8: 128, 16: 64, 32: 32})
-        if sorted(self.channels) != list(RESOLUTIONS):
-            raise ValueError(f"channels must give a width for each of {RESOLUTIONS}")
-        self.group_size = check_positive_int("group_size", group_size)
-        c = self.channels
+        self.channels = c = _check_channels(channels)
         self.from_rgb = {r: [EqualizedConv2D(c[r], 1, name=f"from_rgb_{r}", seed=next(seeds)), _lrelu()]
                          for r in RESOLUTIONS}
         self.blocks = {r: [EqualizedConv2D(c[r], 3, seed=next(seeds)), _lrelu(),
                            EqualizedConv2D(c[r // 2], 3, seed=next(seeds)), _lrelu(),
                            layers.AveragePooling2D(2)]
                        for r in RESOLUTIONS[1:]}
-        c4 = c[4]
-        self.end = [MinibatchStdDev(group_size=self.group_size),
-                    EqualizedConv2D(c4, 3, seed=next(seeds)), _lrelu(), layers.Flatten(),
-                    EqualizedDense(c4, seed=next(seeds)), _lrelu(),
+        self.end = [MinibatchStdDev(group_size=4),
+                    EqualizedConv2D(c[4], 3, seed=next(seeds)), _lrelu(), layers.Flatten(),
+                    EqualizedDense(c[4], seed=next(seeds)), _lrelu(),
                     EqualizedDense(1, gain=1.0, seed=next(seeds))]
         self.fade = FadeIn(name="d_fade")
 
     def model(self, resolution, fading=False):
         """The critic of one phase: image of ``resolution`` -> score; while ``fading``, the new
         block's features blended with the previous stage's fromRGB of the image, average-pooled."""
-        resolution = _check_resolution(resolution)
-        if fading and resolution == RESOLUTIONS[0]:
-            raise ValueError("the 4x4 stage has nothing to fade in from")
+        resolution = _check_resolution(resolution, fading)
         x = keras.Input(shape=(resolution, resolution, 1))
-        h = x
-        for layer in self.from_rgb[resolution]:
-            h = layer(h)
-        r = resolution
-        if r > RESOLUTIONS[0]:
-            for layer in self.blocks[r]:
-                h = layer(h)
-            if fading:
-                old = layers.AveragePooling2D(2)(x)
-                for layer in self.from_rgb[r // 2]:
-                    old = layer(old)
-                h = self.fade([old, h])
-            r //= 2
-        while r > RESOLUTIONS[0]:
-            for layer in self.blocks[r]:
-                h = layer(h)
-            r //= 2
-        for layer in self.end:
-            h = layer(h)
-        return keras.Model(x, h, name=f"discriminator_{resolution}{'_fading' if fading else ''}")
+        h = _chain(self.from_rgb[resolution], x)
+        for r in reversed(RESOLUTIONS[1:RESOLUTIONS.index(resolution) + 1]):
+            h = _chain(self.blocks[r], h)
+            if fading and r == resolution:
+                h = self.fade([_chain(self.from_rgb[r // 2], layers.AveragePooling2D(2)(x)), h])
+        return keras.Model(x, _chain(self.end, h),
+                           name=f"discriminator_{resolution}{'_fading' if fading else ''}")
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -301,7 +250,8 @@ def to_28(images):
     (nearest) to 32x32 and the 2-pixel border that :func:`pad_to_32` added cut off again."""
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4 or images.shape[-1] != 1 or images.shape[1] not in RESOLUTIONS:
-        raise ValueError(f"images must have shape (n, r, r, 1) with r in {RESOLUTIONS}, got {images.shape}")
+        raise ValueError(f"images must have shape (n, r, r, 1) with r in {RESOLUTIONS}, "
+                         f"got {images.shape}")
     f = 32 // images.shape[1]
     big = images.repeat(f, axis=1).repeat(f, axis=2) if f > 1 else images
     return np.clip(big[:, 2:30, 2:30, :], -1.0, 1.0)
@@ -323,13 +273,10 @@ def gradient_penalty(critic, real, fake, eps):
 class ProGAN(GAN):
     """One phase of ProGAN training: the fused round with WGAN-GP losses.
 
-    Each round: (1) D learns, loss ``mean D(fake) - mean D(real) + gp_weight * GP
-    + drift * mean D(real)**2``, GP the gradient penalty ``mean (||grad_x D(x_hat)|| - 1)**2``
-    on random blends ``x_hat`` of real and fake images; (2) G learns, loss ``-mean D(G(z))``.
-    As in :class:`ganlib.training.GAN`, each step changes only its own network's variables
-    (explicit lists). While fading (``fade_rounds > 0``), ``alpha`` of every :class:`FadeIn`
-    layer is ``min(1, (round + 1) / fade_rounds)``, the round counted in ``phase_round``, which
-    checkpoints keep, so a resumed phase continues at the right alpha. Defined in chapter 6.
+    Each round: (1) D learns (:meth:`critic_loss`); (2) G learns, loss ``-mean D(G(z))``. While
+    fading (``fade_rounds > 0``), every :class:`FadeIn`'s ``alpha`` is ``min(1, (round + 1) /
+    fade_rounds)``, the round counted in ``phase_round``, which checkpoints keep, so a resumed
+    phase continues at the right alpha. Defined in chapter 6.
     """
 
     extra_metrics = ("gp", "alpha")
@@ -373,7 +320,8 @@ class ProGAN(GAN):
         self.record(d_loss, g_loss, gp=gp, alpha=alpha)
 
     def critic_loss(self, real, fake, eps):
-        """The Wasserstein estimate, the gradient penalty and the drift term; and the penalty."""
+        """``mean D(fake) - mean D(real) + gp_weight * GP + drift * mean D(real)**2``, GP the
+        :func:`gradient_penalty` on random blends of real and fake images; and GP."""
         def critic(x):
             return self.run(self.discriminator, x)
 
@@ -402,40 +350,23 @@ def phases(config, grow=True):
     return out
 
 
-
-
-def _adam(config):
-    return keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
-                                 epsilon=1e-8)
-
-
 def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
     gan = ProGAN(g_net.model(resolution, fading), d_net.model(resolution, fading),
                  fade_rounds=rounds if fading else 0, gp_weight=config.gp_weight,
                  drift=config.drift, ema_momentum=config.ema_momentum, seed=seed)
-    gan.compile(_adam(config), _adam(config))
+    gan.compile(*(keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1,
+                                        beta_2=config.beta_2, epsilon=1e-8) for _ in range(2)))
     return gan
-
-
-def _evaluate(gan, classifier, reference, n, seed=7):
-
-    images = to_28(gan.generate(n, seed=seed))
-    return metrics.evaluate(images, classifier, reference=reference)
 
 
 def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifier=None,
                  grow=True, minutes=None, verbose=1):
-    """Train ProGAN on MNIST padded to 32x32 and return a :class:`ganlib.training.Run`.
-
-    ``grow=True`` runs the stages of :func:`phases` (4x4, then a fade-in and a stable phase for
-    each of 8, 16, 32); ``grow=False`` trains the final 32x32 networks from the start (same loss,
-    optimizer and batch) for ``minutes`` of training. Every ``config.chunk_rounds`` rounds a
-    checkpoint is written to ``out_dir`` (the phase, its round, so its alpha, every weight and
-    optimizer state); ``resume=True`` continues from it. Every ``config.eval_minutes`` of
-    training, and after every phase, 2,000 samples of the averaged generator are scored with the
-    chapter-5 classifier (on :func:`to_28` of the samples). Defined in chapter 6.
-    """
-
+    """Train ProGAN on MNIST padded to 32x32 through :func:`phases` (``grow=False``: the final
+    networks for ``minutes``) and return a :class:`ganlib.training.Run`. Every
+    ``config.chunk_rounds`` rounds a checkpoint goes to ``out_dir`` (the phase, its round, so its
+    alpha, every weight and optimizer state), which ``resume=True`` continues. Every
+    ``config.eval_minutes`` of training, and after every phase, the averaged generator's samples
+    are scored with the chapter-5 classifier (on :func:`to_28` of them). Defined in chapter 6."""
     if not grow and (minutes is None or isinstance(minutes, bool)
                      or not isinstance(minutes, (int, float)) or not minutes > 0):
         raise ValueError(f"grow=False needs minutes, a positive number, got {minutes!r}")
@@ -451,60 +382,67 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     d_net = GrowingDiscriminator(channels, seed=seed)
     state = {"phase": 0, "round": 0, "trained": 0.0, "history": [], "stages": [], "next_eval": 0.0}
     same_run = {"grow": grow, "plan": [list(p) for p in plan], "seed": seed}
-    built = []
+
+    def build(index):
+        resolution, fading, rounds = plan[index]
+        return _build_phase(config, g_net, d_net, resolution, fading, rounds or 0, seed + index)
 
     def saved_phase(meta):
         # Build every earlier phase's model once so the layers exist, then the phase the
         # checkpoint was written from (the current one, or the one just finished).
-        at = meta["extra"]["model_phase"]
-        for r, fading, _ in plan[:at]:
+        nonlocal gan
+        for r, fading, _ in plan[:meta["extra"]["model_phase"]]:
             g_net.model(r, fading), d_net.model(r, fading)
-        r, fading, rounds = plan[at]
-        built.append(_build_phase(config, g_net, d_net, r, fading, rounds or 0, seed + at))
-        return built[0]
+        gan = build(meta["extra"]["model_phase"])
+        return gan
 
+    def evaluate(gan, resolution, alpha):
+        images = to_28(gan.generate(config.metric_samples, seed=7))
+        result = metrics.evaluate(images, classifier, reference=reference)
+        scores = {k: float(result[k]) for k in ("classifier_score", "fid", "class_kl")}
+        scores["classes_present"] = int(result["classes_present"])
+        state["history"].append({"minutes": state["trained"] / 60, "resolution": resolution,
+                                 "alpha": alpha, **scores})
+        return scores
+
+    def save(gan, phase, model_phase):
+        if path:
+            checkpoint.save_checkpoint(gan, path, phase, config=config,
+                                       extra={**state, **same_run, "model_phase": model_phase})
+
+    gan = None
     meta = checkpoint.resume(saved_phase, path, resume, expect=same_run, config=config)
     saved = meta["extra"] if meta else None
     if saved is not None:
         state.update({k: saved[k] for k in state})
-    loaded = built[0] if built else None
-    grids, fades = [], {}
-    fixed_z = None
-    gan = loaded
+    grids, fades, fixed_z = [], {}, None
     start_wall = time.perf_counter()
-    b = config.batch_size
     for index in range(state["phase"], len(plan)):
         resolution, fading, rounds = plan[index]
-        if loaded is not None and index == saved["model_phase"]:
-            gan = loaded
-        else:
-            gan = _build_phase(config, g_net, d_net, resolution, fading, rounds or 0, seed + index)
+        if saved is None or index != saved["model_phase"]:
+            gan = build(index)
             state["round"] = 0
         if fixed_z is None:
             fixed_z = gan.noise_array(64, rng=np.random.default_rng(2024))
         gan.set_alpha(min(1.0, state["round"] / rounds) if fading else 1.0)
         x = downsample(x32, resolution) if resolution < 32 else x32
         label = f"{resolution}x{resolution} {'fade-in' if fading else 'stable'}"
-        phase_minutes = None if rounds else minutes
         bar = keras.utils.Progbar(rounds, unit_name="round") if rounds and verbose else None
         if verbose:
-            print(f"phase {index + 1}/{len(plan)}: {label}" + (f", {rounds} rounds" if rounds
-                                                              else f", {minutes} minutes"), flush=True)
+            print(f"phase {index + 1}/{len(plan)}: {label}"
+                  + (f", {rounds} rounds" if rounds else f", {minutes} minutes"), flush=True)
         # Training seconds when this phase began (the end of the one before).
         phase_start = 60 * state["stages"][-1]["minutes"] if state["stages"] else 0.0
-        while True:
+        while (state["round"] < rounds if rounds is not None
+               else state["trained"] - phase_start < 60 * minutes):
             done = state["round"]
-            if rounds is not None and done >= rounds:
-                break
-            if rounds is None and state["trained"] - phase_start >= 60 * phase_minutes:
-                break
             n_rounds = config.chunk_rounds if rounds is None else min(config.chunk_rounds, rounds - done)
             # Each chunk's images depend only on (seed, phase, round): a resumed run sees the
             # same batches as one that was never stopped.
             rng = np.random.default_rng([seed, index, done])
-            batch = x[rng.integers(0, len(x), n_rounds * b)]
+            batch = x[rng.integers(0, len(x), n_rounds * config.batch_size)]
             tick = time.perf_counter()
-            fit = gan.fit(batch, batch_size=b, epochs=1, shuffle=False, verbose=0,
+            fit = gan.fit(batch, batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0,
                           callbacks=[StopOnNaN()])
             state["trained"] += time.perf_counter() - tick
             state["round"] = done + n_rounds
@@ -520,40 +458,19 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
                       f"g_loss {logs['g_loss']:.3f}", flush=True)
             if state["trained"] / 60 >= state["next_eval"]:
                 state["next_eval"] = state["trained"] / 60 + config.eval_minutes
-                result = _evaluate(gan, classifier, reference, config.metric_samples)
-                state["history"].append({"minutes": state["trained"] / 60, "resolution": resolution,
-                                         "alpha": logs["alpha"], **_scores(result)})
-            if path:
-                checkpoint.save_checkpoint(gan, path, index, config=config,
-                                           extra={**_plain(state), **same_run, "model_phase": index})
-                # The fixed-noise digits after every chunk: a stopped run keeps them all.
-                _save_grid(out_dir, f"phase{index + 1}_round{state['round']:05d}", gan.generate(z=fixed_z))
-        result = _evaluate(gan, classifier, reference, config.metric_samples)
-        record = {"resolution": resolution, "fading": fading, "rounds": state["round"],
-                  "minutes": state["trained"] / 60, "seconds": state["trained"] - phase_start,
-                  **_scores(result)}
-        state["stages"].append(record)
-        state["history"].append({"minutes": state["trained"] / 60, "resolution": resolution,
-                                 "alpha": 1.0, **_scores(result)})
+                evaluate(gan, resolution, logs["alpha"])
+            save(gan, index, index)
+            if path:  # the fixed-noise digits after every chunk: a stopped run keeps them all
+                name = f"phase{index + 1}_round{state['round']:05d}.png"
+                save_image(os.path.join(out_dir, "chunks", name),
+                           image_grid(to_28(gan.generate(z=fixed_z))))
+        scores = evaluate(gan, resolution, 1.0)
+        state["stages"].append({"resolution": resolution, "fading": fading,
+                                "rounds": state["round"], "minutes": state["trained"] / 60,
+                                "seconds": state["trained"] - phase_start, **scores})
         grids.append((label, gan.generate(z=fixed_z)))
         state["phase"], state["round"] = index + 1, 0
-        if path:
-            checkpoint.save_checkpoint(gan, path, index + 1, config=config,
-                                       extra={**_plain(state), **same_run, "model_phase": index})
+        save(gan, index + 1, index)
     return Run(gan=gan, history=state["history"], stages=state["stages"], grids=grids, fades=fades,
-                     seconds=state["trained"], wall_seconds=time.perf_counter() - start_wall,
-                     resumed=saved is not None, fixed_z=fixed_z,
-                     generator=g_net, discriminator=d_net)
-
-
-def _save_grid(out_dir, name, images):
-    save_image(os.path.join(out_dir, "chunks", f"{name}.png"), image_grid(to_28(images)))
-
-
-def _scores(result):
-    return {"classifier_score": float(result["classifier_score"]), "fid": float(result["fid"]),
-            "class_kl": float(result["class_kl"]), "classes_present": int(result["classes_present"])}
-
-
-def _plain(state):
-    return {k: state[k] for k in ("phase", "round", "trained", "history", "stages", "next_eval")}
+               seconds=state["trained"], wall_seconds=time.perf_counter() - start_wall,
+               resumed=saved is not None, fixed_z=fixed_z, generator=g_net, discriminator=d_net)

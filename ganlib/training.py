@@ -1,24 +1,21 @@
-"""The four-step learning round, fused into one compiled ``train_step``: the :class:`GAN` base
-class of every method in the course, its callbacks and the :class:`Run` record.
+"""The four-step learning round of chapter 2 fused into one compiled ``train_step`` (:class:`GAN`,
+the base class of every method), the callbacks every chapter shares and the :class:`Run` record.
 
-Chapter 2 explains the round with two separate models (:mod:`ganlib.freeze`); here it is one
-``keras.Model`` that works with ``fit()`` and callbacks on TensorFlow and JAX. Each round, for one
-batch of real points: (a) **FN step**, D learns from the real batch labelled real; (b) **TN step**,
-G learns: fresh fakes go into the frozen D labelled real; (c) **FP step**, D learns from fresh
-fakes labelled fake; (d) **TN step again**. Freezing reads no ``trainable`` flag: each step
-differentiates with respect to one network's explicit list of variables and applies that
-network's optimizer, the second correct way to freeze in Keras 3. How that runs compiled on both
-backends is :mod:`ganlib.backend`'s business.
+A round, for one batch of real points: (a) **FN step**, D learns from it labelled real; (b) **TN
+step**, G learns: fresh fakes go into the frozen D labelled real; (c) **FP step**, D learns from
+fresh fakes labelled fake; (d) **TN step again**. Freezing reads no ``trainable`` flag: each step
+differentiates with respect to one network's explicit list of variables, the second correct way
+to freeze in Keras 3 (:mod:`ganlib.freeze` has the first; :mod:`ganlib.backend` the plumbing).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import signal
 import threading
 import time
+import types
 
 import numpy as np
 
@@ -26,8 +23,8 @@ import keras
 from keras import ops
 
 from ganlib import backend, metrics
-from ganlib.backend import data_parallel, devices_in_use, visible_devices  # noqa: F401 (chapter 5's names)
-from ganlib.checks import check_positive_int
+from ganlib.backend import data_parallel  # noqa: F401 (chapter 5's name)
+from ganlib.checks import check_choice, check_positive_int
 from ganlib.models import forward_flops
 
 #: Names of the four outcomes of the discriminator's decisions, in the order they are reported.
@@ -37,44 +34,27 @@ OUTCOMES = ("tp", "fn", "fp", "tn")
 class GAN(keras.Model):
     """A generator and a discriminator trained by the four-step round in one ``train_step``.
 
-    Args:
-        generator: maps noise of shape ``(latent_dim,)`` to a sample.
-        discriminator: maps a sample to the probability (sigmoid output) that it is real.
-        latent_dim: length of the noise vector; read from the generator's input when omitted.
-        noise: ``"uniform01"`` (uniform in [0, 1), the 2-D demo), ``"uniform"`` (in [-1, 1)) or
-            ``"normal"``.
-        ema_momentum: if > 0, keep an exponential moving average of the generator's weights in
-            ``ema_generator`` (0.99 means each step moves the average 1% of the way); sampling
-            with :meth:`generate` uses it. It does not change training.
-        rounds_per_step: how many rounds one ``train_step`` runs. With k > 1, each batch that
-            ``fit`` hands over is split into k equal round batches, looped over inside the
-            compiled step: for tiny networks the per-step overhead is the whole cost, and one
-            compiled call per epoch is many times faster. The batch size given to ``fit`` must
-            then be k times the round's batch size and divide the data (see
-            :func:`ganlib.training.pad_to_rounds`).
-        d_batch_stats_in_g_step: in G's steps the frozen D normalizes the fakes with their own
-            batch statistics (True, the default, as in D's own steps and PyTorch's DCGAN), or
-            runs in inference mode (False, as a ``trainable = False`` model does in Keras 3);
-            either way D's variables, batch-norm averages included, are left unchanged.
-        seed: seed of the noise drawn inside ``train_step``.
+    ``discriminator`` gives the probability (sigmoid) that a sample is real; ``latent_dim`` is
+    read from the generator's input when omitted; ``noise`` is ``"uniform01"`` (in [0, 1), the
+    2-D demo), ``"uniform"`` (in [-1, 1)) or ``"normal"``; ``seed`` seeds the noise drawn inside
+    ``train_step``. ``ema_momentum`` > 0 keeps ``ema_generator``, a moving average of G's weights
+    that :meth:`generate` samples from (0.99: each step moves it 1% of the way). With
+    ``rounds_per_step`` k > 1, each batch of ``fit`` holds k rounds, looped over inside the
+    compiled step: for tiny networks the per-step overhead is the whole cost (pad the data with
+    :func:`pad_to_rounds`). ``d_batch_stats_in_g_step``: in G's steps the frozen D normalizes the
+    fakes with their own batch statistics (True, as PyTorch's DCGAN) or runs in inference mode
+    (False, as a ``trainable = False`` model in Keras 3); D's variables stay unchanged either way.
 
-    Train with ``fit(x)`` where ``x`` holds real samples, or a dict ``{"real": x, "noise": z}``
-    with ``z`` of shape ``(n, 3, latent_dim)``: the noise for steps (b), (c) and (d), which makes
-    a run repeatable step for step (used to compare with :class:`ganlib.freeze.ClassicGAN`).
+    ``fit(x)`` takes real samples, or ``{"real": x, "noise": z}`` with ``z`` (n, 3, latent_dim),
+    the noise of steps (b) to (d), to repeat a run step for step (:mod:`ganlib.freeze`). The
+    history holds ``d_loss``, ``g_loss`` (means of each network's two steps) and the epoch's
+    counts of D's decisions at 0.5 (:data:`OUTCOMES`, see :func:`count_outcomes`).
 
-    The history holds ``d_loss`` (mean of D's losses in steps a and c), ``g_loss`` (mean of G's
-    losses in steps b and d) and the epoch's counts of D's decisions at threshold 0.5: ``tp`` (real
-    judged real), ``fn`` (real judged fake), ``fp`` (fake judged real), ``tn`` (fake judged fake).
-
-    **A new method** subclasses it and writes only what differs: :meth:`train_round` (its steps,
-    each one ``self.learn(network, loss, ...)``), its losses, and, if it has more networks or
-    metrics, :meth:`networks` and ``extra_metrics``. Inside a step, ``self.run(network, x)`` calls
-    any network; the learning network's batch statistics move, every other network is frozen.
-    Defined in chapter 2.
+    A new method subclasses it and writes only what differs (ganlib/README.md): its
+    :meth:`train_round`, each step one :meth:`learn`, and its losses. Defined in chapter 2.
     """
 
-    #: Further metrics of a method (means of what it passes to :meth:`record`); the argument
-    #: ``extra_metrics`` overrides it.
+    #: Further metrics (means of what a method passes to :meth:`record`); the argument overrides it.
     extra_metrics = ()
     #: Whether D's decisions are counted (a WGAN critic gives scores, not probabilities).
     counts_outcomes = True
@@ -88,28 +68,24 @@ class GAN(keras.Model):
         for role, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, keras.Model):
                 raise ValueError(f"{role} must be a keras.Model, got {type(net).__name__}")
-        if noise not in ("uniform01", "uniform", "normal"):
-            raise ValueError(f"noise must be 'uniform01', 'uniform' or 'normal', got {noise!r}")
         if not 0.0 <= float(ema_momentum) < 1.0:
             raise ValueError(f"ema_momentum must be in [0, 1), got {ema_momentum!r}")
-        self.generator = generator
-        self.discriminator = discriminator
-        self.latent_dim = check_positive_int(
-            "latent_dim", latent_dim if latent_dim is not None else generator.input_shape[-1]
-        )
-        self.noise = noise
+        self.generator, self.discriminator = generator, discriminator
+        latent_dim = generator.input_shape[-1] if latent_dim is None else latent_dim
+        self.latent_dim = check_positive_int("latent_dim", latent_dim)
+        self.noise = check_choice("noise", noise, ("uniform01", "uniform", "normal"))
         self.rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)
         self.d_batch_stats_in_g_step = bool(d_batch_stats_in_g_step)
         self.ema_momentum = float(ema_momentum)
         self.ema_generator = self._averaged(generator)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = [keras.metrics.Mean(name="d_loss"), keras.metrics.Mean(name="g_loss")]
-        if self.counts_outcomes:
-            self.trackers += [keras.metrics.Sum(name=name) for name in OUTCOMES]
         extra = self.extra_metrics if extra_metrics is None else extra_metrics
+        self.trackers = [keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss")]
+        self.trackers += [keras.metrics.Sum(name=name) for name in OUTCOMES if self.counts_outcomes]
         self.trackers += [keras.metrics.Mean(name=name) for name in extra]
-        # What the step in progress works on, in a plain object: Keras does not track it.
-        self._live, self._lists = _Live(), _Lists()
+        # Plain objects, which Keras does not track: each network's variables, what it learns
+        # and what it keeps (batch-norm statistics); what the step in progress works on.
+        self._lists, self._live = types.SimpleNamespace(learns=None, keeps=None), _Live()
         # Both networks arrive built, so the GAN is too: Keras must not build it by calling it on
         # real samples (its call() takes noise).
         self.built = True
@@ -133,9 +109,8 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
         """Give D its optimizer and the other networks theirs; ``loss_fn`` defaults to binary
-        cross-entropy. Here the GAN takes its explicit variable lists: every weight of each
-        network, learned only in that network's steps, whatever the ``trainable`` flags say
-        now or later (chapter 2's classic round flips them)."""
+        cross-entropy. Each network's variable list holds all its weights, whatever the
+        ``trainable`` flags say now or later (chapter 2's classic round flips them)."""
         for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
             if not isinstance(opt, keras.optimizers.Optimizer):
                 raise ValueError(f"{name} must be a keras optimizer, got {type(opt).__name__}")
@@ -149,7 +124,8 @@ class GAN(keras.Model):
         d_ids = {id(v) for v in self._lists.learns[id(self.discriminator)]}
         # One optimizer object for Keras's bookkeeping (the JAX trainer carries its state); the
         # round itself calls the two inner optimizers directly.
-        optimizer = keras.optimizers.MultiOptimizer(lambda v: d_optimizer if id(v) in d_ids else g_optimizer)
+        optimizer = keras.optimizers.MultiOptimizer(
+            lambda v: d_optimizer if id(v) in d_ids else g_optimizer)
         super().compile(optimizer=optimizer, **kwargs)
         optimizer.build([v for n in self.networks() for v in self._lists.learns[id(n)]])
 
@@ -160,8 +136,6 @@ class GAN(keras.Model):
     def call(self, z, training=False):
         """D(G(z)): the probability the discriminator gives the generator's samples."""
         return self.discriminator(self.generator(z, training=training), training=training)
-
-    # -- the method: the four-step round of chapter 2 ------------------------------------------
 
     def train_round(self, batch):
         """One round on a batch of real samples (or ``{"real": x, "noise": z}``)."""
@@ -197,13 +171,11 @@ class GAN(keras.Model):
             value = value * replicas  # a Keras loss divides by the replicas itself; learn() does
         return value
 
-    # -- the verbs a method uses -----------------------------------------------------------------
-
     def learn(self, learners, loss_fn, *args):
         """One step: ``loss_fn(*args)`` returns ``loss`` or ``(loss, *aux)``; only the weights of
-        ``learners`` (a network or a list) take a step down its gradient, with their optimizer.
-        Returns what ``loss_fn`` returned. Each network that ``loss_fn`` runs through
-        :meth:`run` is frozen unless it learns here; the learners' batch statistics move."""
+        ``learners`` (a network or a list) step down its gradient, with their optimizer. Returns
+        what ``loss_fn`` returned. Networks run through :meth:`run` are frozen unless they learn
+        here; the learners' batch statistics move."""
         learners = list(learners) if isinstance(learners, (list, tuple)) else [learners]
         s, sizes = self._live.store, [len(self._lists.learns[id(n)]) for n in learners]
         replicas = backend.replica()[0]
@@ -235,8 +207,7 @@ class GAN(keras.Model):
     def run(self, net, x):
         """``net(x)`` on the step's current weights. Inside :meth:`learn`, a learning network runs
         in training mode and a frozen one as ``d_batch_stats_in_g_step`` says, its statistics
-        unchanged; outside, a network runs in training mode and its statistics move (the fakes
-        of D's step, made by G as in G's own steps)."""
+        unchanged; outside, in training mode, its statistics moving (D's step's fakes)."""
         s, bound = self._live.store, (self._live.bound or {}).get(id(net))
         if bound is not None:
             out, bound[2] = net.stateless_call(bound[0], bound[1], x, training=True)
@@ -249,9 +220,9 @@ class GAN(keras.Model):
         return out
 
     def draw(self, fn, batch):
-        """``fn(n)``'s random draws (from ``self.seed_generator``) for a batch like ``batch``,
-        advancing the GAN's seed state. Under TensorFlow's MirroredStrategy every replica holds the
-        same seed state, so each draws for all replicas and keeps its own slice."""
+        """``fn(n)``'s random draws from ``self.seed_generator`` for a batch like ``batch``. Under
+        TensorFlow's MirroredStrategy every replica holds the same seed state, so each draws for
+        all replicas and keeps its own slice."""
         s, (replicas, replica) = self._live.store, backend.replica()
         n = ops.shape(batch)[0]
         state = self.seed_generator.state
@@ -282,7 +253,8 @@ class GAN(keras.Model):
             pairs = [(e, w) for e, w in zip(ema_model.weights, model.weights, strict=True)
                      if not self._fixed(w)]
             ema, live = [e for e, _ in pairs], [w for _, w in pairs]
-            self.assign(ema, [m * e + (1.0 - m) * w for e, w in zip(self._live.store.get(ema), self._live.store.get(live))])
+            self.assign(ema, [m * e + (1.0 - m) * w for e, w in
+                              zip(self._live.store.get(ema), self._live.store.get(live))])
 
     def _fixed(self, variable):
         """Whether a weight is set by the method rather than averaged (ProGAN's fade-in alpha)."""
@@ -293,34 +265,26 @@ class GAN(keras.Model):
         a patch discriminator's counts are patches) and the method's ``extra`` metrics."""
         values = {"d_loss": d_loss, "g_loss": g_loss, **extra}
         if self.counts_outcomes:
-            judged_real = [ops.sum(ops.cast(p >= 0.5, "float32")) for p in (p_real, p_fake)]
+            tp, fp = (ops.sum(ops.cast(p >= 0.5, "float32")) for p in (p_real, p_fake))
             n_real, n_fake = (ops.cast(ops.size(p), "float32") for p in (p_real, p_fake))
-            values.update(tp=judged_real[0], fn=n_real - judged_real[0],
-                          fp=judged_real[1], tn=n_fake - judged_real[1])
+            values.update(tp=tp, fn=n_real - tp, fp=fp, tn=n_fake - fp)
         s = self._live.store
         for metric in self.trackers:
-            s.set(metric.variables, metric.stateless_update_state(s.get(metric.variables), values[metric.name]))
-
-    # -- sampling -------------------------------------------------------------------------------
+            s.set(metric.variables,
+                  metric.stateless_update_state(s.get(metric.variables), values[metric.name]))
 
     def sample_noise(self, n, seed=None):
         """Draw ``n`` noise vectors of the kind this GAN was built for."""
-        shape = (n, self.latent_dim)
-        seed = self.seed_generator if seed is None else seed
-        if self.noise == "uniform01":
-            return keras.random.uniform(shape, 0.0, 1.0, seed=seed)
-        if self.noise == "uniform":
-            return keras.random.uniform(shape, -1.0, 1.0, seed=seed)
-        return keras.random.normal(shape, seed=seed)
+        shape, seed = (n, self.latent_dim), self.seed_generator if seed is None else seed
+        if self.noise == "normal":
+            return keras.random.normal(shape, seed=seed)
+        low = 0.0 if self.noise == "uniform01" else -1.0
+        return keras.random.uniform(shape, low, 1.0, seed=seed)
 
     def generate(self, n=None, z=None, seed=None, use_ema=True):
-        """Return generated samples as a NumPy array, from ``z`` or from ``n`` noise vectors.
-
-        Without ``seed`` the noise is fresh at every call (drawn from NumPy's global generator,
-        which :func:`ganlib.config.set_seed` seeds, so a whole script still repeats); with a
-        ``seed`` it is the same at every call. Drawing never touches the noise state of training.
-        Uses the averaged generator when there is one and ``use_ema`` is True.
-        """
+        """Generated samples as a NumPy array, from ``z`` or ``n`` noise vectors: fresh at every
+        call (from NumPy's global generator, which :func:`ganlib.config.set_seed` seeds) or, with a
+        ``seed``, the same; never those of training. ``use_ema``: the averaged generator if any."""
         if z is None:
             n = check_positive_int("n", n)
             z = self.noise_array(n) if seed is None else self.sample_noise(n, seed=seed)
@@ -349,15 +313,9 @@ class GAN(keras.Model):
             return rng.uniform(-1.0, 1.0, shape).astype("float32")
         return rng.standard_normal(shape).astype("float32")
 
-    # -- fit and the compiled step (backend plumbing in ganlib.backend) -----------------------
-
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
-        """``keras.Model.fit``, after checking that the batches split into whole rounds.
-
-        Every network is made trainable for the length of the call, before Keras groups the
-        variables, and gets its own flags back afterwards (see :func:`ganlib.backend.all_trainable`).
-        The round itself reads no flag.
-        """
+        """``keras.Model.fit``, after checking that the batches split into whole rounds, with
+        every network trainable for the call (:func:`ganlib.backend.all_trainable`)."""
         k = self.rounds_per_step
         size = 32 if batch_size is None else batch_size
         devices = backend.devices_in_use(self)
@@ -365,7 +323,8 @@ class GAN(keras.Model):
             raise ValueError(f"batch_size ({size}) must be a multiple of the {devices} devices"
                              + (f" times rounds_per_step ({k})" if k > 1 else "")
                              + ": each device gets an equal share of every batch")
-        if k > 1 and x is not None and not _is_dataset(x):
+        # A dataset (no len) is left to the user.
+        if k > 1 and (isinstance(x, (dict, np.ndarray)) or hasattr(x, "__len__")):
             n = len(next(iter(x.values())) if isinstance(x, dict) else x)
             if size % k:
                 raise ValueError(f"batch_size ({size}) must be a multiple of rounds_per_step ({k}): "
@@ -400,53 +359,39 @@ class GAN(keras.Model):
 
     def train_step(self, *args):
         if keras.backend.backend() == "jax":
-            # JAX: train_step(state, data) -> (logs, state), where state holds the values of the
-            # trainable, non-trainable, optimizer and metric variables, in the trainer's order.
-            # The round finds each variable by identity, so the grouping does not matter to it.
+            # JAX: train_step(state, data) -> (logs, state), state the values of the trainable,
+            # non-trainable, optimizer and metric variables; the round finds each by identity.
             state, data = args
             groups = (self.trainable_variables, self.non_trainable_variables,
                       self.optimizer.variables, self.metrics_variables)
             store = backend.ValueStore([v for g in groups for v in g], [v for g in state for v in g])
             logs = self._rounds(store, data)
-            new_state, start = [], 0
-            for group in groups:
-                new_state.append(store.values[start:start + len(group)])
-                start += len(group)
-            return logs, tuple(new_state)
+            values = iter(store.values)
+            return logs, tuple([next(values) for _ in group] for group in groups)
         (data,) = args  # TensorFlow: train_step(data) -> logs; the variables change in place.
         return self._rounds(backend.VariableStore(), data)
 
     def run_step(self, step, real=None, z=None):
-        """Run one step of the round (``"fn"``, ``"tn"``, ``"fp"`` or ``"tn2"``) on its own, eagerly.
-
-        Chapter 2's audit uses it to watch which network's weights each step changes. ``real``
-        is the real batch (step fn), ``z`` the noise (the other steps).
-        """
+        """Run one step of the round (``"fn"``, ``"tn"``, ``"fp"`` or ``"tn2"``) on its own,
+        eagerly, on ``real`` (step fn) or noise ``z``: chapter 2's audit watches which network's
+        weights each step changes."""
         if step not in STEPS:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
         if self._lists.learns is None:
             raise ValueError("compile the GAN before running a step")
         variables = list({id(v): v for v in [*self.variables, *self.d_optimizer.variables,
                                              *self.g_optimizer.variables]}.values())
-        with backend.all_trainable(*self.networks()):
-            self._live.store = backend.eager_store(variables)
+        with backend.all_trainable(*self.networks()), backend.eager_store(variables) as store:
+            self._live.store = store
             D, G = self.discriminator, self.generator
+            x = ops.convert_to_tensor(np.asarray(real if step == "fn" else z, "float32"))
             if step == "fn":
-                self.learn(D, self.d_loss, ops.convert_to_tensor(np.asarray(real, "float32")), 1.0)
+                self.learn(D, self.d_loss, x, 1.0)
+            elif step == "fp":
+                self.learn(D, self.d_loss, self.run(G, x), 0.0)
             else:
-                z = ops.convert_to_tensor(np.asarray(z, "float32"))
-                if step == "fp":
-                    self.learn(D, self.d_loss, self.run(G, z), 0.0)
-                else:
-                    self.learn(G, self.g_loss, z)
-            backend.write_back(self._live.store, variables)
+                self.learn(G, self.g_loss, x)
             self._live.store = None
-
-
-class _Lists:
-    """Each network's variables: what it learns and what it keeps (batch-norm statistics)."""
-
-    learns = keeps = None
 
 
 class _Live(threading.local):
@@ -458,10 +403,6 @@ class _Live(threading.local):
 
 #: The four steps of one learning round, in order (chapter 2).
 STEPS = ("fn", "tn", "fp", "tn2")
-
-
-def _is_dataset(x):
-    return not isinstance(x, (dict, np.ndarray)) and not hasattr(x, "__len__")
 
 
 def predict(model, inputs, chunk=1000):
@@ -476,12 +417,9 @@ def predict(model, inputs, chunk=1000):
 
 
 def pad_to_rounds(x, batch_size, rng=None):
-    """Pad ``x`` so that it splits into whole round batches: ``ceil(n / batch_size)`` of them.
-
-    The missing points of the last batch are drawn at random (without replacement) from ``x``, so
-    one epoch still shows every point once and a few twice; e.g. 10,000 points with batch 32 give
-    313 rounds of 32 (16 points appear twice). Returns ``(x_padded, rounds)``.
-    """
+    """``(x_padded, rounds)``: ``x`` filled up to ``ceil(n / batch_size)`` whole round batches
+    with points drawn at random (without replacement) from ``x``, so an epoch shows every point
+    once and a few twice (10,000 points with batch 32: 313 rounds, 16 points twice)."""
     batch_size = check_positive_int("batch_size", batch_size)
     x = np.asarray(x)
     if x.ndim < 1 or len(x) == 0:
@@ -495,29 +433,20 @@ def pad_to_rounds(x, batch_size, rng=None):
     return x, rounds
 
 
-def count_outcomes(discriminator, real, fake, threshold=0.5):
-    """Count the discriminator's four outcomes on a batch of real and a batch of fake samples.
-
-    A sample is judged real when D's output is at least ``threshold``. Returns a dict with
-    ``tp`` (real judged real), ``fn`` (real judged fake: D learns), ``fp`` (fake judged real:
-    D learns) and ``tn`` (fake judged fake: G learns). Defined in chapter 1.
-    """
-    if not 0.0 < float(threshold) < 1.0:
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
-    counts = {}
+def count_outcomes(discriminator, real, fake):
+    """The discriminator's four outcomes on a batch of real and a batch of fake samples, a sample
+    judged real when D's output is at least 0.5: ``tp`` (real judged real), ``fn`` (real judged
+    fake: D learns), ``fp`` (fake judged real: D learns) and ``tn`` (fake judged fake: G learns).
+    Defined in chapter 1."""
+    counts = []
     for name, x in (("real", real), ("fake", fake)):
         x = np.asarray(x, dtype="float32")
         if x.ndim < 2 or x.shape[0] == 0:
             raise ValueError(f"{name} must be a non-empty batch of samples, got shape {x.shape}")
         p = np.asarray(discriminator.predict_on_batch(x)).reshape(-1)
-        counts[name] = int(np.sum(p >= threshold)), len(p)
-    (real_judged_real, n_real), (fake_judged_real, n_fake) = counts["real"], counts["fake"]
-    return {
-        "tp": real_judged_real,
-        "fn": n_real - real_judged_real,
-        "fp": fake_judged_real,
-        "tn": n_fake - fake_judged_real,
-    }
+        counts.append((int(np.sum(p >= 0.5)), len(p)))
+    (tp, n_real), (fp, n_fake) = counts
+    return {"tp": tp, "fn": n_real - tp, "fp": fp, "tn": n_fake - fp}
 
 
 # -- callbacks shared by every chapter ------------------------------------------------------------
@@ -548,14 +477,10 @@ def stop_on_ctrl_c():
 
 
 class StopOnNaN(keras.callbacks.Callback):
-    """Stop training at the first round whose losses are NaN or infinite, before anything else.
-
-    Keras's ``TerminateOnNaN``, made loud: it raises a ``FloatingPointError`` naming the epoch
-    and the batch, so no later callback (sample grids, metrics, checkpoints) ever sees the bad
-    weights, and the checkpoint on disk stays the last good one. Put it first in the callbacks.
-    It also turns a Ctrl-C noted by :func:`stop_on_ctrl_c` into a ``KeyboardInterrupt`` here,
-    between two batches.
-    """
+    """Keras's ``TerminateOnNaN`` made loud: a ``FloatingPointError`` naming the epoch and batch
+    of the first non-finite loss, so no later callback (grids, metrics, checkpoints) sees the bad
+    weights: put it first. It also raises a Ctrl-C noted by :func:`stop_on_ctrl_c` as
+    ``KeyboardInterrupt``, between two batches."""
 
     def on_train_batch_end(self, batch, logs=None):
         if CTRL_C.is_set():
@@ -571,18 +496,11 @@ class StopOnNaN(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
-    def on_train_begin(self, logs=None):
-        self._epoch = 0
-
 
 class Snapshots(keras.callbacks.Callback):
-    """The generator's output for the same ``n`` noise vectors, before training and after every
-    epoch: ``snapshots[0]`` before the first epoch of the first ``fit``, then one per epoch.
-
-    The noise is drawn once from ``numpy.random.default_rng(seed)``, of the GAN's own kind.
-    ``use_ema`` picks the averaged generator when the GAN has one. One callback for every
-    chapter's fixed-noise figures (points of the 2-D demos, digit grids).
-    """
+    """The generator's output for the same ``n`` noise vectors (drawn once, of the GAN's kind, from
+    ``numpy.random.default_rng(seed)``) before the first ``fit`` and after every epoch; with
+    ``use_ema``, from the averaged generator if any. Every chapter's fixed-noise figures."""
 
     def __init__(self, n, seed, use_ema=True):
         super().__init__()
@@ -605,13 +523,10 @@ class Snapshots(keras.callbacks.Callback):
 
 
 class SampleMetrics(keras.callbacks.Callback):
-    """After every epoch, score ``n`` generated digits with the MNIST classifier of chapter 5.
-
-    Adds ``classifier_score``, ``class_kl``, ``classes_present`` and, with real ``reference``
-    images, ``fid`` to the epoch's logs; ``results`` keeps every epoch's full
-    :func:`ganlib.metrics.evaluate` dict (class histograms included). The digits of epoch ``e``
-    (counted from 0) come from the noise seed ``seed + e``.
-    """
+    """After every epoch, score ``n`` generated digits (noise seed ``seed + epoch``) with chapter
+    5's MNIST classifier: ``classifier_score``, ``class_kl``, ``classes_present`` and, with real
+    ``reference`` images, ``fid`` go into the logs; ``results`` keeps every epoch's full
+    :func:`ganlib.metrics.evaluate` dict."""
 
     def __init__(self, classifier, reference=None, n=2000, seed=7):
         super().__init__()
@@ -624,20 +539,16 @@ class SampleMetrics(keras.callbacks.Callback):
         result = metrics.evaluate(images, self.classifier, reference=self.reference)
         self.results.append(result)
         if logs is not None:
-            for key in ("classifier_score", "fid", "class_kl", "classes_present"):
-                if result[key] is not None:
-                    logs[key] = float(result[key])
+            keys = ("classifier_score", "fid", "class_kl", "classes_present")
+            logs.update({key: float(result[key]) for key in keys if result[key] is not None})
 
 
 def round_flops(generator, discriminator, batch_size) -> int:
-    """FLOPs of one four-step round on ``batch_size`` real and fake samples (chapter 2).
-
-    A backward pass costs about twice its forward pass (gradients for the inputs and for the
-    weights), so per sample, with G and D the forward FLOPs of each network
-    (:func:`ganlib.models.forward_flops`): (a) D learns: 3 D; (b) G learns through the frozen
-    D: G forward and backward, 3 G, and D forward plus its input gradients only, 2 D; (c) the
-    fakes, G, then D learns, 3 D; (d) as (b). In all 7 G + 10 D per sample.
-    """
+    """FLOPs of one four-step round on ``batch_size`` real and fake samples (chapter 2). A backward
+    pass costs about twice its forward pass (input and weight gradients), so per sample, with G
+    and D each network's forward FLOPs (:func:`ganlib.models.forward_flops`): (a) D learns, 3 D;
+    (b) G learns through the frozen D, 3 G + 2 D (D's input gradients only); (c) the fakes, G,
+    then D learns, 3 D; (d) as (b). In all 7 G + 10 D."""
     batch_size = check_positive_int("batch_size", batch_size)
     return batch_size * (7 * forward_flops(generator) + 10 * forward_flops(discriminator))
 
@@ -649,7 +560,6 @@ class TimeBudget(keras.callbacks.Callback):
     def __init__(self, minutes=None, already=0.0):
         super().__init__()
         self.minutes, self.already = minutes, already
-        self.stopped_early = False
 
     def last_epoch(self, initial_epoch, epochs):
         """The ``epochs`` to hand to ``fit``: ``initial_epoch`` (train no further) when a resumed
@@ -671,43 +581,16 @@ class TimeBudget(keras.callbacks.Callback):
         if logs is not None:
             logs["minutes"] = spent
         if self.minutes is not None and spent >= self.minutes:
-            self.stopped_early = True
             self.model.stop_training = True
 
 
 class Run:
-    """What one training run produced: one record for every method of the course.
-
-    Every trainer returns one, with ``gan`` (the trained GAN), ``config``, ``history`` (logs per
-    epoch, or per evaluation for ProGAN; resumed epochs included) and ``seconds`` of training,
-    plus what its method adds as further fields, e.g. fixed-noise ``grids`` or ``snapshots``,
-    ``data_source``, ``resumed_from``, ``checkpoint`` or scores. :meth:`to_json` is its one JSON
-    form: the numbers, words and settings, without arrays and networks.
-    """
+    """What one training run produced, for every method of the course: ``gan``, ``config``,
+    ``history`` (logs per epoch, or per evaluation for ProGAN; resumed epochs included),
+    ``seconds`` of training and what the method adds (``grids``, ``snapshots``, scores...)."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(sorted(self.__dict__))})"
-
-    def to_json(self) -> dict:
-        def plain(value):
-            if dataclasses.is_dataclass(value) and not isinstance(value, type):
-                return plain(dataclasses.asdict(value))
-            if isinstance(value, dict):
-                out = {str(k): plain(v) for k, v in value.items()}
-                return {k: v for k, v in out.items() if v is not _SKIP}
-            if isinstance(value, (list, tuple)):
-                out = [plain(v) for v in value]
-                return _SKIP if any(v is _SKIP for v in out) else out
-            if isinstance(value, (bool, int, float, str)) or value is None:
-                return value
-            if isinstance(value, np.generic):
-                return value.item()
-            return _SKIP
-
-        return plain(self.__dict__)
-
-
-_SKIP = object()  # what to_json leaves out: arrays, networks

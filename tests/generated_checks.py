@@ -24,9 +24,6 @@ def check_encoder_shape_and_pairs():
     p_image = keras.ops.convert_to_numpy(D([x[::-1].copy(), z]))
     assert np.abs(p - p_code).max() > 1e-6 and np.abs(p - p_image).max() > 1e-6
     gan = bigan.BiGAN(compact_dcgan_generator(16), E, D)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(gan(z)),
-                               keras.ops.convert_to_numpy(D([gan.generator(z), keras.ops.convert_to_tensor(z)])),
-                               atol=1e-6)
     codes = gan.encode(x[..., 0])  # (n, 28, 28) is accepted too
     assert codes.shape == (4, 16) and gan.reconstruct(x).shape == (4, 28, 28, 1)
 

@@ -5,7 +5,6 @@ NaN stops and bad checkpoints: tests/test_run_safety.py; bad command lines: test
 
 import dataclasses
 import json
-import math
 import os
 
 import numpy as np

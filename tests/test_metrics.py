@@ -8,7 +8,6 @@ classifier's accuracy bar (98.5%) is checked by the slow test at the end.
 import dataclasses
 import json
 import math
-import os
 import time
 
 import keras

@@ -1,6 +1,5 @@
 """Chapter 7: the ring and grid benchmarks, their scoring, and the anti-collapse layers."""
 
-import json
 import math
 
 import numpy as np

@@ -69,10 +69,6 @@ def test_bundled_shapes_dtypes_range(bundled):
     for y in (bundled.y_train, bundled.y_test):
         assert y.dtype == np.int64
         assert sorted(np.unique(y).tolist()) == list(range(10))
-    # Dict-like access too.
-    assert bundled["x_test"] is bundled.x_test
-    with pytest.raises(KeyError):
-        bundled["nope"]
 
 
 def test_bundled_scaling_matches_raw_bytes(bundled):

@@ -1,6 +1,5 @@
 """The learning round: freezing, and the classic and fused implementations agreeing."""
 
-import json
 
 import numpy as np
 import pytest
