@@ -6,11 +6,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ganlib-installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider
 
-.PHONY: help install test unit nbval book site-test execute bench clean
+.PHONY: help install test test-slow unit nbval book site-test execute bench clean
 
 help:
 	@echo "make book     build the site into _build/html from the stored notebook outputs"
 	@echo "make test     unit tests, then every notebook under pytest --nbval in quick mode"
+	@echo "make test-slow  the long tests the default run leaves out (tests/README.md)"
 	@echo "make site-test  build the site, then open every page in headless Chromium (tools/site_test.py)"
 	@echo "make execute  rerun every notebook in full mode and store (stamp) its outputs"
 	@echo "make bench    the speed benchmarks (each prints 'ratio: X' last)"
@@ -27,6 +28,10 @@ test: unit nbval
 
 unit: $(STAMP)
 	$(PY) -m pytest tests
+
+# The long tests the default run leaves out (tests/README.md says why each is covered there).
+test-slow: $(STAMP)
+	$(PY) -m pytest tests -m slow
 
 nbval: $(STAMP)
 	GANLIB_QUICK=1 $(PY) -m pytest $(NBVAL) notebooks

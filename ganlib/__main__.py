@@ -31,15 +31,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _whole(least, most=None, why=""):
-    """An argparse type: a whole number from ``least`` to ``most`` (``why`` says why at most)."""
+def _number(least=None, most=None, why=""):
+    """An argparse type: a whole number from ``least`` to ``most`` (``why`` says why at most), or
+    without ``least`` a positive finite number."""
+    whole = least is not None
 
     def parse(text):
         try:
-            value = int(text)
+            value = int(text) if whole else float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < least:
+            kind = "a whole number" if whole else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if not whole and not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        if whole and value < least:
             raise argparse.ArgumentTypeError(f"must be {least} or more, got {value}")
         if most is not None and value > most:
             raise argparse.ArgumentTypeError(f"must be at most {most}{why}, got {value}")
@@ -48,35 +53,23 @@ def _whole(least, most=None, why=""):
     return parse
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-_SEED = _whole(0, 2**32 - 1)  # NumPy's seeds
-
-
 def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=None):
     """Add the options most commands share, in this order: --epochs (help ``epochs``), --seed,
     --quick, --out (for a command that keeps a checkpoint, ``kept``: what else it keeps and the
     stem of its default folder), --minutes (``minutes``: the budget's defaults) and --resume
     (``resume``: from where)."""
     if epochs:
-        parser.add_argument("--epochs", type=_whole(1), help=epochs)
-    if seed:
-        parser.add_argument("--seed", type=_SEED, default=0, help="random seed (default 0)")
+        parser.add_argument("--epochs", type=_number(1), help=epochs)
+    if seed:  # NumPy's seeds
+        parser.add_argument("--seed", type=_number(0, 2**32 - 1), default=0,
+                            help="random seed (default 0)")
     parser.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
     parser.add_argument("--out", default=None, help=(
         f"folder for the checkpoint and {kept[0]}; must be new or empty unless --resume (default: "
         f"a new folder runs/{kept[1]}, runs/{kept[1]}-2, ...)" if kept
         else "folder for figures, new or empty (default: none written)"))
     if minutes:
-        parser.add_argument("--minutes", type=_positive_float, default=None,
+        parser.add_argument("--minutes", type=_number(), default=None,
                             help="stop after the first epoch past this many minutes of training "
                                  f"(default: the budget's; {minutes})")
     if resume:
@@ -93,16 +86,14 @@ def _start(args, cfg=None, stem=None, checkpoint_name=None):
     from ganlib import checkpoint
 
     args.checkpoint = checkpoint_name or checkpoint.CHECKPOINT_NAME
-    resumable = hasattr(args, "resume")
-    if resumable and args.resume:
+    if getattr(args, "resume", False):
         if not args.out:
             raise ValueError("--resume needs --out: the folder of the run to continue")
-        out = files.check_out_dir(args.out, "--out")
+        out = args.run_dir = files.check_out_dir(args.out, "--out")
         if not os.path.exists(os.path.join(out, args.checkpoint)):
             raise ValueError(f"--resume: there is no run to continue in {out!r} (no {args.checkpoint})")
-        args.run_dir = out
     elif args.out:
-        if resumable and os.path.exists(os.path.join(args.out, args.checkpoint)):
+        if hasattr(args, "resume") and os.path.exists(os.path.join(args.out, args.checkpoint)):
             raise ValueError(f"--out {args.out!r} already holds a run; pass --resume to continue it "
                              "or choose another folder")
         args.run_dir, args.created = args.out, files.claim_out_dir(args.out, "--out")
@@ -119,9 +110,9 @@ def _overrides(args):
     return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
 
 
-def _last(history):
-    """The last value of each log in ``history`` (None for an empty log)."""
-    return {k: (v[-1] if v else None) for k, v in history.items()}
+def _last(history, *keys):
+    """The last value of each log ``keys`` in ``history`` (None for a missing or empty log)."""
+    return {k: (history[k][-1] if history.get(k) else None) for k in keys}
 
 
 def _record(run, cfg, out, seconds=None, **fields):
@@ -131,19 +122,19 @@ def _record(run, cfg, out, seconds=None, **fields):
             "data_source": run.data_source, "out": out}
 
 
-def _save(out, name, image, **kwargs):
-    """Write a 2-D image (a grid of digits) to ``out/name`` as a grey PNG, its darkest pixel black
-    and its lightest white unless ``vmin``/``vmax`` say otherwise; return its path."""
+def _save(out, images, **kwargs):
+    """Save ``images`` (file name -> matplotlib figure, or 2-D image such as a grid of digits: a
+    grey PNG, its darkest pixel black and its lightest white unless ``vmin``/``vmax`` say
+    otherwise) in ``out``; return their paths, sorted."""
     from ganlib import plot
 
-    return plot.save_image(os.path.join(out, name), image, **{"vmin": None, "vmax": None, **kwargs})
-
-
-def _figures(out, figures):
-    """Save matplotlib ``figures`` (file name -> figure) in ``out``; return their paths, sorted."""
-    for name, fig in figures.items():
-        fig.savefig(os.path.join(out, name), dpi=100)
-    return sorted(os.path.join(out, name) for name in figures)
+    kwargs = {"vmin": None, "vmax": None, **kwargs}
+    for name, image in images.items():
+        if isinstance(image, np.ndarray):
+            plot.save_image(os.path.join(out, name), image, **kwargs)
+        else:
+            image.savefig(os.path.join(out, name), dpi=100)
+    return sorted(os.path.join(out, name) for name in images)
 
 
 def _run_conditional(args):
@@ -159,14 +150,14 @@ def _run_conditional(args):
     per_class = 100 if cfg.budget != "quick" else 20
     report = conditional.label_report(run.gan, classifier, per_class, seed=args.seed,
                                       reference=data.x_test)
-    _save(out, "digits_by_label.png", plot.image_grid(run.grids[-1], ncols=10))
+    _save(out, {"digits_by_label.png": plot.image_grid(run.grids[-1], ncols=10)})
     print(f"{args.experiment}: label accuracy {100 * report['label_accuracy']:.1f}%, classifier score "
           f"{report['classifier_score']:.2f}, FID {report['fid']:.1f}, class KL {report['class_kl']:.3f}",
           flush=True)
     return _record(run, cfg, out, **{k: report[k] for k in ("label_accuracy", "per_class_accuracy",
                                                             "confusion", *_SCORES)},
                    samples=len(report["confusion"]) * per_class, kind=args.experiment,
-                   minutes=_last(run.history).get("minutes"))
+                   **_last(run.history, "minutes"))
 
 
 def _run_pix2pix(args):
@@ -177,7 +168,7 @@ def _run_pix2pix(args):
     run = conditional.train_pix2pix(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     strip = np.concatenate([np.concatenate(list(run.examples[k][..., 0]), axis=1)
                             for k in run.examples], axis=0)
-    _save(out, "strip.png", (strip + 1) / 2, vmin=0, vmax=1)
+    _save(out, {"strip.png": (strip + 1) / 2}, vmin=0, vmax=1)
     methods = {k: v for k, v in run.results.items() if k != "truth"}
     for name, r in methods.items():
         print(f"{args.task} {name}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}, classifier accuracy "
@@ -202,16 +193,15 @@ def _run_bigan(args):
     report = bigan.probe_report(run.gan, data, classifier, seed=args.seed, n_train=n_train)
     test = data.x_test[:16]
     pairs = list(test) + list(run.gan.reconstruct(test))
-    _save(out, "reconstructions.png", plot.image_grid(pairs, ncols=16))
-    _save(out, "samples.png", plot.image_grid(run.grids[-1], ncols=8))
+    _save(out, {"reconstructions.png": plot.image_grid(pairs, ncols=16),
+                "samples.png": plot.image_grid(run.grids[-1], ncols=8)})
     for name, r in report["probe"].items():
         print(f"linear probe on {name}: test accuracy {100 * r['test_accuracy']:.1f}%", flush=True)
     print(f"reconstructions G(E(x)) read as the same digit: {100 * report['reconstruction_accuracy']:.1f}%",
           flush=True)
-    last = _last(run.history)
     return _record(run, cfg, out, probe={name: r["test_accuracy"] for name, r in report["probe"].items()},
                    reconstruction_accuracy=report["reconstruction_accuracy"],
-                   **{k: last.get(k) for k in ("classifier_score", "fid", "class_kl", "minutes")})
+                   **_last(run.history, "classifier_score", "fid", "class_kl", "minutes"))
 
 
 def _run_generations(args):
@@ -223,8 +213,8 @@ def _run_generations(args):
     run = generated.run_generations(
         cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2,
         on_generation=lambda g, report: print(generated.generation_line(g, report), flush=True))
-    _save(out, "generations.png", np.concatenate([plot.image_grid(grid[:16], ncols=16)
-                                                  for grid in run.grids], axis=0))
+    _save(out, {"generations.png": np.concatenate([plot.image_grid(grid[:16], ncols=16)
+                                                   for grid in run.grids], axis=0)})
     keys = ("classifier_score", "fid", "class_kl", "diversity", "classes_present")
     reports = [{"generation": g, **{k: r[k] for k in keys}} for g, r in enumerate(run.reports)]
     return {"generations": reports, "trained_on": run.trained_on, "seconds": round(run.seconds, 1),
@@ -241,7 +231,7 @@ def build_parser():
     g = sub.add_parser("gaussian", help="train the 2-D Gaussian demo (chapter 3)")
     _options(g, "epochs (default 13; quick mode 5)")
     points = config.GaussianConfig.n_points
-    g.add_argument("--batch-size", type=_whole(1, points, " (the real points)"), default=None,
+    g.add_argument("--batch-size", type=_number(1, points, " (the real points)"), default=None,
                    help="points per round (32)")
 
     sub.add_parser("freeze-audit", help="which weights change in each step, Keras-2 idiom vs ganlib")
@@ -259,10 +249,10 @@ def build_parser():
     m.add_argument("--layout", choices=config.LAYOUTS, default="ring", help="ring of 8 or grid of 25")
     m.add_argument("--fix", choices=config.FIXES, default="none",
                    help="remedy: none, minibatch stddev, minibatch discrimination or packing")
-    m.add_argument("--seeds", type=_whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
-    m.add_argument("--steps", type=_whole(1), default=None,
+    m.add_argument("--seeds", type=_number(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
+    m.add_argument("--steps", type=_number(1), default=None,
                    help="learning rounds per seed (default: ring 10000, grid 20000; quick mode 200)")
-    m.add_argument("--workers", type=_whole(1, os.cpu_count() or 1, " (this machine's CPU cores)"),
+    m.add_argument("--workers", type=_number(1, os.cpu_count() or 1, " (this machine's CPU cores)"),
                    default=1, help="seeds trained at once in separate processes (default 1)")
     _options(m, seed=False)
 
@@ -291,7 +281,7 @@ def build_parser():
         _options(k, epochs, ("figures", "EXPERIMENT"), resume=last_epoch,
                  minutes="CPU 10 for cgan and acgan, 6 for pix2pix, 8 for bigan, 4 per generation")
         if name == "generations":
-            k.add_argument("--generations", type=_whole(1), default=None,
+            k.add_argument("--generations", type=_number(1), default=None,
                            help="generators in the chain (default 4; quick mode 2)")
 
     c = sub.add_parser("collapse", help="a small DCGAN on MNIST with poorly chosen hyperparameters "
@@ -319,7 +309,7 @@ def _run_mixture(args):
         from ganlib import plot
 
         title = f"{args.layout}, fix={args.fix}, seed {last.seed}"
-        result["figures"] = _figures(out, {"samples.png": plot.mixture_snapshots(
+        result["figures"] = _save(out, {"samples.png": plot.mixture_snapshots(
             last.snapshots, args.layout, title=title)})
     return result
 
@@ -330,14 +320,14 @@ def _run_collapse(args):
     cfg = collapse.collapse_config(args.fix, **_overrides(args))
     out = _start(args)
     run = collapse.train_collapse(cfg, seed=args.seed, verbose=2)
-    seen = {k: (run.history[k][-1] if run.histograms else None) for k in ("class_kl", "classes_present")}
-    result = {"class_histogram": run.histograms[-1] if run.histograms else None, **seen,
-              "histograms": run.histograms, "epochs": cfg.epochs, "fix": cfg.fix,
-              "seconds": round(run.seconds, 1), "data_source": run.data_source}
+    result = {"class_histogram": run.histograms[-1] if run.histograms else None,
+              **_last(run.history, "class_kl", "classes_present"), "histograms": run.histograms,
+              "epochs": cfg.epochs, "fix": cfg.fix, "seconds": round(run.seconds, 1),
+              "data_source": run.data_source}
     if out:
         from ganlib import plot
 
-        result["figures"] = [_save(out, f"collapse-{cfg.fix}.png", plot.image_grid(run.grids[-1]))]
+        result["figures"] = _save(out, {f"collapse-{cfg.fix}.png": plot.image_grid(run.grids[-1])})
     return result
 
 
@@ -355,7 +345,7 @@ def _run_gaussian(args):
         if run.history.get("d_loss"):
             figures.update({"losses.png": plot.loss_curves(run.history),
                             "outcomes.png": plot.outcome_counts(run.history)})
-        result["figures"] = _figures(out, figures)
+        result["figures"] = _save(out, figures)
     return result
 
 
@@ -365,10 +355,9 @@ def _run_dcgan(args):
     cfg = config.dcgan_config(args.arch, distribute=args.distribute, **_overrides(args))
     out = _start(args, cfg, f"dcgan-{args.arch}")
     run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
-    for epoch, grid in enumerate(run.grids, start=run.resumed_from):
-        _save(out, f"samples_epoch{epoch:03d}.png", plot.image_grid(grid))
-    last = _last(run.history)
-    return _record(run, cfg, out, **{k: last.get(k) for k in (*_SCORES, "minutes", "d_loss", "g_loss")},
+    _save(out, {f"samples_epoch{epoch:03d}.png": plot.image_grid(grid)
+                for epoch, grid in enumerate(run.grids, start=run.resumed_from)})
+    return _record(run, cfg, out, **_last(run.history, *_SCORES, "minutes", "d_loss", "g_loss"),
                    arch=args.arch, devices=run.devices)
 
 
@@ -378,8 +367,8 @@ def _run_progan(args):
     cfg = config.progan_config()
     out = _start(args, cfg, "progan", progan.CHECKPOINT_NAME)
     run = progan.train_progan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=1)
-    for label, grid in run.grids:
-        _save(out, f"samples_{label.replace(' ', '_')}.png", plot.image_grid(progan.to_28(grid)))
+    _save(out, {f"samples_{label.replace(' ', '_')}.png": plot.image_grid(progan.to_28(grid))
+                for label, grid in run.grids})
     final = run.stages[-1]
     stages = [{"resolution": s["resolution"], "fading": s["fading"], "seconds": round(s["seconds"], 1),
                "classifier_score": s["classifier_score"]} for s in run.stages]

@@ -18,13 +18,12 @@ import numpy as np
 import keras
 from keras import layers
 
-from ganlib.checks import check_config, check_positive_int
+from ganlib.checks import check_array, check_images, check_positive_int, check_type
 from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict
 from ganlib.models import compact_dcgan_generator, compact_image_trunk
-from ganlib.config import BiGANConfig, bigan_config, set_seed
+from ganlib.config import BiGANConfig, bigan_config
 from ganlib import checkpoint, metrics
-from ganlib.conditional import check_digits, training_digits
-from ganlib.data import load_mnist
+from ganlib.conditional import training_digits
 
 
 def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequential:
@@ -63,8 +62,7 @@ class BiGAN(GAN):
     """
 
     def __init__(self, generator, encoder, discriminator, **kwargs):
-        if not isinstance(encoder, keras.Model):
-            raise ValueError(f"encoder must be a keras.Model, got {type(encoder).__name__}")
+        check_type("encoder", encoder, keras.Model, "keras.Model")
         if not isinstance(discriminator, keras.Model) or len(discriminator.inputs) != 2:
             raise ValueError("discriminator must be a keras.Model with two inputs (image, code)")
         kwargs.setdefault("noise", "normal")
@@ -86,7 +84,7 @@ class BiGAN(GAN):
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if isinstance(x, dict):
             raise ValueError("x must be an array of digits (a BiGAN takes no labels or noise)")
-        return super().fit(check_digits(x, "x"), y, batch_size, *args, **kwargs)
+        return super().fit(check_images("x", x), y, batch_size, *args, **kwargs)
 
     def train_round(self, real):
         z_b, z_c, z_d = self.draw(lambda n: [self.sample_noise(n) for _ in range(3)], real)
@@ -111,8 +109,8 @@ class BiGAN(GAN):
 
     def encode(self, images, use_ema=True):
         """E(x) of ``images`` as a NumPy array (n, latent_dim), by the averaged encoder if any."""
-        use_average = use_ema and self.ema_encoder is not None
-        return predict(self.ema_encoder if use_average else self.encoder, check_digits(images))
+        encoder = self.ema_encoder if use_ema and self.ema_encoder is not None else self.encoder
+        return predict(encoder, check_images("images", images))
 
     def reconstruct(self, images, use_ema=True):
         """G(E(x)): each digit encoded, then drawn again from its code."""
@@ -121,7 +119,7 @@ class BiGAN(GAN):
 
 def build_bigan(config, seed: int = 0) -> BiGAN:
     """Build and compile chapter 9's BiGAN. Defined in chapter 9."""
-    check_config(config, BiGANConfig)
+    check_type("config", config, BiGANConfig)
     gan = BiGAN(compact_dcgan_generator(config.latent_dim), bigan_encoder(config.latent_dim),
                 bigan_discriminator(config.latent_dim), ema_momentum=config.ema_momentum, seed=seed)
     gan.compile(keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5),
@@ -132,11 +130,7 @@ def build_bigan(config, seed: int = 0) -> BiGAN:
 def _check_split(split, features, labels):
     """``{split}_features`` as float64 (n, features) and ``{split}_labels`` as int64 (n,)."""
     name = f"{split}_features"
-    try:
-        f = np.asarray(features, dtype="float64")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers, "
-                         f"got {type(features).__name__}") from exc
+    f = check_array(name, features, dtype="float64")
     if f.ndim != 2 or f.shape[0] == 0 or f.shape[1] == 0:
         raise ValueError(f"{name} must have shape (n, features), got {f.shape}")
     if not np.all(np.isfinite(f)):
@@ -198,15 +192,17 @@ def linear_probe(train_features, train_labels, test_features, test_labels, steps
             "per_class_accuracy": per_class}
 
 
-class ReconstructionMetrics(keras.callbacks.Callback):
-    """After every epoch, the :func:`reconstruction_accuracy` of held-out ``images`` in the logs."""
+class ReconstructionMetrics(SampleMetrics):
+    """:class:`ganlib.training.SampleMetrics`, then the :func:`reconstruction_accuracy` of the
+    held-out ``reference`` digits in the logs."""
 
-    def __init__(self, images, classifier):
-        super().__init__()
-        self.images, self.classifier = check_digits(images), classifier
+    def __init__(self, classifier, reference, n=2000, seed=7):
+        super().__init__(classifier, reference, n, seed)
+        self.images = check_images("images", reference)
         self.read = metrics.class_probabilities(self.images, classifier).argmax(axis=1)
 
     def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
         if logs is not None:
             logs["reconstruction_accuracy"] = reconstruction_accuracy(
                 self.model, self.images, self.classifier, read=self.read)
@@ -215,7 +211,7 @@ class ReconstructionMetrics(keras.callbacks.Callback):
 def reconstruction_accuracy(gan, images, classifier, read=None) -> float:
     """Fraction of ``images`` whose reconstruction G(E(x)) the classifier reads as the same digit
     as x itself. Defined in chapter 9."""
-    x = check_digits(images)
+    x = check_images("images", images)
     if read is None:
         read = metrics.class_probabilities(x, classifier).argmax(axis=1)
     again = metrics.class_probabilities(gan.reconstruct(x), classifier).argmax(axis=1)
@@ -228,32 +224,20 @@ def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, 
     resumable as :func:`ganlib.dcgan.train_dcgan`; return a :class:`ganlib.training.Run`.
     Defined in chapter 9."""
     config = config or bigan_config()
-    checkpoint_path = checkpoint.run_path(out_dir, resume)
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
-    x, _ = training_digits(data, config.n_train, config.batch_size)
-    gan = build_bigan(config, seed=seed)
-    grid = Snapshots(n=64, seed=2024)
-    extra_callbacks = [grid]
-    if config.metric_samples:
-        classifier = classifier or metrics.get_classifier(data=data)
-        reference = data.x_test[: config.metric_samples]
-        extra_callbacks += [SampleMetrics(classifier, reference, n=config.metric_samples, seed=7),
-                            ReconstructionMetrics(reference, classifier)]
-    history, initial_epoch, seconds = checkpoint.fit(gan, x, config, checkpoint_path, resume,
-                                                     {"seed": seed}, extra_callbacks, callbacks,
-                                                     verbose)
-    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
-               data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
-               checkpoint=checkpoint_path)
+
+    def setup(data):
+        x, _ = training_digits(data, config.n_train, config.batch_size)
+        return build_bigan(config, seed=seed), x, Snapshots(n=64, seed=2024)
+
+    return checkpoint.train(config, seed, out_dir, resume, data, setup, classifier, verbose,
+                            callbacks, scores=ReconstructionMetrics)
 
 
 def probe_report(gan, data, classifier, seed: int = 0, n_train=None) -> dict:
     """:func:`linear_probe` on three kinds of features of the training digits (the BiGAN's
     encoder, a random encoder of the same shape, the raw pixels), and the held-out digits'
     :func:`reconstruction_accuracy`. Defined in chapter 9."""
-    if not isinstance(gan, BiGAN):
-        raise ValueError(f"gan must be a BiGAN, got {type(gan).__name__}")
+    check_type("gan", gan, BiGAN)
     x_train, y_train = data.x_train[:n_train], data.y_train[:n_train]
     keras.utils.set_random_seed(10_000 + int(seed))
     random_encoder = bigan_encoder(gan.latent_dim, name="random_encoder")

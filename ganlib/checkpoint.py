@@ -19,15 +19,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import time
 
 import numpy as np
 
 import keras
 
+from ganlib import metrics
+from ganlib.backend import data_parallel
+from ganlib.checks import check_non_negative_int, is_int
+from ganlib.config import set_seed
+from ganlib.data import load_mnist
 from ganlib.files import atomic_write, prepare_out_dir
 from ganlib.plot import image_grid, save_image
-from ganlib.training import Snapshots, StopOnNaN, TimeBudget
+from ganlib.training import Run, SampleMetrics, Snapshots, TimeBudget, timed_fit
 
 CHECKPOINT_NAME = "checkpoint.npz"
 #: The layout written by this module; files without it (positional keys) are refused.
@@ -128,8 +132,7 @@ def read_npz(path, what="ganlib checkpoint") -> dict:
 def save_checkpoint(gan, path, epoch, history=None, extra=None, config=None):
     """Write ``gan`` (weights and optimizer state) after ``epoch`` epochs to ``path``, atomically,
     with ``history``, ``extra`` and the run's ``config`` (a dataclass)."""
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+    epoch = check_non_negative_int("epoch", epoch)
     arrays = {key: _to_numpy(v) for key, v in state_variables(gan).items()}
     meta = {"format": FORMAT, "keras": keras.__version__, "method": type(gan).__name__,
             "config": _plain_config(config), "epoch": epoch, "history": history or {},
@@ -148,7 +151,7 @@ def _read_meta(path, text):
     if not isinstance(meta, dict):
         raise ValueError(f"{not_ours} (its metadata is a {type(meta).__name__}, not a JSON object)")
     epoch = meta.get("epoch")
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+    if not is_int(epoch) or epoch < 0:
         raise ValueError(f"{not_ours} (its epoch is {epoch!r})")
     for key in ("history", "extra"):
         if not isinstance(meta.setdefault(key, {}), dict):
@@ -211,25 +214,17 @@ def _assign(gan, path, meta, arrays):
         variable.assign(arrays[key])
 
 
-def load_checkpoint(gan, path, expect=None, config=None):
-    """Restore ``gan`` from ``path``; return the saved record (``epoch``, ``history``, ``extra``,
-    ``config``, ``method``, ``keras``). Everything is checked before any variable is assigned
-    (see :func:`read_checkpoint`); a misfit is a one-line ValueError naming the file."""
-    meta, arrays = read_checkpoint(path, config, expect, method=type(gan).__name__)
-    _assign(gan, path, meta, arrays)
-    return meta
-
-
 def resume(gan, path, resume=True, expect=None, config=None):
     """The one way every trainer continues a run: with ``resume`` and a checkpoint at ``path``,
-    load it into ``gan`` and return its record; otherwise (a fresh start) return None. ``gan`` may
-    be a function ``record -> GAN`` where the checkpoint decides which GAN (ProGAN's phase)."""
+    load it into ``gan`` and return its record (``epoch``, ``history``, ``extra``, ``config``,
+    ``method``, ``keras``); otherwise (a fresh start) return None. Everything is checked before any
+    variable is assigned (see :func:`read_checkpoint`). ``gan`` may be a function ``record -> GAN``
+    where the checkpoint decides which GAN (ProGAN's phase)."""
     if not (resume and path and os.path.exists(path)):
         return None
-    if isinstance(gan, keras.Model):
-        return load_checkpoint(gan, path, expect, config)
-    meta, arrays = read_checkpoint(path, config, expect)
-    _assign(gan(meta), path, meta, arrays)
+    model = isinstance(gan, keras.Model)
+    meta, arrays = read_checkpoint(path, config, expect, type(gan).__name__ if model else None)
+    _assign(gan if model else gan(meta), path, meta, arrays)
     return meta
 
 
@@ -239,7 +234,7 @@ _resume = resume  # for fit, whose argument has the same name
 def run_path(out_dir, resume, name=CHECKPOINT_NAME):
     """The checkpoint's path in ``out_dir`` (checked, then created), or None without one."""
     if resume and not out_dir:
-        raise ValueError("resume=True needs out_dir: the folder that holds the checkpoint")
+        raise ValueError("resume=True needs out_dir: the folder that holds the run's checkpoints")
     if not out_dir:
         return None
     prepare_out_dir(out_dir, "out_dir")
@@ -297,19 +292,43 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
     saver = EpochCheckpoint(path, history, extra, config, epoch=initial_epoch) if path else None
     figures = [EpochFigures(cb, os.path.dirname(path)) for cb in callbacks
                if path and isinstance(cb, Snapshots)][:1]
-    start = time.perf_counter()
     try:
         # A resumed run whose minutes are used up trains no further.
-        run = gan.fit(x, batch_size=config.batch_size, initial_epoch=initial_epoch,
-                      epochs=budget.last_epoch(initial_epoch, config.epochs), shuffle=True,
-                      verbose=verbose,
-                      callbacks=[StopOnNaN(), budget, *callbacks, *([saver] if saver else []),
-                                 *figures, *user_callbacks])
+        history, seconds = timed_fit(
+            gan, x, batch_size=config.batch_size, initial_epoch=initial_epoch,
+            epochs=budget.last_epoch(initial_epoch, config.epochs), verbose=verbose,
+            callbacks=[budget, *callbacks, *([saver] if saver else []), *figures, *user_callbacks])
     except FloatingPointError as exc:
         kept = (f"the last good checkpoint (epoch {saver.epoch}) is kept at {path}"
                 if saver and saver.epoch else "no checkpoint was written")
         raise FloatingPointError(f"{exc}; {kept}") from None
-    seconds = time.perf_counter() - start
-    if saver is not None:
-        return saver.history, initial_epoch, seconds
-    return {k: [float(v) for v in vals] for k, vals in run.history.items()}, initial_epoch, seconds
+    return (saver.history if saver else history), initial_epoch, seconds
+
+
+def start(seed, data=None, out_dir=None, resume=False):
+    """How every MNIST trainer starts: ``(path, data)``, the checkpoint's :func:`run_path` in
+    ``out_dir`` (checked first), then the seed set and ``data`` (MNIST by default)."""
+    path = run_path(out_dir, resume)
+    set_seed(seed)
+    return path, data if data is not None else load_mnist()
+
+
+def train(config, seed, out_dir, resume, data, setup, classifier=None, verbose="auto",
+          callbacks=(), scores=SampleMetrics, distribute=False):
+    """The checkpointed trainers (chapters 5, 8, 9): :func:`start`; on the devices of
+    :func:`ganlib.backend.data_parallel` (with ``distribute``) ``setup(data) -> (gan, x, grid)``
+    (a :class:`ganlib.training.Snapshots`) and :func:`fit` (the seed must agree), with a ``scores``
+    callback of ``config.metric_samples`` digits and test digits. Returns the ``Run`` (``grids``,
+    ``resumed_from``: the first epoch, ``checkpoint``, ``devices``)."""
+    path, data = start(seed, data, out_dir, resume)
+    with data_parallel(distribute) as devices:
+        gan, x, grid = setup(data)
+        logging, n = [grid], config.metric_samples
+        if n:
+            classifier = classifier or metrics.get_classifier(data=data)
+            logging.append(scores(classifier, data.x_test[:n], n=n, seed=7))
+        history, initial_epoch, seconds = fit(gan, x, config, path, resume, {"seed": seed},
+                                              logging, callbacks, verbose)
+    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
+               data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
+               checkpoint=path, devices=devices)

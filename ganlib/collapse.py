@@ -10,20 +10,17 @@ discriminator's decision. Used by the chapter and by ``python -m ganlib collapse
 
 from __future__ import annotations
 
-import time
-
 import keras
 from keras import layers
 
 # The chapter's settings live in ganlib.config with every other configuration; they are
 # importable from here too (collapse.collapse_config, collapse.HYPERPARAMETERS, ...).
-from ganlib.checks import check_choice, check_config, check_positive_int
-from ganlib.config import (HYPERPARAMETERS, MNIST_FIXES, CollapseConfig, collapse_config,  # noqa: F401
-                           set_seed)
+from ganlib.checks import check_choice, check_positive_int, check_type
+from ganlib.config import (HYPERPARAMETERS, MNIST_FIXES, CollapseConfig,  # noqa: F401
+                           collapse_config)
 from ganlib.layers import MinibatchStdDev
-from ganlib.training import GAN, Run, SampleMetrics, Snapshots, StopOnNaN
-from ganlib import metrics
-from ganlib.data import load_mnist
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, timed_fit
+from ganlib import checkpoint, metrics
 
 
 def small_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
@@ -57,11 +54,9 @@ def small_discriminator(fix: str = "none", name: str = "discriminator") -> keras
 def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=None, classifier=None,
                    verbose="auto") -> Run:
     """Train the small DCGAN of ``config`` on MNIST and record its class histograms."""
-    config = check_config(config or collapse_config(), CollapseConfig)
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
+    config = check_type("config", config or collapse_config(), CollapseConfig)
+    _, data = checkpoint.start(seed, data)
     classifier = classifier or metrics.get_classifier(data=data)
-    x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
     gan = GAN(small_generator(config.latent_dim), small_discriminator(config.fix), noise="uniform",
               seed=seed)
     gan.compile(keras.optimizers.Adam(config.d_learning_rate or config.learning_rate,
@@ -69,11 +64,8 @@ def train_collapse(config: CollapseConfig | None = None, seed: int = 0, data=Non
                 keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1))
     grids = Snapshots(n=64, seed=2024)
     scores = SampleMetrics(classifier, n=config.metric_samples, seed=2025)
-    start = time.perf_counter()
-    fit = gan.fit(x, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
-                  verbose=verbose, callbacks=[StopOnNaN(), grids, scores])
-    seconds = time.perf_counter() - start
-    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    history, seconds = timed_fit(gan, data.x_train[: config.n_train], batch_size=config.batch_size,
+                                 epochs=config.epochs, verbose=verbose, callbacks=[grids, scores])
     return Run(gan=gan, config=config, history=history, grids=grids.snapshots,
                histograms=[r["class_histogram"] for r in scores.results], data_source=data.source,
                seconds=seconds)

@@ -13,63 +13,22 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 
 import keras
 from keras import layers, ops
 
-from ganlib.checks import check_choice, check_config, check_positive_int
-from ganlib.training import GAN, Run, SampleMetrics, Snapshots, StopOnNaN, predict
+from ganlib.checks import (check_choice, check_images, check_labels, check_number,
+                           check_positive_int, check_type)
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict, timed_fit
 from ganlib.config import ConditionalConfig, Pix2PixConfig, conditional_config, pix2pix_config
-from ganlib.config import set_seed
 from ganlib.models import compact_dcgan_generator, compact_image_trunk
 from ganlib import checkpoint, metrics
-from ganlib.data import load_mnist
 from ganlib.files import atomic_write
 
 #: Digits 0..9.
 N_CLASSES = 10
-
-
-def check_labels(labels, n=None, name="labels"):
-    """``labels`` as an int32 vector of digits 0..9, or a ValueError saying what is wrong."""
-    try:
-        array = np.asarray(labels)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of digits 0..9, "
-                         f"got {type(labels).__name__}") from exc
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of digits 0..9, got shape {array.shape}")
-    if len(array) == 0:
-        raise ValueError(f"{name} is empty: it needs at least one label")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{name} must hold whole numbers (digits 0..9), got dtype {array.dtype}")
-    if array.min() < 0 or array.max() >= N_CLASSES:
-        raise ValueError(f"{name} must be digits 0..{N_CLASSES - 1}, got values from "
-                         f"{array.min()} to {array.max()}")
-    if n is not None and len(array) != n:
-        raise ValueError(f"{name} must hold {n} labels (one per image), got {len(array)}")
-    return array.astype("int32")
-
-
-def check_digits(images, name="images", channels=1):
-    """``images`` as float32 (n, 28, 28, channels) in [-1, 1]; (n, 28, 28) for one channel."""
-    try:
-        array = np.asarray(images, dtype="float32")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of images, got {type(images).__name__}") from exc
-    if array.ndim == 3 and channels == 1:
-        array = array[..., None]
-    if array.ndim != 4 or array.shape[1:] != (28, 28, channels) or len(array) == 0:
-        raise ValueError(f"{name} must have shape (n, 28, 28, {channels}), got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if array.min() < -1.001 or array.max() > 1.001:
-        raise ValueError(f"{name} must be scaled to [-1, 1], got values from {array.min():.3g} "
-                         f"to {array.max():.3g}")
-    return array
 
 
 def conditional_generator(latent_dim=64, embed_dim=16, name="generator"):
@@ -163,25 +122,15 @@ class ConditionalGAN(GAN):
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if not isinstance(x, dict) or set(x) != {"real", "label"}:
             raise ValueError('x must be a dict {"real": images, "label": labels}')
-        images = check_digits(x["real"], "x['real']")
-        labels = check_labels(x["label"], n=len(images), name="x['label']")
+        images = check_images("x['real']", x["real"])
+        labels = check_labels("x['label']", x["label"], n=len(images))
         return super().fit({"real": images, "label": labels}, y, batch_size, *args, **kwargs)
 
     def generate(self, labels, z=None, seed=None, use_ema=True):
         """Digits of the requested ``labels`` (n,) as a NumPy array (n, 28, 28, 1) in [-1, 1];
         the noise is ``z`` (n, latent_dim) when given, else drawn as in :meth:`GAN.generate`."""
-        labels = check_labels(labels)
-        n = len(labels)
-        if z is None:
-            z = (self.noise_array(n) if seed is None
-                 else ops.convert_to_numpy(self.sample_noise(n, seed=seed)))
-        try:
-            z = np.asarray(z, dtype="float32")
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"z must be an array of numbers, got {type(z).__name__}") from exc
-        if z.shape != (n, self.latent_dim):
-            raise ValueError(f"z must have shape ({n}, {self.latent_dim}), one row per label, "
-                             f"got {tuple(z.shape)}")
+        labels = check_labels("labels", labels)
+        z = self.noise_input(z=z, seed=seed, labels=labels)
         use_average = use_ema and self.ema_generator is not None
         return predict(self.ema_generator if use_average else self.generator, [z, labels])
 
@@ -192,7 +141,7 @@ def _adam(learning_rate):
 
 def build_conditional(config, seed: int = 0) -> ConditionalGAN:
     """Build and compile chapter 8's CGAN or ACGAN (``config.kind``). Defined in chapter 8."""
-    check_config(config, ConditionalConfig)
+    check_type("config", config, ConditionalConfig)
     # The generator first: the networks' initial weights depend on the order they are built in.
     generator = conditional_generator(config.latent_dim)
     discriminator = cgan_discriminator() if config.kind == "cgan" else acgan_discriminator()
@@ -233,18 +182,6 @@ class LabelMetrics(SampleMetrics):
                 logs[key] = float(result[key])
 
 
-class FixedSnapshots(Snapshots):
-    """``draw(gan)`` before training and after every epoch: the figure of fixed inputs (a grid of
-    every label, the same damaged digits) that the fixed noise is for an unconditional GAN."""
-
-    def __init__(self, draw):
-        super().__init__(n=1, seed=0)
-        self.draw = draw
-
-    def _snap(self):
-        self.snapshots.append(self.draw(self.model))
-
-
 def training_digits(data, n_train, batch_size):
     """The training digits and labels, cut to whole batches (BatchNorm on a last batch of 8
     would judge it by its own, noisy statistics)."""
@@ -259,26 +196,17 @@ def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = F
     :func:`ganlib.dcgan.train_dcgan`; return a :class:`ganlib.training.Run`. Defined in chapter 8.
     """
     config = config or conditional_config()
-    checkpoint_path = checkpoint.run_path(out_dir, resume)
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
-    x, y = training_digits(data, config.n_train, config.batch_size)
-    gan = build_conditional(config, seed=seed)
-    # Row k of the grid is digit k; column j has the same noise vector in every row.
-    z = np.tile(gan.noise_array(10, rng=np.random.default_rng(2024)), (N_CLASSES, 1))
-    labels = np.repeat(np.arange(N_CLASSES, dtype="int32"), 10)
-    grid = FixedSnapshots(lambda model: model.generate(labels, z=z))
-    extra_callbacks = [grid]
-    if config.metric_samples:
-        classifier = classifier or metrics.get_classifier(data=data)
-        extra_callbacks.append(LabelMetrics(classifier, data.x_test[: config.metric_samples],
-                                            n=config.metric_samples))
-    history, initial_epoch, seconds = checkpoint.fit(
-        gan, {"real": x, "label": y}, config, checkpoint_path, resume, {"seed": seed},
-        extra_callbacks, callbacks, verbose)
-    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
-               data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
-               checkpoint=checkpoint_path)
+
+    def setup(data):
+        x, y = training_digits(data, config.n_train, config.batch_size)
+        gan = build_conditional(config, seed=seed)
+        # Row k of the grid is digit k; column j has the same noise vector in every row.
+        z = np.tile(gan.noise_array(10, rng=np.random.default_rng(2024)), (N_CLASSES, 1))
+        labels = np.repeat(np.arange(N_CLASSES, dtype="int32"), 10)
+        return gan, {"real": x, "label": y}, Snapshots(draw=lambda gan: gan.generate(labels, z=z))
+
+    return checkpoint.train(config, seed, out_dir, resume, data, setup, classifier, verbose,
+                            callbacks, scores=LabelMetrics)
 
 
 # -- image to image -------------------------------------------------------------------------------
@@ -286,7 +214,7 @@ def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = F
 
 def shrink(images, factor=4):
     """Each ``factor`` x ``factor`` block averaged: 28x28 digits become 7x7 (factor 4)."""
-    images = check_digits(images)
+    images = check_images("images", images)
     if 28 % factor:
         raise ValueError(f"factor must divide 28, got {factor}")
     size = 28 // factor
@@ -318,7 +246,7 @@ def degrade(images, task, rng=None):
     bicubically, both. ``inpaint``: the digits with a 12x12 square set to the background (-1),
     the mask as a second channel; the baseline is the masked digit."""
     check_choice("task", task, ("superres", "inpaint"))
-    images = check_digits(images)
+    images = check_images("images", images)
     if task == "superres":
         up = upsample_bicubic(shrink(images))
         return up, up
@@ -373,9 +301,7 @@ class Pix2Pix(GAN):
 
     def __init__(self, generator, discriminator, l1_weight=100.0, **kwargs):
         super().__init__(generator, discriminator, latent_dim=1, extra_metrics=("l1",), **kwargs)
-        if not float(l1_weight) >= 0:
-            raise ValueError(f"l1_weight must be 0 or more, got {l1_weight!r}")
-        self.l1_weight = float(l1_weight)
+        self.l1_weight = check_number("l1_weight", l1_weight, "non-negative")
 
     def train_round(self, batch):
         given, target = batch["input"], batch["target"]
@@ -403,22 +329,20 @@ class Pix2Pix(GAN):
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if not isinstance(x, dict) or set(x) != {"input", "target"}:
             raise ValueError('x must be a dict {"input": damaged digits, "target": true digits}')
-        given = check_digits(x["input"], "x['input']", channels=self.generator.input_shape[-1])
-        target = check_digits(x["target"], "x['target']")
-        if len(given) != len(target):
-            raise ValueError(f"x['input'] has {len(given)} images, x['target'] {len(target)}")
+        given = check_images("x['input']", x["input"], channels=self.generator.input_shape[-1])
+        target = check_images("x['target']", x["target"], n=len(given))
         return super().fit({"input": given, "target": target}, y, batch_size, *args, **kwargs)
 
     def translate(self, given, use_ema=True):
         """G's answer for damaged digits ``given`` (n, 28, 28, channels), as a NumPy array."""
-        given = check_digits(given, "given", channels=self.generator.input_shape[-1])
+        given = check_images("given", given, channels=self.generator.input_shape[-1])
         use_average = use_ema and self.ema_generator is not None
         return predict(self.ema_generator if use_average else self.generator, given)
 
 
 def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
     """Build and compile chapter 8's image-to-image GAN for ``config.task``."""
-    check_config(config, Pix2PixConfig)
+    check_type("config", config, Pix2PixConfig)
     channels = 1 if config.task == "superres" else 2
     gan = Pix2Pix(unet_generator(channels, paste=config.task == "inpaint"),
                   patch_discriminator(channels), l1_weight=config.l1_weight, seed=seed,
@@ -445,16 +369,14 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     :func:`translation_report` on ``config.eval_samples`` test digits. Defined in chapter 8.
     """
     config = config or pix2pix_config()
-    checkpoint_path = checkpoint.run_path(out_dir, resume)
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
+    checkpoint_path, data = checkpoint.start(seed, data, out_dir, resume)
     classifier = classifier or metrics.get_classifier(data=data)
     x, _ = training_digits(data, config.n_train, config.batch_size)
     given, _ = degrade(x, config.task, rng=np.random.default_rng(1))
     gan = build_pix2pix(config, seed=seed)
     history, initial_epoch, seconds = checkpoint.fit(
         gan, {"input": given, "target": x}, config, checkpoint_path, resume, {"seed": seed},
-        [FixedSnapshots(lambda model: model.translate(given[:16]))], verbose=verbose)
+        [Snapshots(draw=lambda model: model.translate(given[:16]))], verbose=verbose)
 
     epochs = 2 * len(history.get("d_loss", []))
     keras.utils.set_random_seed(seed)
@@ -469,11 +391,8 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
             raise checkpoint.unreadable(l1_path, "weights file of the L1-only network",
                                         exc) from None
     elif epochs:
-        start = time.perf_counter()
-        fit = l1.fit(given, x, batch_size=config.batch_size, epochs=epochs, shuffle=True,
-                     verbose=verbose, callbacks=[StopOnNaN()])
-        l1_seconds = time.perf_counter() - start
-        l1_history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        l1_history, l1_seconds = timed_fit(l1, given, x, batch_size=config.batch_size,
+                                           epochs=epochs, verbose=verbose)
         if l1_path:
             atomic_write(l1_path, l1.save_weights, suffix=".weights.h5")
 

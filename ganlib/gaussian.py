@@ -7,7 +7,6 @@ same code. Chapter 7's mixtures train with the same optimizer settings (:func:`a
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 
@@ -15,7 +14,7 @@ import keras
 
 from ganlib import data, models
 from ganlib.config import GaussianConfig, gaussian_config, set_seed
-from ganlib.training import GAN, Run, Snapshots, StopOnNaN, pad_to_rounds
+from ganlib.training import GAN, Run, Snapshots, pad_to_rounds, timed_fit
 
 
 class GaussianRun(Run):
@@ -80,13 +79,10 @@ def train_gaussian(config: GaussianConfig | None = None, seed: int = 0, epochs: 
     x, rounds = pad_to_rounds(real, config.batch_size, rng=np.random.default_rng(seed))
     gan = make_gan(config, seed=seed, rounds_per_step=rounds, jit_compile=jit_compile)
     snapshots = Snapshots(n=1000, seed=12345)
-    start = time.perf_counter()
-    history = gan.fit(x, batch_size=len(x), epochs=config.epochs, shuffle=True, verbose=verbose,
-                      callbacks=[StopOnNaN(), snapshots, *callbacks])
-    seconds = time.perf_counter() - start
+    history, seconds = timed_fit(gan, x, batch_size=len(x), epochs=config.epochs, verbose=verbose,
+                                 callbacks=[snapshots, *callbacks])
     final = gan.generate(10_000, seed=seed + 1)
-    return GaussianRun(gan=gan, config=config, seed=seed,
-                       history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+    return GaussianRun(gan=gan, config=config, seed=seed, history=history,
                        snapshots=snapshots.snapshots, mean=final.mean(axis=0), std=final.std(axis=0),
                        seconds=seconds)
 

@@ -17,20 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ganlib.data import MNIST, load_mnist
-from ganlib.checks import check_config, check_positive_int
+from ganlib.data import MNIST
+from ganlib.checks import check_batch, check_images, check_labels, check_positive_int, check_type
 from ganlib import checkpoint, metrics
-from ganlib.conditional import N_CLASSES, check_digits, check_labels
-from ganlib.config import GenerationsConfig, dcgan_config, generations_config, set_seed
+from ganlib.conditional import N_CLASSES
+from ganlib.config import GenerationsConfig, dcgan_config, generations_config
 from ganlib.dcgan import train_dcgan
-from ganlib.files import atomic_write, prepare_out_dir
+from ganlib.files import atomic_write
 from ganlib.training import Run
 
 
 def balanced_labels(n, classes=range(N_CLASSES), seed: int = 0) -> np.ndarray:
     """``n`` labels spread as evenly as possible over ``classes``, in a shuffled order."""
     n = check_positive_int("n", n)
-    labels = np.resize(check_labels(np.unique(list(classes)), name="classes"), n)
+    labels = np.resize(check_labels("classes", np.unique(list(classes))), n)
     np.random.default_rng(seed).shuffle(labels)
     return labels
 
@@ -47,19 +47,14 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
     seen) on ``images`` with ``labels``; return its overall and per-class accuracy on the real
     held-out digits of ``data``, the worst class, the training size and time. Defined in chapter 9.
     """
-    if np.ndim(images) != 4:
-        raise ValueError(f"images must have shape (n, 28, 28, 1), got {np.shape(images)}")
-    x = check_digits(images)
-    y = check_labels(labels, n=len(x))
-    if not isinstance(data, MNIST):
-        raise ValueError(f"data must be a ganlib.data.MNIST, got {type(data).__name__}")
+    x = check_images("images", check_batch("images", images, (28, 28, 1)))  # not (n, 28, 28)
+    y = check_labels("labels", labels, n=len(x))
+    check_type("data", data, MNIST, "ganlib.data.MNIST")
     epochs = (metrics.default_epochs(len(x)) if epochs is None
               else check_positive_int("epochs", epochs))
     train = MNIST(x_train=x, y_train=y.astype("int64"), x_test=data.x_test, y_test=data.y_test,
                   source=data.source)
-    start = time.perf_counter()
-    model, _ = metrics.train_classifier(train, epochs=epochs, seed=seed, verbose=verbose)
-    seconds = time.perf_counter() - start
+    model, info = metrics.train_classifier(train, epochs=epochs, seed=seed, verbose=verbose)
     read = metrics.class_probabilities(data.x_test, model).argmax(axis=1)
     per_class = [float(np.mean(read[data.y_test == c] == c)) for c in range(N_CLASSES)]
     worst = int(np.argmin(per_class))
@@ -67,7 +62,7 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
             "worst_class": worst, "worst_accuracy": per_class[worst],
             "train_images": int(len(x)),
             "train_counts": np.bincount(y, minlength=N_CLASSES).tolist(),
-            "epochs": epochs, "seconds": round(seconds, 1)}
+            "epochs": epochs, "seconds": info["train_seconds"]}
 
 
 def classifier_line(name, result) -> str:
@@ -80,7 +75,7 @@ def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
     """Mean distance between two digits of ``images``, in the classifier's 128 features
     (the layer FID uses), over all pairs of ``n`` digits drawn without replacement. A set of
     near-copies scores near 0. Defined in chapter 9."""
-    x = check_digits(images)
+    x = check_images("images", images)
     n = min(check_positive_int("n", n), len(x))
     if n < 2:
         raise ValueError("diversity needs at least 2 images")
@@ -94,7 +89,7 @@ def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
 def generation_report(images, classifier, reference, n: int = 1000, seed: int = 0) -> dict:
     """Classifier score, FID to ``reference`` (real digits), class KL, classes present, class
     histogram and :func:`diversity` of ``n`` of ``images``."""
-    x = check_digits(images)
+    x = check_images("images", images)
     x = x[np.random.default_rng(seed).permutation(len(x))[:n]]
     result = metrics.evaluate(x, classifier, reference=reference)
     result["diversity"] = diversity(x, classifier, n=len(x), seed=seed)
@@ -120,16 +115,11 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
     Defined in chapter 9.
     """
     config = config or generations_config()
-    check_config(config, GenerationsConfig)
+    check_type("config", config, GenerationsConfig)
     if trainer is not None and not callable(trainer):
         raise ValueError(f"trainer must be a function (x, g) -> (generator, history), got "
                          f"{type(trainer).__name__}")
-    if resume and not out_dir:
-        raise ValueError("resume=True needs out_dir: the folder that holds the generations")
-    if out_dir:
-        prepare_out_dir(out_dir, "out_dir")
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
+    _, data = checkpoint.start(seed, data, out_dir, resume)
     classifier = classifier or metrics.get_classifier(data=data)
     real = data.x_train[: config.n_train]
     n_samples = config.n_samples or len(real)
@@ -154,7 +144,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
             saved = checkpoint.read_npz(path, "ganlib samples file")
             if "images" not in saved:
                 raise ValueError(f"{path!r} is not a ganlib samples file (no images)")
-            return check_digits(saved["images"], f"the digits in {path!r}"), {}
+            return check_images(f"the digits in {path!r}", saved["images"]), {}
         generator, history = trainer(x, g)
         samples = np.asarray(generator.generate(n_samples, seed=seed * 1000 + g), dtype="float32")
         if path:

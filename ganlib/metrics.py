@@ -25,7 +25,8 @@ import numpy as np
 from keras import layers
 
 from ganlib.data import MNIST, load_mnist
-from ganlib.checks import check_positive_int
+from ganlib.checks import (check_choice, check_images, check_labels, check_non_negative_int,
+                           check_number, check_positive_int, check_type, is_number)
 from ganlib.files import atomic_write
 from ganlib import config
 
@@ -33,8 +34,8 @@ from ganlib import config
 CLASSIFIER_VERSION = 2
 #: The environment variable that moves the cache (default: ``~/.cache/ganlib``).
 CACHE_ENV = "GANLIB_CACHE"
-#: Training images seen in full mode (20 epochs of the 9,000 bundled digits, 3 of Keras's 60,000)
-#: and in quick mode (3 epochs of the bundled digits, 1 of Keras's).
+#: Training images seen in full mode (3 epochs of the 60,000 digits, 20 of quick mode's 9,000)
+#: and in quick mode (3 epochs of its 9,000 digits).
 FULL_TRAINING_SAMPLES, QUICK_TRAINING_SAMPLES = 180_000, 27_000
 #: A class counts in ``classes_present`` when it holds at least this fraction of the images.
 MIN_CLASS_FRACTION = 0.01
@@ -43,7 +44,6 @@ FEATURES_LAYER = "features"
 
 _BATCH_SIZE, _LEARNING_RATE = 64, 3e-3  # training: Adam, the rate decaying along a cosine to 0
 _INFERENCE_BATCH = 512
-_IMAGE_TOLERANCE = 1e-4  # float rounding just outside [-1, 1] is clipped, not rejected
 _EPS = 1e-12
 
 # Per-classifier extras, kept off the Keras objects: metadata and the two-output inference model.
@@ -54,35 +54,9 @@ _FEATURE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 # --- input checks -------------------------------------------------------------------------------
 
 
-def _check_images(name: str, images, min_n: int = 2) -> np.ndarray:
-    """Return ``images`` as float32 ``(n, 28, 28, 1)`` in [-1, 1], or raise a ValueError."""
-    try:
-        x = np.asarray(images)
-    except Exception as exc:  # ragged lists, objects that refuse conversion
-        raise ValueError(f"{name} must be an array of images, got {type(images).__name__}") from exc
-    if x.dtype == bool or not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{name} must hold numbers in [-1, 1], got dtype {x.dtype}")
-    if x.ndim == 3 and x.shape[1:] == (28, 28):
-        x = x[..., None]
-    if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
-        raise ValueError(f"{name} must have shape (n, 28, 28, 1) or (n, 28, 28), got {x.shape}")
-    if x.shape[0] < min_n:
-        raise ValueError(f"{name} must hold at least {min_n} images, got {x.shape[0]}")
-    x = x.astype("float32")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    lo, hi = float(x.min()), float(x.max())
-    if lo < -1 - _IMAGE_TOLERANCE or hi > 1 + _IMAGE_TOLERANCE:
-        raise ValueError(f"{name} must be scaled to [-1, 1] like load_mnist's images, "
-                         f"got values in [{lo:g}, {hi:g}]")
-    return np.clip(x, -1.0, 1.0)
-
-
 def _check_classifier(classifier):
     """Raise a ValueError unless ``classifier`` is a Keras model shaped like ours."""
-    if not isinstance(classifier, keras.Model):
-        raise ValueError("classifier must be a Keras model from get_classifier(), "
-                         f"got {type(classifier).__name__}")
+    check_type("classifier", classifier, keras.Model, "Keras model from get_classifier()")
     try:
         classifier.get_layer(FEATURES_LAYER)
         out_shape = tuple(classifier.outputs[0].shape)
@@ -99,7 +73,7 @@ def _check_classifier(classifier):
 def _inputs(classifier, images, min_n: int = 2) -> np.ndarray:
     """Check ``classifier``, then return ``images`` checked."""
     _check_classifier(classifier)
-    return _check_images("images", images, min_n)
+    return check_images("images", images, min_n=min_n)
 
 
 def _check_splits(splits, n: int) -> int:
@@ -109,23 +83,13 @@ def _check_splits(splits, n: int) -> int:
     return splits
 
 
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 def _check_verbose(verbose) -> int:
     if not isinstance(verbose, (int, np.integer)) or verbose < 0:  # True and False count as 1, 0
         raise ValueError(f"verbose must be 0 (silent) or 1 (progress), got {verbose!r}")
     return int(verbose)
 
 
-def _check_data(data) -> MNIST:
-    if not isinstance(data, MNIST):
-        raise ValueError("data must be a ganlib.data.MNIST from load_mnist() or None, "
-                         f"got {type(data).__name__}")
-    return data
+_MNIST = "ganlib.data.MNIST from load_mnist() or None"  # what a ``data`` argument must be
 
 
 # --- the classifier -----------------------------------------------------------------------------
@@ -135,7 +99,7 @@ def build_classifier(seed: int = 0):
     """Return the untrained MNIST classifier, a small Keras CNN whose weights and dropout masks
     ``seed`` fixes. Pooling after each convolution keeps training on a CPU to minutes.
     Defined in chapter 5."""
-    seed = _check_seed(seed)
+    seed = check_non_negative_int("seed", seed)
 
     def init(i):
         return keras.initializers.GlorotUniform(seed=seed * 100 + i)
@@ -162,13 +126,11 @@ def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
     """Return a copy of ``(n, 28, 28, 1)`` images randomly shifted, rotated and zoomed (bilinear,
     the blank page moving in) by ``rng``, a ``numpy.random.Generator``. The classifier trains on
     these copies so that 9,000 digits are enough. Defined in chapter 5."""
-    x = _check_images("images", images, min_n=1)[..., 0]
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    for name, value in (("max_shift", max_shift), ("max_degrees", max_degrees),
-                        ("max_zoom", max_zoom)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    x = check_images("images", images)[..., 0]
+    check_type("rng", rng, np.random.Generator, "numpy.random.Generator")
+    max_shift = check_number("max_shift", max_shift, "non-negative")
+    max_degrees = check_number("max_degrees", max_degrees, "non-negative")
+    max_zoom = check_number("max_zoom", max_zoom, "non-negative")
     if max_zoom >= 1:
         raise ValueError(f"max_zoom must be below 1, got {max_zoom!r}")
     centre = 13.5
@@ -212,9 +174,9 @@ def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
     """Train a fresh classifier on freshly augmented digits each epoch; return ``(model, info)``,
     ``info`` its test accuracy, time and settings. Prefer :func:`get_classifier`, which caches
     the result. Defined in chapter 5."""
-    data = _check_data(data)
+    data = check_type("data", data, MNIST, _MNIST)
     epochs = check_positive_int("epochs", epochs)
-    seed = _check_seed(seed)
+    seed = check_non_negative_int("seed", seed)
     verbose = _check_verbose(verbose)
     start = time.perf_counter()
     model = build_classifier(seed)
@@ -278,13 +240,12 @@ def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
     """Return ``(model_path, info_path)`` of the cached classifier for these settings, e.g.
     ``mnist_classifier_v2_bundled_20ep_seed0_1a2b3c4d5e6f.keras`` (Keras's own format, readable
     by every backend; the last part hashes the data) and its ``.json``. Defined in chapter 5."""
-    data = _check_data(data)
+    data = check_type("data", data, MNIST, _MNIST)
     epochs = check_positive_int("epochs", epochs)
-    seed = _check_seed(seed)
+    seed = check_non_negative_int("seed", seed)
     if cache_dir is None:
         cache_dir = default_cache_dir()
-    elif not isinstance(cache_dir, (str, os.PathLike)):
-        raise ValueError(f"cache_dir must be a path or None, got {type(cache_dir).__name__}")
+    check_type("cache_dir", cache_dir, (str, os.PathLike), "path or None")
     source = "".join(c if c.isalnum() else "_" for c in str(data.source))
     stem = (f"mnist_classifier_v{CLASSIFIER_VERSION}_{source}_{epochs}ep_seed{seed}_"
             f"{_fingerprint(data)}")
@@ -312,8 +273,7 @@ def _load(model_path: Path, info_path: Path, expected: dict):
     if not isinstance(info, dict):
         raise ValueError("the metadata is not a JSON object")
     accuracy = info.get("test_accuracy")
-    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) \
-            or not 0 <= accuracy <= 1:
+    if not is_number(accuracy) or not 0 <= accuracy <= 1:
         raise ValueError(f"the metadata has no valid test_accuracy ({accuracy!r})")
     for key, value in expected.items():
         if info.get(key) != value:
@@ -333,9 +293,8 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
     defaults to ``load_mnist()``, ``epochs`` to :func:`default_epochs`. Full training on the
     bundled digits takes about 3 minutes on two CPU cores for 99.5% test accuracy (quick mode:
     half a minute, 98%). Defined in chapter 5."""
-    data = _check_data(load_mnist() if data is None else data)
-    if not isinstance(retrain, bool):
-        raise ValueError(f"retrain must be True or False, got {retrain!r}")
+    data = check_type("data", load_mnist() if data is None else data, MNIST, _MNIST)
+    check_choice("retrain", retrain, (True, False))
     epochs = default_epochs(len(data.x_train)) if epochs is None else epochs
     verbose = _check_verbose(verbose)
     model_path, info_path = classifier_paths(data, epochs, seed, cache_dir)  # checks them all
@@ -468,7 +427,7 @@ def frechet_distance(images_a, images_b, classifier) -> float:
     images each): 0 when they look alike to the classifier. Like FID it shrinks as the sets grow,
     so compare distances computed on the same number of images. Defined in chapter 5."""
     _check_classifier(classifier)
-    a, b = _check_images("images_a", images_a), _check_images("images_b", images_b)
+    a, b = check_images("images_a", images_a, min_n=2), check_images("images_b", images_b, min_n=2)
     return _feature_distance(_activations(a, classifier)[0], _activations(b, classifier)[0])
 
 
@@ -508,7 +467,7 @@ def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
     generator's output do not count). Defined in chapter 5."""
     x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
-    ref = None if reference is None else _check_images("reference", reference)
+    ref = None if reference is None else check_images("reference", reference, min_n=2)
     features, probs = _activations(x, classifier)
     counts = _counts(probs)
     score, score_std = _score_from_probs(probs, splits)
@@ -528,7 +487,7 @@ def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
 
 
 def _check_pair(a, b):
-    a, b = _check_images("images", a, min_n=1), _check_images("reference", b, min_n=1)
+    a, b = check_images("images", a), check_images("reference", b)
     if a.shape != b.shape:
         raise ValueError(f"images and reference must have the same shape, got {a.shape} and {b.shape}")
     return a[..., 0].astype("float64"), b[..., 0].astype("float64")
@@ -574,7 +533,7 @@ def sharpness(images) -> np.ndarray:
     an edge blurred over 4 pixels keeps the same total rise (the mean of |gradient| would not
     change) but has half the RMS, so crisp strokes score high and blurred ones low.
     Defined in chapter 8."""
-    x = (_check_images("images", images, min_n=1)[..., 0].astype("float64") + 1.0) / 2.0
+    x = (check_images("images", images)[..., 0].astype("float64") + 1.0) / 2.0
     dx, dy = np.diff(x, axis=2)[:, :-1, :], np.diff(x, axis=1)[:, :, :-1]
     return np.sqrt((dx ** 2 + dy ** 2).mean(axis=(1, 2)))
 
@@ -582,7 +541,37 @@ def sharpness(images) -> np.ndarray:
 def classifier_accuracy(images, labels, classifier) -> float:
     """Fraction of ``images`` the classifier reads as their ``labels``. Defined in chapter 8."""
     x = _inputs(classifier, images, min_n=1)
-    labels = np.asarray(labels)
-    if labels.shape != (len(x),) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be {len(x)} whole numbers, one per image, got shape {labels.shape}")
+    labels = check_labels("labels", labels, n=len(x))
     return float(np.mean(_activations(x, classifier)[1].argmax(axis=1) == labels))
+
+
+def nearest_training_digits(images, x_train, chunk: int = 500):
+    """For each image, the Euclidean pixel distance to its nearest training digit and that digit's
+    index in ``x_train``: ``(distances, indices)``, computed exactly, ``chunk`` images at a time."""
+    x = check_images("images", images).reshape(-1, 784).astype("float32")
+    train = check_images("x_train", x_train).reshape(-1, 784).astype("float32")
+    train_sq = (train ** 2).sum(axis=1)
+    distances, indices = [], []
+    for start in range(0, len(x), check_positive_int("chunk", chunk)):
+        part = x[start:start + chunk]
+        squared = (part ** 2).sum(axis=1)[:, None] + train_sq[None, :] - 2.0 * part @ train.T
+        nearest = squared.argmin(axis=1)
+        indices.append(nearest)
+        distances.append(np.sqrt(np.maximum(squared[np.arange(len(part)), nearest], 0.0)))
+    return np.concatenate(distances), np.concatenate(indices)
+
+
+def memorisation(images, data: MNIST, n: int = 1000) -> dict:
+    """Does a generator copy its training digits? The median distance from ``n`` generated
+    ``images`` to their nearest training digit, divided by the same median for ``n`` real test
+    digits (which the generator never saw). A ratio near 1: samples are as far from the training
+    set as new handwriting is; well below 1: some samples are (near-)copies. A blurred sample can
+    also sit closer to the training digits than crisp handwriting does, so look at the pairs
+    (``indices``: each sample's nearest training digit). Defined in chapter 5."""
+    data = check_type("data", data, MNIST, _MNIST)
+    n = min(check_positive_int("n", n), len(data.x_test))
+    generated, indices = nearest_training_digits(np.asarray(images)[:n], data.x_train)
+    real, _ = nearest_training_digits(data.x_test[:n], data.x_train)
+    return {"ratio": float(np.median(generated) / np.median(real)),
+            "generated_median": float(np.median(generated)), "test_median": float(np.median(real)),
+            "indices": indices}

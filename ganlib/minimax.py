@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from ganlib.checks import check_positive_int
+from ganlib.checks import check_array, check_number, check_positive_int
 from ganlib.config import set_seed
 
 #: Samples drawn from each distribution, and epochs, to train the 1-D discriminator: the full
@@ -37,28 +37,17 @@ EPSILON = 1e-7
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _check_number(name: str, value, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {float(value)!r}")
-    return float(value)
-
-
 def _check_gaussian(name: str, pair) -> tuple[float, float]:
     """Return ``pair`` as ``(mean, std)`` floats, or raise a ValueError naming ``name``."""
     if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
         raise ValueError(f"{name} must be a pair (mean, std) of numbers, got {pair!r}")
-    return _check_number(f"{name}'s mean", pair[0]), _check_number(f"{name}'s std", pair[1], True)
+    return (check_number(f"{name}'s mean", pair[0]),
+            check_number(f"{name}'s std", pair[1], "positive"))
 
 
 def _check_x(x) -> tuple[np.ndarray, bool]:
     """Return ``x`` as a float64 1-D array and whether it was a single number."""
-    try:
-        array = np.asarray(x, dtype="float64")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"x must be a number or a 1-D array of numbers, got {x!r}") from exc
+    array = check_array("x", x, dtype="float64")
     if array.ndim > 1:
         raise ValueError(f"x must be a number or a 1-D array of numbers, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
@@ -74,7 +63,7 @@ def gaussian_pdf(x, mean: float = 0.0, std: float = 1.0):
     """The density of the 1-D Gaussian with this mean and standard deviation at ``x``: a float for a
     number, an array for a 1-D array."""
     x, scalar = _check_x(x)
-    density = np.exp(_log_pdf(x, _check_number("mean", mean), _check_number("std", std, True)))
+    density = np.exp(_log_pdf(x, check_number("mean", mean), check_number("std", std, "positive")))
     return float(density[0]) if scalar else density
 
 
@@ -96,7 +85,7 @@ def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> n
     raises a ValueError asking for a larger ``n``."""
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     n = check_positive_int("n", n)
-    width = _check_number("width", width, positive=True)
+    width = check_number("width", width, "positive")
     if n < 3:
         raise ValueError(f"n must be at least 3 grid points, got {n}")
     low = min(p[0] - width * p[1], q[0] - width * q[1])
@@ -162,7 +151,7 @@ def value_function(d, p, q, n: int = GRID_POINTS, epsilon: float = EPSILON) -> f
     far out in the tails, which would make V = -inf (``epsilon=0``: the exact integral).
     """
     x, log_p, log_q = _on_grid(p, q, n)
-    epsilon = _check_number("epsilon", epsilon)
+    epsilon = check_number("epsilon", epsilon)
     if not 0 <= epsilon < 0.5:
         raise ValueError(f"epsilon must be in [0, 0.5), got {epsilon!r}")
     values = np.clip(_discriminator_values(d, x), epsilon, 1.0 - epsilon)
@@ -215,7 +204,7 @@ def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL,
     n = check_positive_int("n", n)
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
-    learning_rate = _check_number("learning_rate", learning_rate, positive=True)
+    learning_rate = check_number("learning_rate", learning_rate, "positive")
     set_seed(seed)
     rng = np.random.default_rng(seed)
     x = np.concatenate([p[0] + p[1] * rng.standard_normal(n), q[0] + q[1] * rng.standard_normal(n)])
@@ -250,7 +239,7 @@ def discriminator_error(d, p, q, min_density: float = 0.05, n: int = 2001) -> tu
     both distributions, where p(x) + q(x) >= min_density: where both densities are tiny there are
     no data, and any discriminator is as good as any other."""
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
-    min_density = _check_number("min_density", min_density, positive=True)
+    min_density = check_number("min_density", min_density, "positive")
     n = check_positive_int("n", n)
     x = np.linspace(min(p[0] - 6 * p[1], q[0] - 6 * q[1]), max(p[0] + 6 * p[1], q[0] + 6 * q[1]), n)
     region = np.exp(_log_pdf(x, *p)) + np.exp(_log_pdf(x, *q)) >= min_density

@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import math
 import multiprocessing
-import time
 
 import numpy as np
 
@@ -25,14 +24,14 @@ from keras import layers
 
 # The chapter's settings live in ganlib.config with every other configuration; they are
 # importable from here too (mixture.mixture_config, mixture.FIXES, ...).
-from ganlib.checks import check_choice, check_config, check_positive_int
+from ganlib.checks import check_choice, check_number, check_positive_int, check_type
 from ganlib.config import (FIXES, LAYOUTS, MixtureConfig, mixture_config, set_seed,  # noqa: F401
                            table_budget)
 from ganlib.data import check_points
 from ganlib.gaussian import adam
 from ganlib.metrics import kl_from_uniform
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
-from ganlib.training import GAN, Run, Snapshots, StopOnNaN
+from ganlib.training import GAN, Run, Snapshots, timed_fit
 
 #: Samples scored per run, as in the published tables.
 SCORE_SAMPLES = 2500
@@ -100,12 +99,6 @@ def mixture_scale(layout: str) -> float:
     return float(np.sqrt(means.var(axis=0).mean() + std**2))
 
 
-def _check_scale(scale):
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
-    return float(scale)
-
-
 def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
                       name: str = "generator"):
     """An MLP generator: noise -> 3 x (Dense(units) + ReLU) -> Dense(2) -> times ``scale``. With
@@ -113,7 +106,7 @@ def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
     layout's size."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     units = check_positive_int("units", units)
-    scale = _check_scale(scale)
+    scale = check_number("scale", scale, "positive")
     hidden = [layer for _ in range(3) for layer in (layers.Dense(units), layers.ReLU())]
     return keras.Sequential([keras.Input(shape=(latent_dim,)), *hidden, layers.Dense(2),
                              layers.Rescaling(scale, name="unstandardize")], name=name)
@@ -128,7 +121,7 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
     ``"pack"`` (:class:`Pack` of ``pack`` samples at the input, as in PacGAN)."""
     check_choice("fix", fix, FIXES)
     units = check_positive_int("units", units)
-    scale = _check_scale(scale)
+    scale = check_number("scale", scale, "positive")
     stack = [keras.Input(shape=(2,)), layers.Rescaling(1.0 / scale, name="standardize")]
     if fix == "pack":
         stack.append(Pack(check_positive_int("pack", pack), name="pack"))
@@ -152,7 +145,7 @@ def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
 
 def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="auto") -> Run:
     """Train one GAN on the ring or grid and score it."""
-    config = check_config(config or mixture_config(), MixtureConfig)
+    config = check_type("config", config or mixture_config(), MixtureConfig)
     set_seed(seed)
     k = rounds_per_call(config.steps, config.rounds_per_epoch)
     epochs = config.steps // k
@@ -165,11 +158,8 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
     gan.compile(adam(config, config.learning_rate, epochs * k),
                 adam(config, config.learning_rate, epochs * k))
     snapshots = Snapshots(n=SCORE_SAMPLES, seed=99, use_ema=False)
-    start = time.perf_counter()
-    fit = gan.fit(x, batch_size=per_epoch, epochs=epochs, shuffle=True, verbose=verbose,
-                  callbacks=[StopOnNaN(), snapshots])
-    seconds = time.perf_counter() - start
-    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    history, seconds = timed_fit(gan, x, batch_size=per_epoch, epochs=epochs, verbose=verbose,
+                                 callbacks=[snapshots])
     samples = gan.generate(SCORE_SAMPLES, seed=seed + 1)
     return Run(gan=gan, config=config, seed=seed, history=history, snapshots=snapshots.snapshots,
                score=score_samples(samples, config.layout), samples=samples, seconds=seconds)
@@ -200,7 +190,7 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
     """
     seeds = check_positive_int("seeds", seeds)
     workers = min(check_positive_int("workers", workers), seeds)
-    check_config(config, MixtureConfig)
+    check_type("config", config, MixtureConfig)
     order = list(range(first_seed, first_seed + seeds))
     rows = {}
     if workers > 1:

@@ -7,7 +7,7 @@ import math
 import keras
 from keras import layers
 
-from ganlib.checks import check_positive_int
+from ganlib.checks import check_positive_int, check_type
 
 
 def gaussian_generator(latent_dim: int = 4, name: str = "generator") -> keras.Sequential:
@@ -144,8 +144,7 @@ def forward_flops(model) -> int:
     ``Dense``, ``Conv2D`` and ``Conv2DTranspose`` layers, which hold nearly all the work (a few
     FLOPs per number of activations, batch norm and pooling are left out). A transposed
     convolution costs what the convolution it inverts costs: every input pixel meets the kernel."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    check_type("model", model, keras.Model, "keras.Model")
     total = 0
     for layer in model._flatten_layers(include_self=False):
         if isinstance(layer, layers.Dense):

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ganlib.checks import check_positive_int
+from ganlib.checks import check_batch, check_number, check_positive_int, check_type
 from ganlib.data import check_points
 from ganlib.files import atomic_write
 from ganlib.mixture import mixture_means
@@ -208,8 +208,7 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
     fake = check_points("fake", fake)[:n_shown]
     if lim is None:
         lim = float(np.ceil(np.percentile(np.abs(np.concatenate([real, fake])), 99.5) * 2) / 2)
-    if not lim > 0:
-        raise ValueError(f"lim must be positive, got {lim!r}")
+    lim = check_number("lim", lim, "positive")
     axis = np.linspace(-lim, lim, resolution)
     gx, gy = np.meshgrid(axis, axis)
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype("float32")
@@ -443,8 +442,7 @@ def combined_model_diagram(combined):
     says how many of the combined model's weights its training updates, and the arrow below shows
     the loss's gradient going back through D to G. Defined in chapter 2.
     """
-    if not isinstance(combined, keras.Model):
-        raise ValueError(f"combined must be a keras.Model, got {type(combined).__name__}")
+    check_type("combined", combined, keras.Model, "keras.Model")
     inner = [layer for layer in combined.layers if isinstance(layer, keras.Model)]
     if len(inner) != 2:
         raise ValueError(f"combined must hold two inner models (generator, discriminator), "
@@ -506,9 +504,7 @@ def combined_model_diagram(combined):
 
 def image_grid(images, ncols=8):
     """Tile images of shape (n, 28, 28, 1) in [-1, 1] into one 2-D array in [0, 1]."""
-    images = np.asarray(images)
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1) or len(images) == 0:
-        raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
+    images = check_batch("images", images, (28, 28, 1))
     n = len(images)
     nrows = -(-n // ncols)
     grid = np.ones((nrows * 30, ncols * 30), dtype="float32")

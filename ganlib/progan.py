@@ -21,7 +21,8 @@ import keras
 from keras import layers, ops
 
 from ganlib import checkpoint, metrics
-from ganlib.checks import check_choice, check_positive_int
+from ganlib.checks import (check_batch, check_choice, check_non_negative_int, check_number,
+                           check_positive_int, is_number)
 from ganlib.backend import input_gradient
 from ganlib.layers import MinibatchStdDev
 from ganlib.plot import image_grid, save_image
@@ -52,9 +53,7 @@ class _Equalized(keras.layers.Layer):
 
     def __init__(self, gain, seed, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not gain > 0:
-            raise ValueError(f"gain must be a positive number, got {gain!r}")
-        self.gain, self.seed = float(gain), seed
+        self.gain, self.seed = check_number("gain", gain, "positive"), seed
 
     def build(self, input_shape):
         shape = self.kernel_shape(int(input_shape[-1]))
@@ -229,18 +228,14 @@ class GrowingDiscriminator:
 
 def pad_to_32(images):
     """MNIST digits (n, 28, 28, 1) in [-1, 1] -> (n, 32, 32, 1), padded with background (-1)."""
-    images = np.asarray(images, dtype="float32")
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
-        raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
+    images = check_batch("images", images, (28, 28, 1))
     return np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0)
 
 
 def downsample(images, resolution):
     """Average-pool (n, 32, 32, 1) images down to ``resolution`` (4, 8, 16 or 32)."""
     resolution = _check_resolution(resolution)
-    images = np.asarray(images, dtype="float32")
-    if images.ndim != 4 or images.shape[1:] != (32, 32, 1):
-        raise ValueError(f"images must have shape (n, 32, 32, 1), got {images.shape}")
+    images = check_batch("images", images, (32, 32, 1))
     f = 32 // resolution
     return images.reshape(len(images), resolution, f, resolution, f, 1).mean(axis=(2, 4))
 
@@ -287,9 +282,7 @@ class ProGAN(GAN):
                  **kwargs):
         kwargs.setdefault("noise", "normal")
         super().__init__(generator, discriminator, **kwargs)
-        if isinstance(fade_rounds, bool) or not isinstance(fade_rounds, int) or fade_rounds < 0:
-            raise ValueError(f"fade_rounds must be a non-negative integer, got {fade_rounds!r}")
-        self.fade_rounds = fade_rounds
+        self.fade_rounds = check_non_negative_int("fade_rounds", fade_rounds)
         self.gp_weight, self.drift = float(gp_weight), float(drift)
         self.phase_round = keras.Variable(0.0, trainable=False, name="phase_round")
         nets = (generator, discriminator, *([self.ema_generator] if self.ema_generator else []))
@@ -367,8 +360,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     alpha, every weight and optimizer state), which ``resume=True`` continues. Every
     ``config.eval_minutes`` of training, and after every phase, the averaged generator's samples
     are scored with the chapter-5 classifier (on :func:`to_28` of them). Defined in chapter 6."""
-    if not grow and (minutes is None or isinstance(minutes, bool)
-                     or not isinstance(minutes, (int, float)) or not minutes > 0):
+    if not grow and not (is_number(minutes) and minutes > 0):
         raise ValueError(f"grow=False needs minutes, a positive number, got {minutes!r}")
     path = checkpoint.run_path(out_dir, resume, CHECKPOINT_NAME)
     set_seed(seed)

@@ -24,7 +24,7 @@ from keras import ops
 
 from ganlib import backend, metrics
 from ganlib.backend import data_parallel  # noqa: F401 (chapter 5's name)
-from ganlib.checks import check_choice, check_positive_int
+from ganlib.checks import check_batch, check_choice, check_positive_int, check_type
 from ganlib.models import forward_flops
 
 #: Names of the four outcomes of the discriminator's decisions, in the order they are reported.
@@ -66,8 +66,7 @@ class GAN(keras.Model):
                  extra_metrics=None, name="gan", **kwargs):
         super().__init__(name=name, **kwargs)
         for role, net in (("generator", generator), ("discriminator", discriminator)):
-            if not isinstance(net, keras.Model):
-                raise ValueError(f"{role} must be a keras.Model, got {type(net).__name__}")
+            check_type(role, net, keras.Model, "keras.Model")
         if not 0.0 <= float(ema_momentum) < 1.0:
             raise ValueError(f"ema_momentum must be in [0, 1), got {ema_momentum!r}")
         self.generator, self.discriminator = generator, discriminator
@@ -112,8 +111,7 @@ class GAN(keras.Model):
         cross-entropy. Each network's variable list holds all its weights, whatever the
         ``trainable`` flags say now or later (chapter 2's classic round flips them)."""
         for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
-            if not isinstance(opt, keras.optimizers.Optimizer):
-                raise ValueError(f"{name} must be a keras optimizer, got {type(opt).__name__}")
+            check_type(name, opt, keras.optimizers.Optimizer, "keras optimizer")
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
         with backend.all_trainable(*self.networks()):
@@ -282,22 +280,22 @@ class GAN(keras.Model):
         return keras.random.uniform(shape, low, 1.0, seed=seed)
 
     def generate(self, n=None, z=None, seed=None, use_ema=True):
-        """Generated samples as a NumPy array, from ``z`` or ``n`` noise vectors: fresh at every
-        call (from NumPy's global generator, which :func:`ganlib.config.set_seed` seeds) or, with a
-        ``seed``, the same; never those of training. ``use_ema``: the averaged generator if any."""
-        if z is None:
-            n = check_positive_int("n", n)
-            z = self.noise_array(n) if seed is None else self.sample_noise(n, seed=seed)
-        else:
-            try:
-                z = np.asarray(z, dtype="float32")
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"z must be an array of numbers, got {type(z).__name__}") from exc
-            if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0:
-                raise ValueError(f"z must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
+        """Generated samples as a NumPy array, from the noise of :meth:`noise_input`; ``use_ema``:
+        the averaged generator if any."""
+        z = self.noise_input(n, z, seed)
         model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         # A direct call: for these small batches it is faster than predict(), which compiles.
         return keras.ops.convert_to_numpy(model(ops.convert_to_tensor(z), training=False))
+
+    def noise_input(self, n=None, z=None, seed=None, labels=None):
+        """``z`` checked, or ``n`` (with ``labels``, one per label) noise vectors: fresh at every
+        call (from NumPy's global generator, which :func:`ganlib.config.set_seed` seeds) or, with a
+        ``seed``, the same; never those of training. A float32 NumPy array (n, latent_dim)."""
+        rows = None if labels is None else len(labels)
+        if z is None:
+            n = check_positive_int("n", n if labels is None else rows)
+            z = self.noise_array(n) if seed is None else self.sample_noise(n, seed=seed)
+        return check_batch("z", z, (self.latent_dim,), rows)
 
     def noise_array(self, n, rng=None):
         """``n`` noise vectors of this GAN's kind as a NumPy array, drawn from ``rng`` (a
@@ -440,9 +438,7 @@ def count_outcomes(discriminator, real, fake):
     Defined in chapter 1."""
     counts = []
     for name, x in (("real", real), ("fake", fake)):
-        x = np.asarray(x, dtype="float32")
-        if x.ndim < 2 or x.shape[0] == 0:
-            raise ValueError(f"{name} must be a non-empty batch of samples, got shape {x.shape}")
+        x = check_batch(name, x, discriminator.input_shape[1:])
         p = np.asarray(discriminator.predict_on_batch(x)).reshape(-1)
         counts.append((int(np.sum(p >= 0.5)), len(p)))
     (tp, n_real), (fp, n_fake) = counts
@@ -500,17 +496,19 @@ class StopOnNaN(keras.callbacks.Callback):
 class Snapshots(keras.callbacks.Callback):
     """The generator's output for the same ``n`` noise vectors (drawn once, of the GAN's kind, from
     ``numpy.random.default_rng(seed)``) before the first ``fit`` and after every epoch; with
-    ``use_ema``, from the averaged generator if any. Every chapter's fixed-noise figures."""
+    ``use_ema``, from the averaged generator if any. Every chapter's fixed-noise figures; with
+    ``draw``, ``draw(gan)`` instead: fixed inputs of another kind (every label, damaged digits)."""
 
-    def __init__(self, n, seed, use_ema=True):
+    def __init__(self, n=1, seed=0, use_ema=True, draw=None):
         super().__init__()
         self.n = check_positive_int("n", n)
-        self.seed, self.use_ema = seed, bool(use_ema)
+        self.seed, self.use_ema, self.draw = seed, bool(use_ema), draw
         self.z = None
         self.snapshots = []
 
     def _snap(self):
-        self.snapshots.append(self.model.generate(z=self.z, use_ema=self.use_ema))
+        self.snapshots.append(self.draw(self.model) if self.draw
+                              else self.model.generate(z=self.z, use_ema=self.use_ema))
 
     def on_train_begin(self, logs=None):
         if self.z is None:
@@ -520,6 +518,15 @@ class Snapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._snap()
+
+
+def timed_fit(model, x, y=None, callbacks=(), **kwargs):
+    """``model.fit(x, y, shuffle=True, ...)`` with the NaN guard (:class:`StopOnNaN`) before
+    ``callbacks``: ``(history, seconds)``, the history's values as floats."""
+    start = time.perf_counter()
+    fit = model.fit(x, y, shuffle=True, callbacks=[StopOnNaN(), *callbacks], **kwargs)
+    seconds = time.perf_counter() - start
+    return {key: [float(v) for v in values] for key, values in fit.history.items()}, seconds
 
 
 class SampleMetrics(keras.callbacks.Callback):
@@ -554,8 +561,9 @@ def round_flops(generator, discriminator, batch_size) -> int:
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training after the first epoch that ends past ``minutes`` of training in this ``fit``
-    (progress bars, sample grids and checkpoints still see that epoch); ``None``: no limit."""
+    """Keep training within ``minutes`` (``None``: no limit): stop after an epoch when the next one,
+    as long as the mean epoch so far, would end past the budget, or when an epoch already did
+    (progress bars, sample grids and checkpoints still see it). The first epoch always runs."""
 
     def __init__(self, minutes=None, already=0.0):
         super().__init__()
@@ -569,7 +577,7 @@ class TimeBudget(keras.callbacks.Callback):
         return epochs
 
     def on_train_begin(self, logs=None):
-        self.trained = 0.0
+        self.trained, self.epochs = 0.0, 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
@@ -577,11 +585,40 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         # Training time only: what other callbacks do between epochs (metrics) is not counted.
         self.trained += time.perf_counter() - self.epoch_start
+        self.epochs += 1
         spent = self.already + self.trained / 60
         if logs is not None:
             logs["minutes"] = spent
-        if self.minutes is not None and spent >= self.minutes:
+        next_end = spent + self.trained / 60 / self.epochs
+        if self.minutes is not None and max(spent, next_end) > self.minutes:
             self.model.stop_training = True
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One short line per epoch for a reader, the numbers the chapters quote first: minutes of
+    training, classifier score, FID, class KL and D's accuracy on real and on fake digits.
+    Pass it with ``verbose=0`` in place of Keras's progress bar."""
+
+    def __init__(self, name=""):
+        super().__init__()
+        self.name = f"{name} " if name else ""
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        parts = [f"{self.name}epoch {epoch + 1:>3}"]
+        if "minutes" in logs:
+            parts.append(f"{logs['minutes']:5.1f} min")
+        if "classifier_score" in logs:
+            parts.append(f"score {logs['classifier_score']:.2f}")
+        if "fid" in logs:
+            parts.append(f"FID {logs['fid']:6.1f}")
+        if "class_kl" in logs:
+            parts.append(f"KL {logs['class_kl']:.3f}")
+        if all(key in logs for key in ("tp", "fn", "tn", "fp")):
+            real = logs["tp"] / max(logs["tp"] + logs["fn"], 1)
+            fake = logs["tn"] / max(logs["tn"] + logs["fp"], 1)
+            parts.append(f"D right on real {real:.2f}, on fake {fake:.2f}")
+        print(" · ".join(parts), flush=True)
 
 
 class Run:

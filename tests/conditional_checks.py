@@ -51,7 +51,7 @@ def check_cgan_asked_for_k_receives_k():
 def check_acgan_class_loss_falls_on_real_labels():
     from ganlib.data import load_mnist
 
-    mnist = load_mnist("bundled")
+    mnist = load_mnist("small")
     cfg = config.conditional_config("acgan", quick=True, epochs=4, n_train=512, metric_samples=0)
     run = conditional.train_conditional(cfg, seed=0, data=mnist, verbose=0)
     losses = run.history["class_loss"]
@@ -84,7 +84,7 @@ def check_rounds_train_both_kinds_and_pix2pix():
     """One epoch of each model on 128 digits: finite losses, both networks' weights move."""
     from ganlib.data import load_mnist
 
-    mnist = load_mnist("bundled")
+    mnist = load_mnist("small")
     x, y = mnist.x_train[:128], mnist.y_train[:128].astype("int32")
     for kind in ("cgan", "acgan"):
         gan = conditional.build_conditional(config.conditional_config(kind, quick=True))

@@ -33,7 +33,7 @@ def check_one_epoch_moves_all_three():
     judges it through the (x, E(x)) pairs)."""
     from ganlib.data import load_mnist
 
-    mnist = load_mnist("bundled")
+    mnist = load_mnist("small")
     gan = bigan.build_bigan(config.bigan_config(quick=True, latent_dim=16))
     nets = (gan.generator, gan.encoder, gan.discriminator)
     before = [[w.copy() for w in net.get_weights()] for net in nets]
@@ -57,7 +57,7 @@ def check_d_judges_real_with_codes_and_fakes_with_noise():
     fake pairs (G(z), z); a mix-up (say, real digits with fresh noise) fails here."""
     from ganlib.data import load_mnist
 
-    x_train = load_mnist("bundled").x_train[:64]
+    x_train = load_mnist("small").x_train[:64]
     gan = bigan.build_bigan(config.bigan_config(quick=True, latent_dim=16))
     gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(2e-4), run_eagerly=True)
     seen = []

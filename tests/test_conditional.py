@@ -24,6 +24,7 @@ def test_acgan_class_loss_falls_on_real_labels_tensorflow():
     conditional_checks.check_acgan_class_loss_falls_on_real_labels()
 
 
+@pytest.mark.slow  # covered in the default run: tests/README.md
 @needs_jax
 def test_chapter8_models_jax():
     code = ("import sys; sys.path.insert(0, 'tests'); import conditional_checks; "
@@ -98,7 +99,7 @@ def test_image_metrics_refuse_mismatched_inputs():
 ])
 def test_labels_are_checked(labels, message):
     with pytest.raises(ValueError, match=message):
-        conditional.check_labels(labels)
+        conditional.check_labels("labels", labels)
 
 
 def test_wrong_labels_and_sizes_are_refused_before_any_work():
@@ -130,7 +131,7 @@ def test_wrong_labels_and_sizes_are_refused_before_any_work():
 def test_degrade_gives_each_task_its_input():
     from ganlib.data import load_mnist
 
-    x = load_mnist("bundled").x_test[:16]
+    x = load_mnist("small").x_test[:16]
     up, bicubic = conditional.degrade(x, "superres")
     assert up.shape == (16, 28, 28, 1) and up is bicubic
     # What was shrunk comes back at about the same 7x7 averages, smoother than the digit.
@@ -174,7 +175,7 @@ def test_cli_pix2pix_quick(tmp_path):
 def test_resuming_a_run_that_used_its_minutes_trains_no_further(tmp_path):
     from ganlib.data import load_mnist
 
-    mnist = load_mnist("bundled")
+    mnist = load_mnist("small")
     cfg = config.conditional_config("cgan", quick=True, epochs=3, minutes=0.001, n_train=128,
                                     metric_samples=0)
     first = conditional.train_conditional(cfg, out_dir=str(tmp_path / "c"), data=mnist, verbose=0)

@@ -14,7 +14,7 @@ from ganlib.data import load_mnist
 
 @pytest.fixture(scope="module")
 def mnist():
-    return load_mnist("bundled")
+    return load_mnist("small")
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def test_one_epoch_moves_generator_encoder_and_discriminator_tensorflow():
     generated_checks.check_one_epoch_moves_all_three()
 
 
+@pytest.mark.slow  # covered in the default run: tests/README.md
 @needs_jax
 def test_chapter9_models_jax():
     code = ("import sys; sys.path.insert(0, 'tests'); import generated_checks; "

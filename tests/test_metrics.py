@@ -1,6 +1,6 @@
 """ganlib.metrics: the MNIST classifier, its cache and the sample-quality metrics (chapter 5).
 
-The classifier is trained once per test session, on the bundled digits with quick mode's budget
+The classifier is trained once per test session, on quick mode's 9,000 digits with quick mode's budget
 (3 epochs, about half a minute on two CPU cores), in a temporary cache directory. The full
 classifier's accuracy bar (98.5%) is checked by the slow test at the end.
 """
@@ -23,8 +23,8 @@ LN10 = math.log(10)
 
 @pytest.fixture(scope="session")
 def mnist():
-    # The bundled digits: the same data (and so the same cache file) with or without network.
-    return load_mnist(source="bundled")
+    # Quick mode's digits in every mode: the same data, so the same cache file.
+    return load_mnist(source="small")
 
 
 @pytest.fixture(scope="session")
@@ -67,17 +67,17 @@ def test_quick_classifier_is_accurate_and_cached_with_its_metadata(quick, mnist)
     info = metrics.classifier_info(quick["clf"])
     assert info["from_cache"] is False and info["epochs"] == quick["epochs"] == 3
     assert info["test_accuracy"] >= 0.95, info
-    assert info["source"] == "bundled" and info["test_images"] == 1000
+    assert info["source"] == "small" and info["test_images"] == 1000
     assert info["keras_version"] == keras.__version__
     files = sorted(p.name for p in quick["cache"].iterdir())  # no temporary files left
     model_path, info_path = metrics.classifier_paths(mnist, 3, cache_dir=quick["cache"])
     assert files == sorted([model_path.name, info_path.name])
     version = metrics.CLASSIFIER_VERSION
-    assert model_path.name.startswith(f"mnist_classifier_v{version}_bundled_3ep_seed0_")
+    assert model_path.name.startswith(f"mnist_classifier_v{version}_small_3ep_seed0_")
     assert model_path.suffix == ".keras"
     stored = json.loads(info_path.read_text(encoding="utf-8"))
     assert stored["test_accuracy"] == info["test_accuracy"]
-    assert stored["source"] == "bundled" and stored["keras_version"] == keras.__version__
+    assert stored["source"] == "small" and stored["keras_version"] == keras.__version__
     # The recorded accuracy is the model's: measure it again.
     probs = metrics.class_probabilities(mnist.x_test, quick["clf"])
     assert np.mean(probs.argmax(axis=1) == mnist.y_test) == pytest.approx(info["test_accuracy"])
@@ -190,7 +190,7 @@ def test_the_cached_classifier_loads_and_scores_on_jax(mnist, tmp_path):
         "import dataclasses, json, keras, numpy as np\n"
         "from ganlib import metrics\n"
         "from ganlib.data import load_mnist\n"
-        "m = load_mnist(source='bundled')\n"
+        "m = load_mnist(source='small')\n"
         "tiny = dataclasses.replace(m, x_train=m.x_train[:600], y_train=m.y_train[:600],\n"
         "                           x_test=m.x_test[:100], y_test=m.y_test[:100])\n"
         f"clf = metrics.get_classifier(tiny, cache_dir={str(tmp_path)!r}, epochs=1, verbose=0)\n"
@@ -465,3 +465,14 @@ def test_full_classifier_reaches_the_accuracy_bar(mnist, tmp_path):
     assert info["test_accuracy"] >= 0.985, report
     assert report["score_test"][0] > 9.3 and report["score_noise"][0] < 3, report
     assert report["class_kl_test"] < 0.02, report
+
+
+def test_memorisation_tells_copies_from_new_handwriting():
+    """Training digits fed back as 'samples' score near 0; unseen real digits near 1."""
+    mnist = load_mnist("small")
+    copies = metrics.memorisation(mnist.x_train[:300], mnist, n=300)
+    assert copies["ratio"] < 0.01 and copies["indices"].tolist() == list(range(300))
+    unseen = metrics.memorisation(mnist.x_test[300:600], mnist, n=300)
+    assert 0.9 < unseen["ratio"] < 1.1
+    with pytest.raises(ValueError, match="n must be"):
+        metrics.memorisation(mnist.x_test[:10], mnist, n=0)

@@ -245,6 +245,7 @@ def test_every_remedy_trains_in_the_fused_round_tensorflow():
     _check_round(last_json(run_python(ROUND_CODE, backend="tensorflow")))
 
 
+@pytest.mark.slow  # covered in the default run: tests/README.md
 @needs_jax
 def test_every_remedy_trains_in_the_fused_round_jax():
     _check_round(last_json(run_python(ROUND_CODE, backend="jax")))

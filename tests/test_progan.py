@@ -14,8 +14,8 @@ from ganlib.data import load_mnist
 
 @pytest.fixture(scope="module")
 def mnist_small():
-    """The bundled digits and an untrained classifier (the metrics only need to run)."""
-    return load_mnist("bundled"), metrics.build_classifier(seed=0)
+    """Quick mode's digits and an untrained classifier (the metrics only need to run)."""
+    return load_mnist("small"), metrics.build_classifier(seed=0)
 
 
 def test_fade_in_at_alpha_zero_equals_the_smaller_networks_tensorflow():
@@ -31,6 +31,7 @@ def test_gradient_penalty_matches_finite_differences_tensorflow():
     progan_checks.check_gradient_penalty_matches_finite_differences()
 
 
+@pytest.mark.slow  # covered in the default run: tests/README.md
 @needs_jax
 def test_progan_pieces_jax():
     code = ("import sys; sys.path.insert(0, 'tests'); import progan_checks; "
@@ -107,6 +108,7 @@ def test_resume_after_a_kill_continues_at_the_right_phase_and_alpha(tmp_path, mo
         np.testing.assert_allclose(np.asarray(a.value), np.asarray(b.value), atol=1e-5, err_msg=a.path)
 
 
+@pytest.mark.slow  # covered in the default run: tests/README.md
 def test_resume_refuses_another_runs_checkpoint(tmp_path, mnist_small):
     data, classifier = mnist_small
     cfg = _quick_cfg()

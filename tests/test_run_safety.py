@@ -216,7 +216,7 @@ def test_checkpoint_metadata_errors_are_clear(tmp_path, meta, word):
     gan = quick_gan()
     write_checkpoint(tmp_path / "c.npz", gan, meta)
     with pytest.raises(ValueError, match=word):
-        checkpoint.load_checkpoint(gan, str(tmp_path / "c.npz"))
+        checkpoint.resume(gan, str(tmp_path / "c.npz"))
 
 
 def test_checkpoint_of_another_arch_is_refused_before_any_weight_changes(tmp_path):
@@ -225,7 +225,7 @@ def test_checkpoint_of_another_arch_is_refused_before_any_weight_changes(tmp_pat
     target = quick_gan()
     before = [np.array(keras.ops.convert_to_numpy(v.value)) for v in target.variables]
     with pytest.raises(ValueError, match="arch 'radford', not 'other'"):
-        checkpoint.load_checkpoint(target, str(tmp_path / "c.npz"), expect={"arch": "other"})
+        checkpoint.resume(target, str(tmp_path / "c.npz"), expect={"arch": "other"})
     for a, v in zip(before, target.variables):
         np.testing.assert_array_equal(a, keras.ops.convert_to_numpy(v.value))
 
@@ -312,7 +312,7 @@ JAX_RESUME = """
 import dataclasses, json, sys, numpy as np, keras
 from ganlib import config, dcgan
 from ganlib.data import load_mnist
-data = load_mnist("bundled")
+data = load_mnist("small")
 cfg = dataclasses.replace(config.dcgan_config("radford", quick=True), n_train=128, metric_samples=0)
 out = sys.argv[1]
 straight = dcgan.train_dcgan(dataclasses.replace(cfg, epochs=2), seed=1, data=data, verbose=0)
@@ -326,6 +326,7 @@ print(json.dumps({"diff": diff, "resumed_from": resumed.resumed_from}))
 """
 
 
+@pytest.mark.slow  # covered in the default run: tests/README.md
 @needs_jax
 def test_jax_resume_equals_an_uninterrupted_run(tmp_path):
     result = last_json(run_python(args=["-c", JAX_RESUME, str(tmp_path / "run")], backend="jax"))

@@ -1,1 +1,2 @@
-"""Data files shipped with ganlib (a 10,000-image MNIST subset; see MNIST_LICENSE.md)."""
+"""Data files shipped with ganlib: the full MNIST (mnist/) and a 10,000-digit subset for quick
+mode (mnist_10k.npz); sources, checksums and licence in MNIST_LICENSE.md."""
