@@ -1,12 +1,9 @@
 """The course's experiments from the command line: ``python -m ganlib <experiment> [options]``.
 
-Each experiment prints progress and, as its very last line, one JSON object with its results
-(``tail -n 1``). Bad arguments, an output folder that cannot be written or already holds a run,
-and a run that diverges (NaN) exit with code 2 and a one-line message. argparse checks the
-arguments before anything heavy is imported (Keras, matplotlib and ganlib's other modules are
-imported inside the functions that need them), and each command claims its folder before it
-trains: a mistake costs a second, not a run, and writes nothing. Ctrl-C exits with code 130 and
-one line: how to continue the run with ``--resume``, where there is one to continue.
+Each experiment prints progress and, as its very last line, one JSON object (``tail -n 1``). Bad
+arguments, an unusable or taken output folder and a diverging run exit with code 2 and one line;
+Ctrl-C with code 130 and how to continue with ``--resume``. The arguments are checked and the
+folder claimed before anything heavy is imported: a mistake costs a second, not a run.
 """
 
 from __future__ import annotations
@@ -54,10 +51,8 @@ def _number(least=None, most=None, why=""):
 
 
 def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=None):
-    """Add the options most commands share, in this order: --epochs (help ``epochs``), --seed,
-    --quick, --out (for a command that keeps a checkpoint, ``kept``: what else it keeps and the
-    stem of its default folder), --minutes (``minutes``: the budget's defaults) and --resume
-    (``resume``: from where)."""
+    """Add the options most commands share, in this order: --epochs, --seed, --quick, --out
+    (``kept``: what a checkpointed run keeps beside it, its folder's stem), --minutes, --resume."""
     if epochs:
         parser.add_argument("--epochs", type=_number(1), help=epochs)
     if seed:  # NumPy's seeds
@@ -77,12 +72,9 @@ def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=Non
 
 
 def _start(args, cfg=None, stem=None, checkpoint_name=None):
-    """Claim the run's folder before any training, print the first line (device, mode, and the
-    budget and folder of a run with a ``cfg``) and return the folder (None: nothing is written).
-
-    ``--out`` must be new or empty, unless ``--resume`` continues the run whose ``checkpoint_name``
-    it holds; without it, a command with a ``stem`` gets a new folder ``runs/stem``,
-    ``runs/stem-2``, ... :func:`main` removes the folder again if the run writes nothing."""
+    """Claim the run's folder before any training (``--out``, new or empty unless ``--resume``;
+    else ``runs/stem``, ``runs/stem-2``, ...), print the first line and return the folder (None:
+    nothing is written). :func:`main` removes the folder again if the run writes nothing."""
     from ganlib import checkpoint
 
     args.checkpoint = checkpoint_name or checkpoint.CHECKPOINT_NAME
@@ -123,9 +115,8 @@ def _record(run, cfg, out, seconds=None, **fields):
 
 
 def _save(out, images, **kwargs):
-    """Save ``images`` (file name -> matplotlib figure, or 2-D image such as a grid of digits: a
-    grey PNG, its darkest pixel black and its lightest white unless ``vmin``/``vmax`` say
-    otherwise) in ``out``; return their paths, sorted."""
+    """Save ``images`` (name -> figure, or 2-D array: a grey PNG spanning black to white unless
+    ``vmin``/``vmax`` say otherwise) in ``out``; return their paths, sorted."""
     from ganlib import plot
 
     kwargs = {"vmin": None, "vmax": None, **kwargs}

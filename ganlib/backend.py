@@ -2,11 +2,9 @@
 
 A GAN's round has steps that each change *one* network's variables (chapter 2), which Keras 3's
 own ``train_step`` cannot say, so the round differentiates with respect to explicit lists of
-variables. TensorFlow runs ``train_step`` as a ``tf.function`` that updates variables in place,
-gradients from a ``GradientTape`` (:class:`VariableStore`); JAX compiles it as a pure function of
-the variables' values, gradients from ``jax.value_and_grad`` (:class:`ValueStore`). Both stores
-have the same verbs, so the round is written once. Also here: data-parallel training on every
-visible device and :func:`all_trainable` for ``fit``.
+variables: on TensorFlow in place in a ``tf.function`` with a ``GradientTape``
+(:class:`VariableStore`), on JAX as a pure function of the values with ``jax.value_and_grad``
+(:class:`ValueStore`). Both stores have the same verbs, so the round is written once.
 """
 
 from __future__ import annotations
@@ -141,14 +139,10 @@ def all_trainable(*models):
 
 @contextlib.contextmanager
 def data_parallel(enabled=True):
-    """Build, compile and ``fit`` a GAN inside this block to train it on every GPU Keras sees,
-    else every CPU device (one, unless a test split the CPU into virtual devices).
-
-    Each device runs the round on its equal share of every batch, and the gradients are summed
-    before both networks step: the round on the whole batch (batch norm aside: it normalizes each
-    share). JAX: ``keras.distribution.DataParallel``; TensorFlow: ``MirroredStrategy``. Yields the
-    number of devices (1 when ``enabled`` is False: the block then changes nothing). Chapter 5.
-    """
+    """Build, compile and ``fit`` a GAN inside this block to train it on every GPU Keras sees, else
+    every CPU device. Each device runs the round on its share of every batch and the gradients are
+    summed: the round on the whole batch (batch norm aside: it normalizes each share). Yields the
+    number of devices (1 when ``enabled`` is False: the block then changes nothing). Chapter 5."""
     if not enabled:
         yield 1
         return

@@ -1,12 +1,9 @@
 """BiGAN on MNIST (chapter 9): a generator, an encoder and a discriminator of (image, code) pairs.
 
-A GAN's generator maps noise z to an image; it has no way back. BiGAN (Donahue et al. 2017;
-Dumoulin et al.'s ALI is the same model) adds an encoder E from an image to a code, and lets the
-discriminator judge *pairs*: real digits with their codes, (x, E(x)), against generated digits
-with the noise they came from, (G(z), z). The only way for G and E to fool D is for the two kinds
-of pair to look alike, and then E inverts G. E learns without labels; :func:`linear_probe` then
-measures what its codes know about the digit. Trained by the four-step round of
-:class:`ganlib.training.GAN`, G and E together with the labels swapped.
+A GAN's generator has no way back from an image to its noise. BiGAN (Donahue et al. 2017; ALI,
+Dumoulin et al., is the same model) adds an encoder E and lets D judge pairs, (x, E(x)) against
+(G(z), z): G and E fool D only when the two kinds of pair look alike, and then E inverts G. E
+learns without labels; :func:`linear_probe` measures what its codes know about the digit.
 """
 
 from __future__ import annotations
@@ -52,9 +49,8 @@ def bigan_discriminator(latent_dim: int = 64, name: str = "discriminator") -> ke
 
 
 class BiGAN(GAN):
-    """Generator G (noise -> image), encoder E (image -> code) and discriminator D of
-    (image, code) pairs; G and E share one optimizer and learn in the same steps. Train with
-    ``fit(x)``. The objective (Donahue et al. 2017), with D's output a probability:
+    """G, E and D of (image, code) pairs; G and E share one optimizer and learn in the same steps,
+    the labels swapped. The objective (Donahue et al. 2017), D's output a probability:
 
         min_{G,E} max_D  E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))]
 
@@ -149,14 +145,9 @@ def _check_split(split, features, labels):
 
 def linear_probe(train_features, train_labels, test_features, test_labels, steps: int = 1000,
                  learning_rate: float = 0.05, l2: float = 1e-4) -> dict:
-    """Fit a logistic-regression classifier (softmax over the classes) on ``train_features`` and
-    return its accuracy on ``test_features``.
-
-    The features are standardised with the training set's mean and spread; the weights start at
-    zero and take ``steps`` full-batch Adam steps on the cross-entropy plus ``l2`` times the
-    squared weights. Plain NumPy, so the result does not depend on the Keras backend. Returns
-    ``{"train_accuracy", "test_accuracy", "per_class_accuracy"}``. Defined in chapter 9.
-    """
+    """Fit softmax regression on the standardised ``train_features`` (``steps`` full-batch Adam
+    steps from zero, ``l2`` weight decay) and return its accuracies. Plain NumPy, so the result
+    does not depend on the Keras backend. Defined in chapter 9."""
     xtr, ytr = _check_split("train", train_features, train_labels)
     xte, yte = _check_split("test", test_features, test_labels)
     if xtr.shape[1] != xte.shape[1]:
@@ -220,9 +211,8 @@ def reconstruction_accuracy(gan, images, classifier, read=None) -> float:
 
 def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                 classifier=None, verbose="auto", callbacks=()) -> Run:
-    """Train chapter 9's BiGAN on the MNIST training digits (no labels), checkpointed and
-    resumable as :func:`ganlib.dcgan.train_dcgan`; return a :class:`ganlib.training.Run`.
-    Defined in chapter 9."""
+    """Train chapter 9's BiGAN on the MNIST training digits (no labels), as
+    :func:`ganlib.dcgan.train_dcgan` trains. Defined in chapter 9."""
     config = config or bigan_config()
 
     def setup(data):

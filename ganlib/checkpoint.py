@@ -1,17 +1,11 @@
 """Checkpoints: save a GAN after every epoch, resume after a crash (defined in chapter 5).
 
-A checkpoint is one ``.npz`` file: every variable of the GAN (networks, averaged networks, noise
-seed) and of both optimizers, keyed by where it lives, never by Keras's automatic names
-(``dense_4`` depends on what else the process built) nor by position (batch norm's four vectors
-and Adam's two moments share shapes, so a reordering would load wrong values silently):
-``generator/1_Dense/kernel`` (attribute, index in ``model.layers`` and class, variable; a nested
-layer adds a step), ``d_optimizer/discriminator/0_Conv2D/kernel/momentum``,
-``g_optimizer/iteration``, ``seed_generator/seed_generator_state``, ProGAN's ``phase_round``.
-Beside them a JSON record: format, Keras version, method (the GAN's class), configuration, epoch,
-history and ``extra`` (e.g. the seed). Loading checks all of it (the configuration but
-:data:`MAY_CHANGE`) before any variable is assigned: a misfit is one ``ValueError`` of one line
-naming the file. Files are written atomically; a NaN never reaches one
-(:class:`ganlib.training.StopOnNaN`).
+A checkpoint is one ``.npz`` of every variable of the GAN and both optimizers, keyed by where it
+lives (``generator/1_Dense/kernel``, ``d_optimizer/discriminator/0_Conv2D/kernel/momentum``),
+never by Keras's automatic names (``dense_4`` depends on what else the process built) nor by
+position (batch norm's four vectors and Adam's two moments share shapes: a reordering would load
+wrong values silently), beside a JSON record of the run. Loading checks all of it before any
+variable is assigned (:data:`MAY_CHANGE`); files are written atomically; a NaN never reaches one.
 """
 
 from __future__ import annotations
@@ -56,8 +50,7 @@ def _name_layer(layer, prefix, names):
 
 
 def state_variables(gan) -> dict:
-    """Every variable a checkpoint of ``gan`` holds, by key (see the module's docstring): the
-    variables of ``gan.variables`` and of its ``d_optimizer`` and ``g_optimizer``."""
+    """Every variable of ``gan`` and its two optimizers, by key (see the module's docstring)."""
     names = {}
     for attr, value in vars(gan).items():
         if attr.startswith("_"):
@@ -118,8 +111,7 @@ def unreadable(path, what, exc) -> ValueError:
 
 
 def read_npz(path, what="ganlib checkpoint") -> dict:
-    """Every array of the ``.npz`` file ``path``; a missing, truncated or foreign file is a
-    one-line ``ValueError`` naming it."""
+    """Every array of the ``.npz`` file ``path``; else a one-line ``ValueError`` naming it."""
     if not os.path.exists(path):
         raise ValueError(f"path {path!r} does not exist: there is no {what} to resume from")
     try:
@@ -130,8 +122,7 @@ def read_npz(path, what="ganlib checkpoint") -> dict:
 
 
 def save_checkpoint(gan, path, epoch, history=None, extra=None, config=None):
-    """Write ``gan`` (weights and optimizer state) after ``epoch`` epochs to ``path``, atomically,
-    with ``history``, ``extra`` and the run's ``config`` (a dataclass)."""
+    """Write ``gan`` after ``epoch`` epochs to ``path`` with ``history``, ``extra``, ``config``."""
     epoch = check_non_negative_int("epoch", epoch)
     arrays = {key: _to_numpy(v) for key, v in state_variables(gan).items()}
     meta = {"format": FORMAT, "keras": keras.__version__, "method": type(gan).__name__,
@@ -216,10 +207,8 @@ def _assign(gan, path, meta, arrays):
 
 def resume(gan, path, resume=True, expect=None, config=None):
     """The one way every trainer continues a run: with ``resume`` and a checkpoint at ``path``,
-    load it into ``gan`` and return its record (``epoch``, ``history``, ``extra``, ``config``,
-    ``method``, ``keras``); otherwise (a fresh start) return None. Everything is checked before any
-    variable is assigned (see :func:`read_checkpoint`). ``gan`` may be a function ``record -> GAN``
-    where the checkpoint decides which GAN (ProGAN's phase)."""
+    load it into ``gan`` and return its record; otherwise (a fresh start) None. ``gan`` may be a
+    function ``record -> GAN`` where the checkpoint decides which GAN (ProGAN's phase)."""
     if not (resume and path and os.path.exists(path)):
         return None
     model = isinstance(gan, keras.Model)
@@ -245,9 +234,8 @@ def run_path(out_dir, resume, name=CHECKPOINT_NAME):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Save a checkpoint after every epoch, with every epoch's logs so far (``history`` starts
-    from a resumed run's; ``epoch`` is that of the checkpoint on disk, 0: none). Put it after the
-    callbacks that add to the logs and after :class:`ganlib.training.StopOnNaN`."""
+    """Save a checkpoint after every epoch with all the logs so far (``epoch``: that of the file on
+    disk, 0: none); put it after ``StopOnNaN`` and the callbacks that add to the logs."""
 
     def __init__(self, path, history=None, extra=None, config=None, epoch=0):
         super().__init__()
@@ -262,9 +250,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 
 class EpochFigures(keras.callbacks.Callback):
-    """After every epoch, the newest fixed-noise digits of ``snapshots`` (a
-    :class:`ganlib.training.Snapshots`) as ``epochs/epoch_NNN.png`` in ``folder``, written
-    atomically: a run stopped at any moment keeps a figure of every finished epoch."""
+    """After every epoch, the newest digits of ``snapshots`` as ``folder/epochs/epoch_NNN.png``:
+    a run stopped at any moment keeps a figure of every finished epoch."""
 
     def __init__(self, snapshots, folder):
         super().__init__()
@@ -279,13 +266,11 @@ class EpochFigures(keras.callbacks.Callback):
 
 def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_callbacks=(),
         verbose="auto"):
-    """``gan.fit(x)`` for ``config.epochs`` (``config.batch_size``), as every chapter trains:
-    continued from the checkpoint at ``path`` with ``resume`` (``extra``, e.g. the seed, must
-    agree); the NaN guard first, the clock next (``config.minutes`` of training), ``callbacks``
-    (those that add to the logs), a checkpoint after every epoch at ``path`` with a figure of the
-    fixed-noise digits beside it (when ``callbacks`` hold a :class:`ganlib.training.Snapshots`),
-    then ``user_callbacks``. A NaN raises a FloatingPointError that says which checkpoint is
-    kept. Returns ``(history, initial_epoch, seconds)``."""
+    """``gan.fit(x)`` as every chapter trains: continued from the checkpoint at ``path`` with
+    ``resume`` (``extra``, e.g. the seed, must agree); the NaN guard, the clock
+    (``config.minutes``), ``callbacks`` (those that add to the logs), a checkpoint and a figure of
+    the fixed-noise digits after every epoch, then ``user_callbacks``. A NaN raises a
+    FloatingPointError that says which checkpoint is kept. ``(history, initial_epoch, seconds)``."""
     meta = _resume(gan, path, resume, expect=extra, config=config)
     history, initial_epoch = (meta["history"], meta["epoch"]) if meta else ({}, 0)
     budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
@@ -305,21 +290,19 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
     return (saver.history if saver else history), initial_epoch, seconds
 
 
-def start(seed, data=None, out_dir=None, resume=False):
+def start(seed, data=None, out_dir=None, resume=False, name=CHECKPOINT_NAME):
     """How every MNIST trainer starts: ``(path, data)``, the checkpoint's :func:`run_path` in
     ``out_dir`` (checked first), then the seed set and ``data`` (MNIST by default)."""
-    path = run_path(out_dir, resume)
+    path = run_path(out_dir, resume, name)
     set_seed(seed)
     return path, data if data is not None else load_mnist()
 
 
 def train(config, seed, out_dir, resume, data, setup, classifier=None, verbose="auto",
           callbacks=(), scores=SampleMetrics, distribute=False):
-    """The checkpointed trainers (chapters 5, 8, 9): :func:`start`; on the devices of
+    """The checkpointed MNIST trainer (chapters 5, 8, 9): :func:`start`, then on the devices of
     :func:`ganlib.backend.data_parallel` (with ``distribute``) ``setup(data) -> (gan, x, grid)``
-    (a :class:`ganlib.training.Snapshots`) and :func:`fit` (the seed must agree), with a ``scores``
-    callback of ``config.metric_samples`` digits and test digits. Returns the ``Run`` (``grids``,
-    ``resumed_from``: the first epoch, ``checkpoint``, ``devices``)."""
+    and :func:`fit` with a ``scores`` callback of ``config.metric_samples`` digits; the ``Run``."""
     path, data = start(seed, data, out_dir, resume)
     with data_parallel(distribute) as devices:
         gan, x, grid = setup(data)

@@ -35,8 +35,7 @@ def check_non_negative_int(name: str, value) -> int:
 
 
 def check_number(name: str, value, sign: str = "finite") -> float:
-    """``value`` as a float if it is a finite number (not a bool) that is ``sign`` (a key of
-    :data:`_SIGNS`), else a ValueError."""
+    """``value`` as a float if a finite number (not a bool) that is ``sign``, else ValueError."""
     if not (is_number(value) and math.isfinite(value) and _SIGNS[sign](value)):
         raise ValueError(f"{name} must be a {sign} number, got {value!r}")
     return float(value)

@@ -1,11 +1,8 @@
 """Mode collapse on MNIST (chapter 7): a DCGAN with poorly chosen hyperparameters, and a remedy.
 
-The source text's example of partial collapse is a generator that makes "mostly 1s after three
-epochs" when the hyperparameters are poorly chosen. This module makes that measurable: a small
-DCGAN (Radford-style strided convolutions, cheap enough for a CPU), its fixed-noise sample grid
-and the class histogram of its digits (from chapter 5's MNIST classifier) recorded after every
-epoch. The remedy is one layer: :class:`~ganlib.layers.MinibatchStdDev` before the
-discriminator's decision. Used by the chapter and by ``python -m ganlib collapse``.
+The source text's partial collapse ("mostly 1s after three epochs") made measurable: a small
+DCGAN cheap enough for a CPU, its fixed-noise grid and its digits' class histogram after every
+epoch. The remedy is one layer: :class:`~ganlib.layers.MinibatchStdDev` before D's decision.
 """
 
 from __future__ import annotations
@@ -13,8 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-# The chapter's settings live in ganlib.config with every other configuration; they are
-# importable from here too (collapse.collapse_config, collapse.HYPERPARAMETERS, ...).
+# The chapter's settings live in ganlib.config; importable from here too.
 from ganlib.checks import check_choice, check_positive_int, check_type
 from ganlib.config import (HYPERPARAMETERS, MNIST_FIXES, CollapseConfig,  # noqa: F401
                            collapse_config)

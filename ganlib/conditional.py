@@ -1,13 +1,11 @@
 """Conditional GANs on MNIST (chapter 8), all trained by the four-step round of
 :class:`ganlib.training.GAN`: the counterfeiter is told *which* digit to draw.
 
-- **CGAN** (Mirza and Osindero 2014): the label's embedding is joined to the noise in G and to
-  the image in D, so D judges (image, label) pairs: a good 3 labelled 7 is a fake.
-- **ACGAN** (Odena et al. 2017): D sees only the image and has a second head that names its
-  class; both players also learn from that head's cross-entropy.
-- **pix2pix** (Isola et al. 2017): G is a U-Net from a damaged digit (shrunk to 7x7, or with a
-  masked square) to a whole one, D a patch discriminator on (input, output) pairs; G's loss adds
-  lambda times the L1 distance to the true digit.
+- **CGAN** (Mirza and Osindero 2014): D judges (image, label) pairs: a good 3 labelled 7 is fake.
+- **ACGAN** (Odena et al. 2017): D sees only the image and a second head names its class; both
+  players also learn from that head's cross-entropy.
+- **pix2pix** (Isola et al. 2017): G is a U-Net from a damaged digit to a whole one, D a patch
+  discriminator of (input, output) pairs; G's loss adds lambda times the L1 distance to the truth.
 """
 
 from __future__ import annotations
@@ -69,11 +67,8 @@ def acgan_discriminator(name="discriminator"):
 
 
 class ConditionalGAN(GAN):
-    """A label-conditional GAN (``kind`` "cgan" or "acgan"); train with
-    ``fit({"real": x, "label": y})``. In ACGAN both players add the class head's cross-entropy
-    (weight ``class_weight``); ``class_loss`` in the history is D's on the real digits. Defined in
-    chapter 8.
-    """
+    """A label-conditional GAN (``kind`` "cgan" or "acgan"): ``fit({"real": x, "label": y})``.
+    ``class_loss`` in ACGAN's history is D's on the real digits. Defined in chapter 8."""
 
     def __init__(self, generator, discriminator, kind="cgan", class_weight=1.0, **kwargs):
         check_choice("kind", kind, ("cgan", "acgan"))
@@ -104,8 +99,7 @@ class ConditionalGAN(GAN):
         self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake, **extra)
 
     def d_loss(self, x, y, label):
-        """D's verdict on (x, y): (loss, adversarial part, class part, P(real)). A CGAN's D sees
-        the label beside the image; an ACGAN's D sees the image and names its class."""
+        """D's verdict on (x, y): (loss, adversarial part, class part, P(real))."""
         out = self.run(self.discriminator, [x, y] if self.kind == "cgan" else x)
         p = out if self.kind == "cgan" else out[0]
         adversarial = self.adversarial_loss(label, p)
@@ -127,8 +121,7 @@ class ConditionalGAN(GAN):
         return super().fit({"real": images, "label": labels}, y, batch_size, *args, **kwargs)
 
     def generate(self, labels, z=None, seed=None, use_ema=True):
-        """Digits of the requested ``labels`` (n,) as a NumPy array (n, 28, 28, 1) in [-1, 1];
-        the noise is ``z`` (n, latent_dim) when given, else drawn as in :meth:`GAN.generate`."""
+        """Digits of the requested ``labels`` from the noise ``z`` or as in :meth:`GAN.generate`."""
         labels = check_labels("labels", labels)
         z = self.noise_input(z=z, seed=seed, labels=labels)
         use_average = use_ema and self.ema_generator is not None
@@ -173,13 +166,11 @@ class LabelMetrics(SampleMetrics):
     """:class:`ganlib.training.SampleMetrics` of ``n`` digits asked for by label (n/10 per class),
     with their ``label_accuracy``."""
 
-    def on_epoch_end(self, epoch, logs=None):
-        result = label_report(self.model, self.classifier, max(1, self.n // N_CLASSES),
-                              seed=self.seed + epoch, reference=self.reference)
-        self.results.append(result)
-        for key in ("label_accuracy", "classifier_score", "fid", "class_kl", "classes_present"):
-            if logs is not None and result[key] is not None:
-                logs[key] = float(result[key])
+    keys = ("label_accuracy", *SampleMetrics.keys)
+
+    def score(self, epoch):
+        return label_report(self.model, self.classifier, max(1, self.n // N_CLASSES),
+                            seed=self.seed + epoch, reference=self.reference)
 
 
 def training_digits(data, n_train, batch_size):
@@ -192,9 +183,8 @@ def training_digits(data, n_train, batch_size):
 
 def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                       classifier=None, verbose="auto", callbacks=()):
-    """Train chapter 8's CGAN or ACGAN on MNIST with its labels, checkpointed and resumable as
-    :func:`ganlib.dcgan.train_dcgan`; return a :class:`ganlib.training.Run`. Defined in chapter 8.
-    """
+    """Train chapter 8's CGAN or ACGAN on MNIST with its labels, as :func:`ganlib.dcgan.train_dcgan`
+    trains. Defined in chapter 8."""
     config = config or conditional_config()
 
     def setup(data):
@@ -293,11 +283,8 @@ def patch_discriminator(in_channels=1, name="discriminator"):
 
 
 class Pix2Pix(GAN):
-    """An image-to-image GAN: D judges (input, truth) pairs real and (input, G(input)) fake; G
-    adds ``l1_weight`` times the mean L1 distance to the truth. Train with
-    ``fit({"input": x, "target": y})``; ``l1`` in the history is G's L1 term, ``g_loss`` its
-    adversarial one. Defined in chapter 8.
-    """
+    """An image-to-image GAN: ``fit({"input": x, "target": y})``; ``l1`` in the history is G's L1
+    term, ``g_loss`` its adversarial one. Defined in chapter 8."""
 
     def __init__(self, generator, discriminator, l1_weight=100.0, **kwargs):
         super().__init__(generator, discriminator, latent_dim=1, extra_metrics=("l1",), **kwargs)

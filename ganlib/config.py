@@ -1,16 +1,12 @@
 """Quick/full mode, budgets, every chapter's configuration, seeding and the one-line device report.
 
-**Full** mode (the default) makes the book: real training budgets, the figures readers see.
-**Quick** mode (``GANLIB_QUICK=1``, set by the test harness) runs the same code on a tiny budget.
-Notebooks write ``epochs = cfg.epochs  # full run: 13`` so a reader always sees the real number.
-
-Each configuration is a frozen dataclass checked by :func:`check_fields` when it is made; each
-``*_config`` function picks the settings of the mode or budget and lets the caller override any
-of them (:func:`configure`). Fields that several share: training stops after ``epochs``, or after
-the first epoch that ends past ``minutes`` of training (None: no limit); ``n_train`` uses only the
-first training images (None: all); ``d_learning_rate`` None is the generator's; ``ema_momentum``
-averages the generator's weights (0: off); ``metric_samples`` generated digits are scored after
-every epoch or generation (0: none). No Keras at load time: the command line reads this first.
+**Full** mode (the default) makes the book; **quick** mode (``GANLIB_QUICK=1``, set by the test
+harness) runs the same code on a tiny budget. Each configuration is a frozen dataclass checked
+when it is made; each ``*_config`` function picks the mode's or budget's settings and lets the
+caller override any (:func:`configure`). Shared fields: ``minutes`` caps the training time (None:
+no limit); ``n_train`` uses only the first training images (None: all); ``d_learning_rate`` None
+is the generator's; ``ema_momentum`` 0 is off; ``metric_samples`` digits are scored after every
+epoch (0: none). No Keras at load time: the command line reads this first.
 """
 
 from __future__ import annotations
@@ -29,8 +25,7 @@ QUICK_ENV = "GANLIB_QUICK"
 
 
 def is_quick(quick: bool | None = None) -> bool:
-    """Return True when quick mode is on: ``quick`` if given, else ``GANLIB_QUICK=1`` (unset means
-    full mode)."""
+    """Whether quick mode is on: ``quick`` if given, else ``GANLIB_QUICK`` (unset: full mode)."""
     if quick is not None:
         return bool(quick)
     value = os.environ.get(QUICK_ENV, "").strip().lower()
@@ -56,11 +51,8 @@ _RULES = {
 
 
 def check_fields(cfg, choices: dict | None = None, **rules) -> None:
-    """The checks every configuration shares, each failure a one-line ValueError naming the field.
-
-    ``choices`` maps a field to its allowed values (``budget`` must be one of :data:`BUDGETS`);
-    ``rules`` name the fields of each kind of :data:`_RULES`; a field typed ``... | None`` may be
-    None."""
+    """One-line ValueErrors naming the field: ``choices`` maps fields to their allowed values (and
+    ``budget`` to :data:`BUDGETS`), ``rules`` name the fields of each :data:`_RULES` (or None)."""
     types = {field.name: str(field.type) for field in dataclasses.fields(cfg)}
     choices = {**(choices or {}), **({"budget": BUDGETS} if "budget" in types else {})}
     for name, allowed in choices.items():
@@ -75,9 +67,8 @@ def check_fields(cfg, choices: dict | None = None, **rules) -> None:
 
 
 def configure(config_class, settings: dict, overrides: dict, **fixed):
-    """A ``config_class`` of the ``fixed`` fields (a budget's name, an architecture), the mode's or
-    budget's ``settings``, and the caller's ``overrides`` of any other field, which win; an override
-    that is not such a field raises a ValueError naming it. Every ``*_config`` function ends here."""
+    """A ``config_class`` of the ``fixed`` fields (a budget, an architecture), the mode's or
+    budget's ``settings`` and the caller's ``overrides`` of any other field, which win."""
     free = {field.name for field in dataclasses.fields(config_class)} - set(fixed)
     unknown = sorted(set(overrides) - free)
     if unknown:
@@ -88,14 +79,10 @@ def configure(config_class, settings: dict, overrides: dict, **fixed):
 
 @dataclasses.dataclass(frozen=True)
 class GaussianConfig:
-    """Hyperparameters of the 2-D Gaussian demo (chapters 2 and 3).
-
-    The real points, networks, batch size (one learning round per batch), uniform noise and 13
-    epochs (the source's figure shows epochs 0-10 and 13) are the source text's. The optimizer
-    settings are this course's, explained in chapter 3: a faster discriminator tracks the
-    generator's current samples (two time-scale update rule); Adam's betas are shorter than the
-    defaults (0.9, 0.999) because with two players the target keeps moving; the learning rate
-    decays along a cosine to ``final_lr_fraction`` of itself by the last epoch."""
+    """The 2-D Gaussian demo (chapters 2 and 3). Data, networks, batch, noise and 13 epochs (the
+    source's figure shows epochs 0-10 and 13) are the source text's; the optimizer is the course's
+    (chapter 3): a faster D tracks G's current samples (two time-scale update rule), and Adam's
+    betas are shorter than the defaults because with two players the target keeps moving."""
 
     n_points: int = 10_000
     center: tuple = (5.0, 5.0)
@@ -115,7 +102,7 @@ class GaussianConfig:
 
 
 def gaussian_config(quick: bool | None = None) -> GaussianConfig:
-    """The demo's configuration for the current mode (quick mode: 5 epochs instead of 13)."""
+    """The demo's configuration (quick mode: 5 epochs instead of 13)."""
     return GaussianConfig(epochs=5) if is_quick(quick) else GaussianConfig()
 
 
@@ -162,15 +149,13 @@ BUDGETS = ("quick", "cpu", "gpu")
 
 
 def budget(quick: bool | None = None) -> str:
-    """The budget for this run: ``"quick"`` in quick mode, else ``"gpu"`` when the Keras backend
-    sees a GPU, else ``"cpu"``. Keras puts the work on the GPU by itself; this only decides how
-    much work there is."""
+    """``"quick"`` in quick mode, else ``"gpu"`` when the Keras backend sees a GPU, else ``"cpu"``:
+    Keras puts the work on the GPU by itself; this only decides how much work there is."""
     return "quick" if is_quick(quick) else "gpu" if _gpus() else "cpu"
 
 
 def _budgeted(config_class, budgets: dict, quick, budget_name, overrides: dict, **fixed):
-    """:func:`configure` with the ``budgets`` entry of this run's budget (``budget_name``, else
-    :func:`budget`)."""
+    """:func:`configure` with the ``budgets`` entry of ``budget_name`` (else :func:`budget`)."""
     name = check_choice("budget_name", budget(quick) if budget_name is None else budget_name, BUDGETS)
     return configure(config_class, budgets[name], overrides, **fixed, budget=name)
 
@@ -182,10 +167,8 @@ DCGAN_ARCHS = ("seed", "radford", "compact")
 
 @dataclasses.dataclass(frozen=True)
 class DCGANConfig:
-    """Hyperparameters of the MNIST DCGAN (chapter 5). :func:`dcgan_config` fills in each
-    architecture's own settings and the budget's length of training. ``noise`` is "uniform" in
-    [-1, 1] or "normal"; ``learning_rate`` None is the architecture's own (ganlib.dcgan);
-    ``distribute`` trains data-parallel on every visible device (ganlib.training.data_parallel)."""
+    """The MNIST DCGAN (chapter 5). ``learning_rate`` None is the architecture's own
+    (ganlib.dcgan); ``distribute`` trains data-parallel on every visible device."""
 
     arch: str = "seed"
     epochs: int = 5
@@ -206,17 +189,14 @@ class DCGANConfig:
                      counts=("epochs",), fractions=("ema_momentum",))
 
 
-#: Each architecture's own settings (seed and radford: DCGANConfig's defaults). Chapter 5
-#: explains the compact DCGAN's: small networks, batch 64, normal noise of 64 numbers, a
-#: discriminator that learns 3x faster than the generator (two time-scale update rule) and an
-#: averaged generator.
+#: Each architecture's own settings (seed and radford: DCGANConfig's defaults); chapter 5
+#: explains the compact DCGAN's (a D 3x faster than G: the two time-scale update rule).
 _DCGAN_ARCH_SETTINGS = {"compact": {"batch_size": 64, "latent_dim": 64, "noise": "normal",
                                     "learning_rate": 5e-4, "d_learning_rate": 1.5e-3,
                                     "ema_momentum": 0.999}}
 
 #: How long each budget trains. CPU: the book's stored run on the 2-core CPU, stopped by the
-#: clock (DCGAN_CPU_MINUTES); GPU: the full 60,000 digits (when Keras can download them) for 50
-#: epochs, the source's longer schedule.
+#: clock (DCGAN_CPU_MINUTES); GPU: 50 epochs, the source's longer schedule.
 _DCGAN_BUDGETS = {"quick": {"epochs": 2, "n_train": 512, "metric_samples": 200}, "cpu": {"epochs": 200},
                   "gpu": {"epochs": 50}}
 
@@ -228,9 +208,7 @@ DCGAN_CPU_MINUTES = {"seed": 12.0, "radford": 12.0, "compact": 20.0}
 
 def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str | None = None,
                  **overrides) -> DCGANConfig:
-    """The DCGAN configuration of ``arch`` for the budget of this run (see :func:`budget`):
-    quick (2 epochs on 512 images), cpu (minutes of training: :data:`DCGAN_CPU_MINUTES`) or gpu
-    (50 epochs). ``overrides`` replace single settings, e.g. ``epochs=3``."""
+    """The DCGAN configuration of ``arch`` for the budget of this run (see :func:`budget`)."""
     check_choice("arch", arch, DCGAN_ARCHS)
     budgets = {name: {**_DCGAN_ARCH_SETTINGS.get(arch, {}), **settings}
                for name, settings in _DCGAN_BUDGETS.items()}
@@ -240,14 +218,11 @@ def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str
 
 @dataclasses.dataclass(frozen=True)
 class ProGANConfig:
-    """Hyperparameters of chapter 6's ProGAN on MNIST padded to 32x32 (ganlib.progan).
-
-    The loss and optimizer are Karras et al.'s (WGAN-GP with a ``drift`` term that keeps D's
-    scores near 0; Adam(1e-3, beta_1 = 0, beta_2 = 0.99)); the widths (``channels`` at 4, 8, 16,
-    32 pixels) and the phase lengths (``stable_rounds`` at 4, 8, 16, 32, ``fade_rounds`` at 8, 16,
-    32) are scaled down for the budget. ``batch_size`` is a multiple of 4: the minibatch standard
-    deviation works in groups of 4. A checkpoint every ``chunk_rounds``; the samples are scored
-    every ``eval_minutes`` of training and after every phase."""
+    """Chapter 6's ProGAN (ganlib.progan). The loss and optimizer are Karras et al.'s (WGAN-GP with
+    a ``drift`` term that keeps D's scores near 0; Adam(1e-3, 0, 0.99)); the widths (``channels``
+    at 4, 8, 16, 32 pixels) and phase lengths (``stable_rounds`` at 4 to 32, ``fade_rounds`` at 8
+    to 32) are scaled down for the budget. ``batch_size`` is a multiple of 4: the minibatch
+    standard deviation works in groups of 4."""
 
     channels: tuple = (64, 64, 32, 16)
     latent_dim: int = 64
@@ -302,13 +277,10 @@ FIXES = ("none", "mbstd", "minibatch", "pack")
 
 @dataclasses.dataclass(frozen=True)
 class MixtureConfig:
-    """Budget and hyperparameters of one mixture run (chapter 7).
-
-    ``steps`` learning rounds (each: the four steps of chapter 2) with Adam for both players and
-    the learning rate decaying along a cosine to ``final_lr_fraction`` of itself. ``pack``: samples
-    per pack for fix="pack"; ``group_size``: the minibatch standard deviation's group (None: the
-    batch); ``rounds_per_epoch``: rounds per compiled call and per progress-bar epoch, a snapshot
-    after each; ``standardize``: divide the points by the mixture's standard deviation."""
+    """One mixture run (chapter 7): ``steps`` learning rounds, the learning rate decaying along a
+    cosine to ``final_lr_fraction`` of itself; ``group_size``: the minibatch standard deviation's
+    group (None: the batch); ``rounds_per_epoch``: rounds per compiled call, a snapshot after each;
+    ``standardize``: the networks work in units of the mixture's standard deviation."""
 
     layout: str = "ring"
     fix: str = "none"
@@ -344,8 +316,8 @@ FULL_STEPS = {"ring": 10_000, "grid": 20_000}
 
 def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None = None,
                    **overrides) -> MixtureConfig:
-    """The chapter's configuration for the current mode: 10,000 rounds on the ring and 20,000 on
-    the grid in full mode, 200 in quick mode (enough to run, not to learn)."""
+    """The chapter's configuration: :data:`FULL_STEPS`, or 200 rounds in quick mode (enough to
+    run, not to learn)."""
     check_choice("layout", layout, LAYOUTS)
     settings = {"steps": 200, "rounds_per_epoch": 100} if is_quick(quick) else {"steps": FULL_STEPS[layout]}
     return configure(MixtureConfig, settings, overrides, layout=layout, fix=fix)
@@ -372,9 +344,8 @@ HYPERPARAMETERS = {
 
 @dataclasses.dataclass(frozen=True)
 class CollapseConfig:
-    """One MNIST run of chapter 7 (ganlib.collapse). The defaults are the *poorly chosen*
-    hyperparameters: Adam with a learning rate 5x Radford's 2e-4 and its default beta_1 = 0.9
-    instead of 0.5."""
+    """One MNIST run of chapter 7 (ganlib.collapse); the defaults are the *poorly chosen*
+    :data:`HYPERPARAMETERS`."""
 
     fix: str = "none"
     epochs: int = 4
@@ -400,9 +371,8 @@ def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -
 
 @dataclasses.dataclass(frozen=True)
 class ConditionalConfig:
-    """Hyperparameters of chapter 8's CGAN and ACGAN (ganlib.conditional): chapter 5's compact
-    DCGAN with a label, the same optimizers, noise, batch and averaged generator.
-    ``class_weight`` weighs ACGAN's class cross-entropy in both players' losses."""
+    """Chapter 8's CGAN and ACGAN: chapter 5's compact DCGAN with a label, the same optimizers,
+    noise, batch and average. ``class_weight`` weighs ACGAN's class cross-entropy."""
 
     kind: str = "cgan"
     epochs: int = 200
@@ -424,10 +394,8 @@ class ConditionalConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Pix2PixConfig:
-    """Hyperparameters of chapter 8's image-to-image GANs (ganlib.conditional): Isola et al.'s
-    losses and optimizer (Adam 2e-4, beta_1 = 0.5, L1 weight 100) on 28x28 digits. ``task`` is
-    "superres" (7x7 -> 28x28) or "inpaint" (a 12x12 square); the three methods are scored on
-    ``eval_samples`` held-out test digits."""
+    """Chapter 8's image-to-image GANs: Isola et al.'s losses and optimizer (Adam 2e-4, beta_1 =
+    0.5, L1 weight 100); ``task`` "superres" (7x7 -> 28x28) or "inpaint" (a 12x12 square)."""
 
     task: str = "superres"
     epochs: int = 200
@@ -448,7 +416,7 @@ class Pix2PixConfig:
 
 #: Chapter 8's budgets. CPU: the book's stored run, 10 minutes for each of CGAN and ACGAN and 6
 #: for each image-to-image GAN (its L1-only twin then takes as many generator steps), about 40
-#: minutes in all; GPU: the full 60,000 digits when downloadable, 30 epochs.
+#: minutes in all.
 _CONDITIONAL_BUDGETS = {"quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
                         "cpu": {"epochs": 200, "minutes": 10.0}, "gpu": {"epochs": 30}}
 _PIX2PIX_BUDGETS = {"quick": {"epochs": 1, "n_train": 256, "eval_samples": 200},
@@ -469,13 +437,10 @@ def pix2pix_config(task: str = "superres", quick: bool | None = None, budget_nam
 
 @dataclasses.dataclass(frozen=True)
 class BiGANConfig:
-    """Hyperparameters of chapter 9's BiGAN (ganlib.bigan): chapter 5's compact generator, an
-    encoder shaped like chapter 5's compact discriminator, and a discriminator of (image, code)
-    pairs; Adam with beta_1 = 0.5 for all three, normal noise of 64 numbers, batch 64.
-
-    ``learning_rate`` is the generator's and the encoder's (one optimizer: they learn together),
-    and ``ema_momentum`` averages both: 0.995, about 200 rounds, under two epochs, because the live
-    pair's reconstructions swing by 20 points from one epoch to the next."""
+    """Chapter 9's BiGAN (ganlib.bigan). ``learning_rate`` is the generator's and the encoder's
+    (one optimizer: they learn together), and ``ema_momentum`` averages both: 0.995, about 200
+    rounds, under two epochs, because the live pair's reconstructions swing by 20 points from one
+    epoch to the next."""
 
     epochs: int = 200
     minutes: float | None = None
@@ -495,9 +460,8 @@ class BiGANConfig:
 
 @dataclasses.dataclass(frozen=True)
 class GenerationsConfig:
-    """Chapter 9's chain of generators (ganlib.generated): generation 1 is chapter 5's compact
-    DCGAN trained on the real digits, every later one the same network trained only on the
-    ``n_samples`` digits of the generation before (None: as many as the real training digits)."""
+    """Chapter 9's chain of generators (ganlib.generated), each trained on the ``n_samples``
+    digits of the one before (None: as many as the real training digits)."""
 
     generations: int = 4
     epochs: int = 200
@@ -515,7 +479,6 @@ class GenerationsConfig:
 
 #: Chapter 9's budgets. CPU: the book's stored run, 8 minutes of BiGAN and 4 per generation (4
 #: generations), beside chapter 8's 10-minute CGAN and four classifiers: about 40 minutes in all.
-#: GPU: the full 60,000 digits when downloadable, longer training.
 _BIGAN_BUDGETS = {"quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
                   "cpu": {"epochs": 200, "minutes": 8.0}, "gpu": {"epochs": 30}}
 _GENERATIONS_BUDGETS = {"quick": {"generations": 2, "epochs": 1, "n_train": 512, "n_samples": 512,

@@ -1,6 +1,6 @@
 """Datasets and the generator's noise: chapter 3's 2-D Gaussian and uniform noise (the source
-text's), and MNIST (chapter 5), shipped with ganlib: the original 60,000 + 10,000 digits, and a
-9,000 + 1,000 subset for quick mode (ganlib/datasets/MNIST_LICENSE.md says where each comes from)."""
+text's), chapter 7's mixtures, and MNIST (chapter 5), shipped with ganlib: the original 60,000 +
+10,000 digits and quick mode's 9,000 + 1,000 (ganlib/datasets/MNIST_LICENSE.md: their sources)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,30 @@ def uniform_noise(n: int, latent_dim: int = 4, seed: int | None = None):
     return np.random.default_rng(seed).random((n, latent_dim), dtype="float32")
 
 
+def mixture_means(layout: str) -> np.ndarray:
+    """The means of chapter 7's mixture, shape ``(k, 2)``: the **ring** of 8 on the unit circle or
+    the **grid** of 25 at {-4, -2, 0, 2, 4}^2 (Metz et al. 2017; VEEGAN; PacGAN)."""
+    if check_choice("layout", layout, config.LAYOUTS) == "ring":
+        angles = 2 * np.pi * np.arange(8) / 8
+        return np.stack([np.cos(angles), np.sin(angles)], axis=1).astype("float32")
+    values = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+    return np.array([(x, y) for x in values for y in values], dtype="float32")
+
+
+def mixture_std(layout: str) -> float:
+    """The standard deviation of every component: 0.01 (ring) or 0.05 (grid)."""
+    return 0.01 if check_choice("layout", layout, config.LAYOUTS) == "ring" else 0.05
+
+
+def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.ndarray:
+    """``n`` points of the mixture (each component equally likely), float32 of shape ``(n, 2)``."""
+    n = check_positive_int("n", n)
+    means, std = mixture_means(layout), mixture_std(layout)
+    rng = np.random.default_rng(seed)
+    which = rng.integers(len(means), size=n)
+    return (means[which] + std * rng.standard_normal((n, 2))).astype("float32")
+
+
 def check_points(name: str, x):
     """Return ``x`` as a float32 array of shape ``(n, 2)``, or raise a ValueError saying why."""
     try:
@@ -66,10 +90,8 @@ MNIST_IDX_SHA256 = {
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class MNIST:
-    """MNIST images scaled to [-1, 1], shape ``(n, 28, 28, 1)`` float32, labels int64.
-
-    ``source`` is ``"full"`` (the original 60,000 + 10,000 digits) or ``"small"`` (quick mode's
-    9,000 + 1,000, from ``ganlib/datasets/mnist_10k.npz``)."""
+    """MNIST images scaled to [-1, 1], shape ``(n, 28, 28, 1)`` float32, labels int64; ``source``
+    ``"full"`` or ``"small"`` (see :func:`load_mnist`)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -130,13 +152,10 @@ def _load(source: str) -> MNIST:
 
 
 def load_mnist(source: str = "auto") -> MNIST:
-    """MNIST as an :class:`MNIST` object: images in [-1, 1] ``(n, 28, 28, 1)``, int64 labels.
-
-    ``"full"``: the original 60,000 training and 10,000 test digits (LeCun, Cortes and Burges),
-    shipped with ganlib, so nothing is downloaded. ``"small"``: 9,000 + 1,000 of them, quick
-    mode's data. ``"auto"``: small in quick mode, full otherwise. The arrays are read-only and
-    shared between calls. Defined in chapter 5.
-    """
+    """MNIST as an :class:`MNIST` object: ``"full"``, the original 60,000 training and 10,000 test
+    digits (LeCun, Cortes and Burges), shipped with ganlib so nothing is downloaded; ``"small"``,
+    quick mode's 9,000 + 1,000; ``"auto"``, the mode's. The arrays are read-only and shared
+    between calls. Defined in chapter 5."""
     check_choice("source", source, MNIST_SOURCES)
     if source == "auto":
         source = "small" if config.is_quick() else "full"

@@ -1,7 +1,4 @@
-"""DCGAN on MNIST (chapter 5): build, train with checkpoints and resume, watch, score.
-
-Used by the chapter, by ``python -m ganlib dcgan`` and by the benchmark.
-"""
+"""DCGAN on MNIST (chapter 5): build, train with checkpoints and resume, watch, score."""
 
 from __future__ import annotations
 
@@ -46,15 +43,9 @@ def build_gan(config: DCGANConfig, seed: int = 0, jit_compile="auto") -> GAN:
 
 def train_dcgan(config: DCGANConfig | None = None, seed: int = 0, out_dir: str | None = None,
                 resume: bool = False, data=None, classifier=None, verbose="auto", callbacks=()):
-    """Train a DCGAN on MNIST and return a :class:`ganlib.training.Run`.
-
-    With ``out_dir``, a checkpoint (weights and optimizer state) is written there after every
-    epoch; ``resume=True`` continues from the last one of the same settings and seed, when there
-    is one (``resumed_from``: the epoch it started from, 0 for a fresh start; the command line's
-    ``--resume`` refuses a folder without one; see :func:`ganlib.checkpoint.fit`). A non-finite
-    loss raises a ``FloatingPointError`` naming the epoch; the checkpoint of the epoch before stays
-    on disk. ``callbacks`` run after each epoch's checkpoint.
-    """
+    """Train a DCGAN on MNIST and return a :class:`ganlib.training.Run`. With ``out_dir``, a
+    checkpoint after every epoch, which ``resume=True`` continues (``resumed_from``: the epoch it
+    started from; see :func:`ganlib.checkpoint.fit`); ``callbacks`` run after each checkpoint."""
     config = config or dcgan_config()
 
     def setup(data):

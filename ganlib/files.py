@@ -10,11 +10,9 @@ import tempfile
 
 
 def atomic_write(path, write, suffix: str = ".tmp") -> None:
-    """Call ``write(tmp_path)``, then move the finished file to ``path`` in one step.
-
-    The temporary file lies in ``path``'s folder (a rename within one file system is atomic), is
-    flushed with ``fsync`` before the rename, gets the permissions a new file would get (``0o666``
-    less the umask, not ``mkstemp``'s private ``0o600``), and is removed if anything fails."""
+    """Call ``write(tmp_path)``, then move the finished file to ``path`` in one step: the temporary
+    file lies in ``path``'s folder (a rename within one file system is atomic), is fsynced first,
+    gets a new file's permissions (not ``mkstemp``'s private ``0o600``), and goes on failure."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)

@@ -1,18 +1,14 @@
 """Freezing the discriminator in Keras 3: the classic two-model round, done right (chapter 2).
 
-The classic recipe trains two models with ``train_on_batch``: the discriminator D, and a
-*combined* model G -> D whose loss only the generator should learn from. Keras 2 tutorials
-compiled D, set ``D.trainable = False``, then compiled the combined model, relying on ``compile()``
-taking a snapshot of the ``trainable`` flags. **Keras 3 takes no such snapshot.** A model reads
-the flags when it first builds its train function, on its first ``train_on_batch``/``fit`` call
-(TensorFlow backend: then cached for good; JAX backend: read again at every call). So D *never*
-learns: Keras warns once ("The model does not have any trainable weights") and the generator wins
-a game against a discriminator that is not playing.
-
-The correct Keras 3 recipe (:class:`ClassicGAN`) sets ``D.trainable`` right before every call:
-True before D's own ``train_on_batch``, False before the combined model's. Each model's first
-call then happens in its right state (which TensorFlow caches) and every later call is right too
-(which JAX needs). :func:`freeze_audit` checks the recipes by watching which weights change.
+The classic recipe trains D and a *combined* model G -> D with ``train_on_batch``. Keras 2
+tutorials compiled D, set ``D.trainable = False``, then compiled the combined model, relying on
+``compile()`` taking a snapshot of the flags. **Keras 3 takes no such snapshot**: a model reads
+the flags when it first builds its train function (TensorFlow: then cached for good; JAX: read
+again at every call). So D *never* learns: Keras warns once ("The model does not have any
+trainable weights") and the generator wins a game against a discriminator that is not playing.
+:class:`ClassicGAN` sets ``D.trainable`` right before every call, so each model's first call
+happens in its right state (which TensorFlow caches) and so does every later one (which JAX
+needs). :func:`freeze_audit` checks the recipes by watching which weights change.
 """
 
 from __future__ import annotations
@@ -174,11 +170,9 @@ def freeze_is_correct(audit):
 def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3,
                      networks=None):
     """Train the same networks from the same start on the same batches and noise, through
-    :class:`ClassicGAN` and through the fused :class:`ganlib.training.GAN` (``fit``); returns the
-    number of rounds, the largest absolute weight difference of each network and the outcome
-    counts of both. ``networks()`` builds the (generator, discriminator) pair for 2-D points from
-    4 noise numbers (default: the 2-D demo's); with batch norm in them the two ways still agree.
-    """
+    :class:`ClassicGAN` and the fused :class:`ganlib.training.GAN`; return each network's largest
+    weight difference and both outcome counts. ``networks()`` builds the pair (default: the 2-D
+    demo's); with batch norm in them the two ways still agree."""
     rounds = check_positive_int("rounds", rounds)
     batch_size = check_positive_int("batch_size", batch_size)
     rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)

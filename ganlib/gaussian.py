@@ -1,8 +1,5 @@
-"""The 2-D Gaussian demo of chapter 3: train, snapshot each epoch, summarise.
-
-Used by the chapter, by ``python -m ganlib gaussian`` and by the benchmark, so all three run the
-same code. Chapter 7's mixtures train with the same optimizer settings (:func:`adam`).
-"""
+"""The 2-D Gaussian demo of chapter 3: train, snapshot each epoch, summarise (for the chapter, the
+command line and the benchmark alike). Chapter 7's mixtures share its optimizer (:func:`adam`)."""
 
 from __future__ import annotations
 
@@ -18,8 +15,7 @@ from ganlib.training import GAN, Run, Snapshots, pad_to_rounds, timed_fit
 
 
 class GaussianRun(Run):
-    """What one training run of the demo produced (a :class:`ganlib.training.Run`): also its
-    ``seed``, ``snapshots`` (points from fixed noise before training and after every epoch) and
+    """A :class:`ganlib.training.Run` of the demo: also its ``seed``, fixed-noise ``snapshots`` and
     the ``mean`` and ``std`` of 10,000 fresh points after the last epoch."""
 
     def converged(self, mean_tol=0.2, std_tol=0.15):
@@ -67,9 +63,8 @@ def make_gan(config: GaussianConfig, seed: int = 0, rounds_per_step: int = 1, ji
 
 def train_gaussian(config: GaussianConfig | None = None, seed: int = 0, epochs: int | None = None,
                    batch_size: int | None = None, verbose="auto", callbacks=(), jit_compile="auto"):
-    """Train the demo and return a :class:`GaussianRun`. One epoch, one compiled call, is one pass
-    over all the real points in round batches of ``batch_size`` (the last batch filled up with a
-    few random points, see :func:`ganlib.training.pad_to_rounds`)."""
+    """Train the demo: one epoch, one compiled call, is one pass over all the real points in round
+    batches of ``batch_size`` (:func:`ganlib.training.pad_to_rounds`). A :class:`GaussianRun`."""
     # GaussianConfig checks the epochs and the batch size.
     changes = {"epochs": epochs, "batch_size": batch_size}
     config = dataclasses.replace(config or gaussian_config(),

@@ -2,10 +2,8 @@
 
 The source book warns that a generator's output is slightly distorted and incomplete (mode
 collapse drops whole kinds of data), so a network trained on it learns the distortions and the
-gaps; Shumailov et al. (Nature 2024) showed models trained on their predecessors' output lose
-the tails of the distribution, generation after generation. :func:`classifier_on` trains chapter
-5's classifier on real or generated digits and tests it on real ones, per class;
-:func:`run_generations` trains a chain of generators, each only on the digits of the one before.
+gaps; Shumailov et al. (Nature 2024) showed models trained on their predecessors' output lose the
+tails of the distribution, generation after generation.
 """
 
 from __future__ import annotations
@@ -105,15 +103,11 @@ def generation_line(g, report) -> str:
 
 def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                     classifier=None, verbose="auto", trainer=None, on_generation=None) -> Run:
-    """Train ``config.generations`` generators in a chain and score each one's digits by
-    :func:`generation_report` (generation 0: the real training digits). Generation 1 trains on the
-    real digits, generation g + 1 only on the ``n_samples`` digits generation g drew.
-
-    With ``out_dir``, generation G keeps its checkpoint and ``samples.npz`` in ``generation-G/``;
-    ``resume=True`` skips finished generations. ``trainer(x, g) -> (generator, history)`` (for
-    tests) replaces the DCGAN; ``on_generation(g, report)`` is called after each generation.
-    Defined in chapter 9.
-    """
+    """Train ``config.generations`` generators in a chain, generation g + 1 only on the
+    ``n_samples`` digits of generation g (0: the real ones), and score each one's digits by
+    :func:`generation_report`. With ``out_dir``, each keeps its checkpoint and ``samples.npz`` in
+    ``generation-G/``, which ``resume=True`` reads back. ``trainer(x, g) -> (generator, history)``
+    (for tests) replaces the DCGAN. Defined in chapter 9."""
     config = config or generations_config()
     check_type("config", config, GenerationsConfig)
     if trainer is not None and not callable(trainer):

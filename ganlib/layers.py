@@ -1,10 +1,8 @@
 """Discriminator layers against mode collapse (chapter 7).
 
-A collapsed generator makes a batch of near-identical samples. A discriminator that judges one
-sample at a time cannot see that: each sample on its own may look real. The three layers here let
-it look at the whole batch (or at groups of samples) at once, so low variety becomes evidence of
-fakes and the generator is pushed to spread out. All three use ``keras.ops`` only, so they run on
-TensorFlow and JAX, inside ganlib's fused ``GAN``.
+A collapsed generator makes a batch of near-identical samples, each of which may look real on its
+own. These layers let the discriminator look at the whole batch (or at groups of samples) at once,
+so low variety becomes evidence of fakes and the generator is pushed to spread out.
 """
 
 from __future__ import annotations
@@ -17,14 +15,9 @@ from ganlib.checks import check_positive_int
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class MinibatchStdDev(keras.layers.Layer):
-    """Karras et al. (2018, ProGAN): append the mean standard deviation across a group of samples
-    as one more feature, with no weights.
-
-    For each group of ``group_size`` samples (``None``: the whole batch; the batch size must be a
-    multiple of it), the standard deviation of every feature over the group is averaged into one
-    number, appended to each sample of the group: ``(n, d)`` becomes ``(n, d + 1)``,
-    ``(n, h, w, c)`` becomes ``(n, h, w, c + 1)``. A batch of identical samples gets 0.
-    """
+    """Karras et al. (2018, ProGAN): append to each sample, as one more feature (or channel), the
+    mean over features of their standard deviation across its group of ``group_size`` samples
+    (``None``: the whole batch). A batch of identical samples gets 0. No weights."""
 
     def __init__(self, group_size=None, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
@@ -56,13 +49,10 @@ class MinibatchStdDev(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class MinibatchDiscrimination(keras.layers.Layer):
-    """Salimans et al.'s (2016) minibatch discrimination for flat features ``(n, d)``.
-
-    A learned tensor ``T`` projects each sample to ``M_i`` (``num_kernels`` rows of
-    ``kernel_dim``); for each kernel ``b`` the layer appends ``o_b(x_i) = mean_j
-    exp(-||M_i,b - M_j,b||_1)`` over the other samples ``j`` of the batch: ``(n, d)`` becomes
-    ``(n, d + num_kernels)``. In a batch of identical samples every value is 1, its maximum.
-    """
+    """Salimans et al.'s (2016) minibatch discrimination for flat features ``(n, d)``: a learned
+    ``T`` projects each sample to ``M_i`` (``num_kernels`` rows of ``kernel_dim``), and for each
+    kernel ``b`` the layer appends ``mean_j exp(-||M_i,b - M_j,b||_1)`` over the other samples
+    ``j``. In a batch of identical samples every value is 1, its maximum."""
 
     def __init__(self, num_kernels=8, kernel_dim=4, **kwargs):
         super().__init__(**kwargs)
@@ -98,13 +88,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class Pack(keras.layers.Layer):
-    """PacGAN's packing (Lin et al. 2018): concatenate each ``m`` consecutive samples into one
-    input, so the discriminator judges them jointly.
-
-    ``(n, d)`` becomes ``(n / m, m * d)``: one probability per pack. In ganlib's round every pack
-    holds only real or only fake samples, as in PacGAN, because each step shows the discriminator
-    one kind of batch. The batch size must be a multiple of ``m``.
-    """
+    """PacGAN's packing (Lin et al. 2018): ``(n, d)`` becomes ``(n / m, m * d)``, so the
+    discriminator judges each ``m`` consecutive samples jointly. In ganlib's round every pack holds
+    only real or only fake samples, as in PacGAN: each step shows D one kind of batch."""
 
     def __init__(self, m=2, **kwargs):
         super().__init__(**kwargs)

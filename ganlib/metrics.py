@@ -1,13 +1,9 @@
 """Sample-quality metrics for generated MNIST digits, without Inception weights.
 
-The Inception score and the Fréchet Inception distance judge photographs with an ImageNet
-network; for digits this module uses a small convolutional MNIST classifier, trained once and
-cached on disk. :func:`classifier_score` is the Inception-score formula on its softmax (1 to 10),
-:func:`frechet_distance` the FID formula on its 128 ``"features"`` (0 for identical sets),
-:func:`class_histogram` and :func:`class_kl` say which digits a generator makes and how far their
-frequencies are from uniform (0 to ln 10); :func:`evaluate` returns them all. Images are
-``(n, 28, 28, 1)`` (or ``(n, 28, 28)``) numbers in [-1, 1], as :func:`ganlib.data.load_mnist`
-gives them. Everything is inference only, so fixed inputs give fixed results.
+The Inception score and FID judge photographs with an ImageNet network; for digits this module
+uses a small MNIST classifier, trained once and cached on disk, with the same formulas on its
+softmax (:func:`classifier_score`) and its 128 ``"features"`` (:func:`frechet_distance`).
+Everything is inference only, so fixed inputs give fixed results.
 """
 
 from __future__ import annotations
@@ -171,9 +167,8 @@ def default_epochs(n_train: int, quick: bool | None = None) -> int:
 
 
 def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
-    """Train a fresh classifier on freshly augmented digits each epoch; return ``(model, info)``,
-    ``info`` its test accuracy, time and settings. Prefer :func:`get_classifier`, which caches
-    the result. Defined in chapter 5."""
+    """Train a fresh classifier on freshly augmented digits each epoch: ``(model, info)``. Prefer
+    :func:`get_classifier`, which caches the result. Defined in chapter 5."""
     data = check_type("data", data, MNIST, _MNIST)
     epochs = check_positive_int("epochs", epochs)
     seed = check_non_negative_int("seed", seed)
@@ -237,9 +232,8 @@ def default_cache_dir() -> Path:
 
 
 def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
-    """Return ``(model_path, info_path)`` of the cached classifier for these settings, e.g.
-    ``mnist_classifier_v2_bundled_20ep_seed0_1a2b3c4d5e6f.keras`` (Keras's own format, readable
-    by every backend; the last part hashes the data) and its ``.json``. Defined in chapter 5."""
+    """``(model_path, info_path)`` of the cached classifier: a ``.keras`` file (readable by every
+    backend) named by the settings and a hash of the data, and its ``.json``. Chapter 5."""
     data = check_type("data", data, MNIST, _MNIST)
     epochs = check_positive_int("epochs", epochs)
     seed = check_non_negative_int("seed", seed)
@@ -287,12 +281,10 @@ def _load(model_path: Path, info_path: Path, expected: dict):
 
 def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = False,
                    epochs: int | None = None, seed: int = 0, verbose: int = 1):
-    """Return the MNIST classifier that the metrics use, trained on first use and cached in
-    ``cache_dir`` (None: :func:`default_cache_dir`) with a JSON of its test accuracy, settings
-    and file hash; a missing or mismatched cache, or ``retrain=True``, trains a new one. ``data``
-    defaults to ``load_mnist()``, ``epochs`` to :func:`default_epochs`. Full training on the
-    bundled digits takes about 3 minutes on two CPU cores for 99.5% test accuracy (quick mode:
-    half a minute, 98%). Defined in chapter 5."""
+    """The MNIST classifier the metrics use, trained on first use and cached in ``cache_dir``
+    with a JSON of its test accuracy, settings and file hash; a missing or mismatched cache, or
+    ``retrain=True``, trains a new one: about 3 minutes on two CPU cores for 99.5% test accuracy
+    (quick mode: half a minute, 98%). Defined in chapter 5."""
     data = check_type("data", load_mnist() if data is None else data, MNIST, _MNIST)
     check_choice("retrain", retrain, (True, False))
     epochs = default_epochs(len(data.x_train)) if epochs is None else epochs
@@ -322,8 +314,8 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
 
 
 def classifier_info(classifier) -> dict:
-    """The metadata of a classifier from :func:`get_classifier`: its ``test_accuracy``, settings,
-    ``path`` and ``from_cache`` (True when loaded, not trained). Defined in chapter 5."""
+    """The metadata of a classifier from :func:`get_classifier` (``test_accuracy``, settings,
+    ``path``, ``from_cache``). Defined in chapter 5."""
     _check_classifier(classifier)
     try:
         return dict(_INFO[classifier])
@@ -384,10 +376,8 @@ def _score_from_probs(probs: np.ndarray, splits: int):
 
 
 def classifier_score(images, classifier, splits: int = 10):
-    """Return ``(mean, std)`` of the Inception-score formula ``exp(E_x KL(p(y|x) || p(y)))`` on
-    the classifier's softmax over ``splits`` consecutive parts of the images, as in the paper:
-    1 to 10, high when each image is clearly one digit and the digits are varied.
-    Defined in chapter 5."""
+    """``(mean, std)`` over ``splits`` parts, as in the paper, of ``exp(E_x KL(p(y|x) || p(y)))``:
+    1 to 10, high when each image is clearly one digit and the digits are varied. Chapter 5."""
     x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
     return _score_from_probs(_activations(x, classifier)[1], splits)
@@ -432,9 +422,8 @@ def frechet_distance(images_a, images_b, classifier) -> float:
 
 
 def kl_from_uniform(counts) -> float:
-    """KL(frequencies || uniform) in nats of a histogram of ``k`` bins (digit classes, modes):
-    0 for equal counts, ``ln k`` (the most) for one full bin or an empty histogram. Defined in
-    chapter 5."""
+    """KL(frequencies || uniform) in nats of a histogram of ``k`` bins: 0 for equal counts, ``ln
+    k`` (the most) for one full bin or an empty histogram. Defined in chapter 5."""
     counts = np.asarray(counts, dtype="float64")
     if counts.ndim != 1 or len(counts) == 0 or np.any(counts < 0) or not np.all(np.isfinite(counts)):
         raise ValueError(f"counts must be a non-empty 1-D array of non-negative numbers, got {counts!r}")
@@ -447,24 +436,20 @@ def kl_from_uniform(counts) -> float:
 
 
 def class_histogram(images, classifier) -> np.ndarray:
-    """How many images the classifier reads as each digit (their most probable class): int64,
-    length 10. Defined in chapter 5."""
+    """How many images the classifier reads as each digit. Defined in chapter 5."""
     return _counts(_activations(_inputs(classifier, images), classifier)[1])
 
 
 def class_kl(images, classifier) -> float:
-    """KL(class frequencies || uniform) of the images' predicted digits, in nats: 0 when every
-    digit is made equally often, ln 10 (about 2.303) for one repeated digit, the value a
-    collapsing generator climbs toward. Defined in chapter 5."""
+    """:func:`kl_from_uniform` of the images' digits: ln 10 (about 2.303) for one repeated digit,
+    the value a collapsing generator climbs toward. Defined in chapter 5."""
     return kl_from_uniform(class_histogram(images, classifier))
 
 
 def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
-    """All the metrics of ``images`` in one dict, the classifier seeing each set once: ``n``,
-    ``classifier_score(_std)``, ``fid`` to ``reference`` (real images; None without),
-    ``class_kl``, ``class_histogram`` (ints) and ``classes_present``, the classes holding at
-    least ``MIN_CLASS_FRACTION`` of the images (so that stray misreadings of a collapsed
-    generator's output do not count). Defined in chapter 5."""
+    """All the metrics of ``images``, the classifier seeing each set once (``fid`` None without
+    ``reference``); ``classes_present`` counts the classes holding at least ``MIN_CLASS_FRACTION``
+    of the images, so that stray misreadings of a collapsed generator do not count. Chapter 5."""
     x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
     ref = None if reference is None else check_images("reference", reference, min_n=2)
@@ -510,9 +495,7 @@ def _box_mean(x, size):
 
 def ssim(images, reference, win_size: int = 7) -> np.ndarray:
     """Structural similarity (Wang et al. 2004) of each image against its reference, 1 for a copy:
-    scikit-image's ``structural_similarity`` with its defaults and ``data_range=2`` (sample
-    variances over ``win_size`` x ``win_size`` windows inside the image, K1 = 0.01, K2 = 0.03).
-    Defined in chapter 8."""
+    scikit-image's ``structural_similarity`` with its defaults and ``data_range=2``. Chapter 8."""
     a, b = _check_pair(images, reference)
     win_size = check_positive_int("win_size", win_size)
     if win_size % 2 == 0 or win_size > min(a.shape[1:]):
@@ -546,8 +529,7 @@ def classifier_accuracy(images, labels, classifier) -> float:
 
 
 def nearest_training_digits(images, x_train, chunk: int = 500):
-    """For each image, the Euclidean pixel distance to its nearest training digit and that digit's
-    index in ``x_train``: ``(distances, indices)``, computed exactly, ``chunk`` images at a time."""
+    """``(distances, indices)``: each image's exact pixel distance to its nearest training digit."""
     x = check_images("images", images).reshape(-1, 784).astype("float32")
     train = check_images("x_train", x_train).reshape(-1, 784).astype("float32")
     train_sq = (train ** 2).sum(axis=1)
@@ -563,11 +545,9 @@ def nearest_training_digits(images, x_train, chunk: int = 500):
 
 def memorisation(images, data: MNIST, n: int = 1000) -> dict:
     """Does a generator copy its training digits? The median distance from ``n`` generated
-    ``images`` to their nearest training digit, divided by the same median for ``n`` real test
-    digits (which the generator never saw). A ratio near 1: samples are as far from the training
-    set as new handwriting is; well below 1: some samples are (near-)copies. A blurred sample can
-    also sit closer to the training digits than crisp handwriting does, so look at the pairs
-    (``indices``: each sample's nearest training digit). Defined in chapter 5."""
+    ``images`` to their nearest training digit over the same median for ``n`` test digits: near
+    1, samples are as far from the training set as new handwriting is; well below 1, some are
+    (near-)copies, or blurred: look at the pairs (``indices``). Defined in chapter 5."""
     data = check_type("data", data, MNIST, _MNIST)
     n = min(check_positive_int("n", n), len(data.x_test))
     generated, indices = nearest_training_digits(np.asarray(images)[:n], data.x_train)

@@ -1,15 +1,10 @@
 """The minimax game of chapter 4, worked out on the real line.
 
-Goodfellow et al. (2014) write the GAN game as one value function that D maximises and G
-minimises: V(D, G) = E_{x ~ p_data}[log D(x)] + E_{x ~ p_g}[log(1 - D(x))]. For a fixed generator
-the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_g(x)), and substituting it gives
-max_D V = -log 4 + 2 JS(p_data || p_g). This module makes every piece of that argument a number
-for two 1-D Gaussians ``p = (mean, std)`` and ``q = (mean, std)``, integrating with NumPy on a
-fine, evenly spaced grid (natural logarithms throughout); :func:`train_discriminator_1d` trains a
-small Keras discriminator to compare with D*.
-
-Densities are handled as logarithms wherever they are divided, so far-apart Gaussians (whose
-densities underflow to 0 between them) still give finite, correct answers.
+Goodfellow et al. (2014): V(D, G) = E_{x ~ p_data}[log D(x)] + E_{x ~ p_g}[log(1 - D(x))]; for a
+fixed generator the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_g(x)), and max_D V =
+-log 4 + 2 JS(p_data || p_g). Every piece is a number here for two 1-D Gaussians ``(mean, std)``,
+integrated on a fine, evenly spaced grid (natural logarithms). Densities are divided as
+logarithms, so far-apart Gaussians (whose densities underflow between them) stay finite.
 """
 
 from __future__ import annotations
@@ -81,8 +76,7 @@ def optimal_discriminator(x, p, q):
 
 def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> np.ndarray:
     """The ``n`` evenly spaced points, to ``width`` standard deviations beyond both distributions,
-    on which this module integrates; a step larger than a tenth of the narrower Gaussian's std
-    raises a ValueError asking for a larger ``n``."""
+    on which this module integrates (a step at most a tenth of the narrower Gaussian's std)."""
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
     n = check_positive_int("n", n)
     width = check_number("width", width, "positive")
@@ -143,13 +137,10 @@ def _discriminator_values(d, x: np.ndarray) -> np.ndarray:
 
 
 def value_function(d, p, q, n: int = GRID_POINTS, epsilon: float = EPSILON) -> float:
-    """V(D, G) = E_p[log D(x)] + E_q[log(1 - D(x))], integrated numerically on ``n`` points.
-
-    ``d`` maps a 1-D array of x to D(x) in [0, 1] (shape ``(m,)`` or ``(m, 1)``), e.g.
-    :func:`model_as_function` of a Keras model. Like Keras's binary cross-entropy, D is clipped to
-    [epsilon, 1 - epsilon] before the logarithm: a float32 sigmoid saturates to exactly 0 or 1
-    far out in the tails, which would make V = -inf (``epsilon=0``: the exact integral).
-    """
+    """V(D, G) = E_p[log D(x)] + E_q[log(1 - D(x))] on ``n`` points, ``d`` mapping x to D(x) (e.g.
+    :func:`model_as_function`). Like Keras's binary cross-entropy, D is clipped to [epsilon, 1 -
+    epsilon]: a float32 sigmoid saturates to exactly 0 or 1 far out in the tails, which would
+    make V = -inf (``epsilon=0``: the exact integral)."""
     x, log_p, log_q = _on_grid(p, q, n)
     epsilon = check_number("epsilon", epsilon)
     if not 0 <= epsilon < 0.5:

@@ -1,14 +1,10 @@
-"""Mode collapse measured (chapter 7): the ring of 8 and the grid of 25 Gaussians.
+"""Mode collapse measured (chapter 7) on the benchmarks of the mode-collapse literature (Metz et
+al. 2017; VEEGAN; PacGAN): the ring of 8 and the grid of 25 Gaussians (:mod:`ganlib.data`).
 
-These are the benchmarks the mode-collapse literature runs (Metz et al. 2017; Srivastava et al.
-2017, VEEGAN; Lin et al. 2018, PacGAN): the **ring** of 8 Gaussians on the unit circle (standard
-deviation 0.01) and the **grid** of 25 at {-4, -2, 0, 2, 4}^2 (standard deviation 0.05).
-
-A generated sample is *high-quality* when it lies within 3 standard deviations of its nearest
-mean; a mode is *captured* when at least one high-quality sample is nearest to it. The KL
-divergence of the high-quality samples' mode histogram from uniform says how evenly the captured
-modes are covered. Scores use 2,500 samples, as the papers do. Used by the chapter and by
-``python -m ganlib mixture``.
+A generated sample is *high-quality* within 3 standard deviations of its nearest mean; a mode is
+*captured* when at least one high-quality sample is nearest to it; the KL divergence of their
+mode histogram from uniform says how evenly the captured modes are covered. Scores use 2,500
+samples, as the papers do.
 """
 
 from __future__ import annotations
@@ -22,12 +18,11 @@ import numpy as np
 import keras
 from keras import layers
 
-# The chapter's settings live in ganlib.config with every other configuration; they are
-# importable from here too (mixture.mixture_config, mixture.FIXES, ...).
+# The chapter's settings live in ganlib.config; importable from here too.
 from ganlib.checks import check_choice, check_number, check_positive_int, check_type
 from ganlib.config import (FIXES, LAYOUTS, MixtureConfig, mixture_config, set_seed,  # noqa: F401
                            table_budget)
-from ganlib.data import check_points
+from ganlib.data import check_points, mixture_means, mixture_std, sample_mixture
 from ganlib.gaussian import adam
 from ganlib.metrics import kl_from_uniform
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
@@ -36,9 +31,8 @@ from ganlib.training import GAN, Run, Snapshots, timed_fit
 #: Samples scored per run, as in the published tables.
 SCORE_SAMPLES = 2500
 
-#: Published results (modes captured / % high-quality samples) to compare with: PacGAN's table
-#: (Lin et al. 2018, mean +- standard error) and VEEGAN's (Srivastava et al. 2017, means).
-#: Each entry: (modes, modes_se or None, high-quality %).
+#: Published (modes, modes' standard error or None, % high-quality samples) to compare with:
+#: PacGAN's table (Lin et al. 2018) and VEEGAN's (Srivastava et al. 2017).
 PUBLISHED = {
     "PacGAN paper": {
         "GAN": {"ring": (6.3, 0.5, 98.2), "grid": (17.3, 0.8, 94.8)},
@@ -53,34 +47,9 @@ PUBLISHED = {
 }
 
 
-def mixture_means(layout: str) -> np.ndarray:
-    """The means of the mixture's components, shape ``(k, 2)``."""
-    if check_choice("layout", layout, LAYOUTS) == "ring":
-        angles = 2 * np.pi * np.arange(8) / 8
-        return np.stack([np.cos(angles), np.sin(angles)], axis=1).astype("float32")
-    values = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
-    return np.array([(x, y) for x in values for y in values], dtype="float32")
-
-
-def mixture_std(layout: str) -> float:
-    """The standard deviation of every component: 0.01 (ring) or 0.05 (grid)."""
-    return 0.01 if check_choice("layout", layout, LAYOUTS) == "ring" else 0.05
-
-
-def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.ndarray:
-    """``n`` points of the mixture (each component equally likely), float32 of shape ``(n, 2)``."""
-    n = check_positive_int("n", n)
-    means, std = mixture_means(layout), mixture_std(layout)
-    rng = np.random.default_rng(seed)
-    which = rng.integers(len(means), size=n)
-    return (means[which] + std * rng.standard_normal((n, 2))).astype("float32")
-
-
 def score_samples(samples, layout: str = "ring") -> dict:
-    """Score generated points against the mixture: ``modes`` captured, ``high_quality`` (the
-    fraction of high-quality samples), ``kl`` (from uniform of their mode histogram; ``ln k``, its
-    maximum, when there is none), ``histogram`` (high-quality samples per mode), ``nearest`` (all
-    samples per nearest mode, whatever their quality) and ``n``."""
+    """``modes`` captured, ``high_quality`` (fraction), ``kl`` (``ln k`` without high-quality
+    samples), ``histogram`` (high-quality samples per mode), ``nearest`` (all, per mode), ``n``."""
     samples = check_points("samples", samples)
     means, std = mixture_means(layout), mixture_std(layout)
     d2 = ((samples[:, None, :] - means[None, :, :]) ** 2).sum(axis=-1)
@@ -101,9 +70,8 @@ def mixture_scale(layout: str) -> float:
 
 def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
                       name: str = "generator"):
-    """An MLP generator: noise -> 3 x (Dense(units) + ReLU) -> Dense(2) -> times ``scale``. With
-    ``scale`` the data's standard deviation, the network works on standardized data, whatever the
-    layout's size."""
+    """Noise -> 3 x (Dense(units) + ReLU) -> Dense(2) -> times ``scale``: with ``scale`` the data's
+    standard deviation, the network works on standardized data, whatever the layout's size."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     units = check_positive_int("units", units)
     scale = check_number("scale", scale, "positive")
@@ -115,10 +83,9 @@ def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
 def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
                           group_size: int | None = None, scale: float = 1.0,
                           name: str = "discriminator"):
-    """An MLP discriminator on the input divided by ``scale``: 3 x (Dense(units) + LeakyReLU(0.2))
-    -> Dense(1, sigmoid), with a remedy, ``fix``: ``"none"``, ``"mbstd"`` (:class:`MinibatchStdDev`
-    before the last hidden layer), ``"minibatch"`` (:class:`MinibatchDiscrimination` after it) or
-    ``"pack"`` (:class:`Pack` of ``pack`` samples at the input, as in PacGAN)."""
+    """Input / ``scale`` -> 3 x (Dense(units) + LeakyReLU(0.2)) -> Dense(1, sigmoid), with the
+    remedy ``fix``: ``"mbstd"`` (:class:`MinibatchStdDev` before the last hidden layer),
+    ``"minibatch"`` (:class:`MinibatchDiscrimination` after it) or ``"pack"`` (PacGAN's input)."""
     check_choice("fix", fix, FIXES)
     units = check_positive_int("units", units)
     scale = check_number("scale", scale, "positive")
@@ -178,16 +145,11 @@ def _score_seed_in_worker(config: MixtureConfig, seed: int):
 
 def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, return_last=False,
               workers: int = 1):
-    """Train ``seeds`` runs and summarise them the way the published tables do: a JSON-ready dict
-    of the mean and standard error (``modes_se``...) of ``modes``, ``high_quality`` and ``kl``,
-    each seed's score (``per_seed``), ``layout``, ``fix``, ``steps``, ``batch_size`` and the
-    training ``seconds`` summed over the seeds; with ``return_last``, ``(summary, last_run)``.
-
-    ``workers`` > 1 trains that many seeds at once, in ``workers - 1`` separate processes and this
-    one (the last run returned is the last one trained here). One of these small networks does not
-    keep two CPU cores busy, so two workers finish a row sooner on a 2-core machine; each seed's
-    result is the same either way.
-    """
+    """Train ``seeds`` runs; summarise them as the published tables do (mean and standard error,
+    ``modes_se``..., of ``modes``, ``high_quality`` and ``kl``; ``per_seed``; summed ``seconds``);
+    with ``return_last``, ``(summary, last run trained in this process)``. ``workers`` > 1 trains
+    that many seeds at once (``workers - 1`` processes and this one): one small network does not
+    keep two CPU cores busy. Each seed's result is the same either way."""
     seeds = check_positive_int("seeds", seeds)
     workers = min(check_positive_int("workers", workers), seeds)
     check_type("config", config, MixtureConfig)

@@ -140,10 +140,9 @@ def compact_image_trunk() -> list:
 
 
 def forward_flops(model) -> int:
-    """Floating-point operations of one sample's forward pass: the multiply-adds (2 FLOPs each) of
-    ``Dense``, ``Conv2D`` and ``Conv2DTranspose`` layers, which hold nearly all the work (a few
-    FLOPs per number of activations, batch norm and pooling are left out). A transposed
-    convolution costs what the convolution it inverts costs: every input pixel meets the kernel."""
+    """FLOPs of one sample's forward pass: the multiply-adds (2 FLOPs each) of the dense and
+    convolution layers, nearly all the work (activations, batch norm and pooling are left out). A
+    transposed convolution costs what the convolution it inverts costs."""
     check_type("model", model, keras.Model, "keras.Model")
     total = 0
     for layer in model._flatten_layers(include_self=False):

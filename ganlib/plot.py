@@ -14,9 +14,8 @@ from matplotlib.patches import Ellipse, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ganlib.checks import check_batch, check_number, check_positive_int, check_type
-from ganlib.data import check_points
+from ganlib.data import check_points, mixture_means
 from ganlib.files import atomic_write
-from ganlib.mixture import mixture_means
 from ganlib.training import STEPS
 
 REAL_COLOR = "#1f77b4"
@@ -28,10 +27,9 @@ def _ellipse(ax, center, radii, color, style):
 
 
 def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4, lim=(-2, 11)):
-    """The source's epoch grid: real points (blue) with the circle of one standard deviation
-    around the true centre, and the generated points of each of ``epochs`` (red; ``snapshots[e]``
-    after epoch ``e``, 0 before training) with the ellipse of their mean and standard deviation.
-    Defined in chapter 3."""
+    """The source's epoch grid: real points (blue) with the true one-std circle, and each of
+    ``epochs``'s generated points (red; ``snapshots[e]`` after epoch ``e``) with the ellipse of
+    their mean and standard deviation. Defined in chapter 3."""
     real = check_points("real", real)
     if len(snapshots) == 0:
         raise ValueError("snapshots is empty: it needs the points of at least one epoch")
@@ -98,10 +96,8 @@ def outcome_counts(history, ax=None):
 
 def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6, labels=None,
                       ncols=None):
-    """Panels of generated points on the ring or grid, the modes circled in red: ``snapshots[i]``
-    after epoch ``i`` for each of ``indices`` (default: up to ``max_panels`` spread over the run),
-    titled ``labels`` (default ``"epoch i"``), ``ncols`` a row (default all). Defined in chapter 7.
-    """
+    """Generated points on the ring or grid, the modes circled in red: ``snapshots[i]`` for each
+    of ``indices`` (default: up to ``max_panels`` spread over the run). Defined in chapter 7."""
     if not snapshots:
         raise ValueError("snapshots is empty: it needs at least one array of points")
     if indices is None:
@@ -129,8 +125,8 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
 
 
 def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
-    """ProGAN's networks at each stage, generator above, critic below; a block's colour is the
-    stage that added it, the same layer in every later panel. Defined in chapter 6."""
+    """ProGAN's networks at each stage, a block coloured by the stage that added it (the same
+    layer in every later panel). Defined in chapter 6."""
     resolutions = (4, 8, 16, 32)
     if len(channels) != 4:
         raise ValueError(f"channels needs 4 widths (4, 8, 16, 32), got {channels!r}")
@@ -169,8 +165,7 @@ def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
 
 # -- Chapters 1 and 2: Dawn's decision map, the four outcomes, the round, the combined model ------
 
-#: The two players' colours in the diagrams of chapters 1 and 2 (real and fake samples keep
-#: REAL_COLOR and FAKE_COLOR).
+#: The two players' colours in the diagrams of chapters 1 and 2.
 DAWN_COLOR = "#6a51a3"
 GLENN_COLOR = "#e6550d"
 _LIGHT = {REAL_COLOR: "#dbe9f6", FAKE_COLOR: "#f8d9d9", DAWN_COLOR: "#e7e1f1",
@@ -196,14 +191,11 @@ def _probabilities(discriminator, x):
 
 
 def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, resolution=161):
-    """The first ``n_shown`` real and fake points over Dawn's decision map, D(x) on a
-    ``resolution`` x ``resolution`` grid over ``[-lim, lim]`` squared (``ax.images[0]``), red
-    (D = 0, "fake") through white to blue (D = 1, "real"), with the line D(x) = 0.5 where her
-    verdict flips. ``discriminator`` is a Keras model or a function of an ``(n, 2)`` array. With
-    ``score`` (such a function, higher = more likely real), a panel on the left draws its lines
-    of equal value at the levels that 25 %, 50 % and 75 % of the real points exceed.
-    Defined in chapter 1.
-    """
+    """The first ``n_shown`` real and fake points over Dawn's decision map D(x) on ``[-lim,
+    lim]`` squared (``ax.images[0]``), with the line D(x) = 0.5 where her verdict flips.
+    ``discriminator``: a Keras model or a function of an ``(n, 2)`` array. With ``score`` (such a
+    function, higher = more likely real), a panel on the left draws its lines of equal value at
+    the levels that 25 %, 50 % and 75 % of the real points exceed. Defined in chapter 1."""
     real = check_points("real", real)[:n_shown]
     fake = check_points("fake", fake)[:n_shown]
     if lim is None:
@@ -270,7 +262,7 @@ def _arrow(ax, x0, y0, x1, y1, color="0.35", style="-|>", lw=1.3, rad=0.0):
 
 
 def _canvas(width, height):
-    """A figure whose single axes is measured in inches (0..width, 0..height), without frame."""
+    """A figure whose single axes is measured in inches, without frame."""
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set(xlim=(0, width), ylim=(0, height))
@@ -279,7 +271,6 @@ def _canvas(width, height):
 
 
 def _check_counts(name, value, keys):
-    """``value`` if it is a dict of whole numbers of at least 0 under ``keys``, else ValueError."""
     if not isinstance(value, dict) or not set(keys) <= set(value):
         raise ValueError(f"{name} must be a dict with the keys {', '.join(keys)}, got {value!r}")
     bad = {k: value[k] for k in keys
@@ -299,10 +290,8 @@ OUTCOME_ROWS = (
 
 
 def outcomes_diagram(counts=None):
-    """The four outcomes as flowcharts, one a row: who made the sample -> what Dawn said -> the
-    outcome -> who learns from it. With ``counts`` (``tp``, ``fn``, ``fp``, ``tn``, as
-    :func:`ganlib.training.count_outcomes` returns them), a last column gives how many samples
-    of the batch had each outcome. Defined in chapter 1."""
+    """The four outcomes as flowcharts, one a row; with ``counts`` (as
+    :func:`ganlib.training.count_outcomes` returns them) a last column. Defined in chapter 1."""
     if counts is not None:
         _check_counts("counts", counts, ("tp", "fn", "fp", "tn"))
     width, row_h = 9.5, 0.78
@@ -364,15 +353,11 @@ def _check_audit(label, audit):
 
 
 def round_diagram(audits, weights=None):
-    """The four-step round as a diagram: which network's weights each step moved.
-
-    ``audits`` maps a row label to an audit as :func:`ganlib.freeze.ganlib_round` returns it, or
-    is one audit. A network the audit saw change is a filled box ("learns"), one unchanged an
-    empty dashed box; a box that should be the other way (D learns in the FN and FP steps, G in
-    the TN steps) gets a thick red frame and "should learn" or "should stay". ``weights``
+    """The four-step round as a diagram: which network's weights each step moved, a box that
+    should be the other way framed in red. ``audits`` maps a row label to an audit as
+    :func:`ganlib.freeze.ganlib_round` returns it, or is one audit; ``weights``
     (``{"generator": n, "discriminator": m}``) are printed in the boxes that learn.
-    Defined in chapter 2.
-    """
+    Defined in chapter 2."""
     if isinstance(audits, dict) and set(audits) == set(STEPS):
         audits = {"": audits}
     if not isinstance(audits, dict) or not audits:
@@ -422,7 +407,7 @@ def round_diagram(audits, weights=None):
 
 
 def _layer_line(layer):
-    """One line per layer for the combined-model diagram: its kind and size."""
+    """A layer's kind and size."""
     kind = type(layer).__name__
     units = getattr(layer, "units", None)
     if units is not None:
@@ -436,12 +421,9 @@ def _n_weights(variables):
 
 
 def combined_model_diagram(combined):
-    """The combined model G -> D, drawn from ``combined``, a functional ``keras.Model`` whose
-    inner models are the generator and the discriminator, in that order. Each network is a box of
-    its layers and number of weights, hatched grey when its ``trainable`` flag is False; the frame
-    says how many of the combined model's weights its training updates, and the arrow below shows
-    the loss's gradient going back through D to G. Defined in chapter 2.
-    """
+    """The combined model G -> D (a functional ``keras.Model`` of the two, in that order): each
+    network a box of its layers, hatched grey when its ``trainable`` flag is False, and the
+    gradient's way back through D to G. Defined in chapter 2."""
     check_type("combined", combined, keras.Model, "keras.Model")
     inner = [layer for layer in combined.layers if isinstance(layer, keras.Model)]
     if len(inner) != 2:

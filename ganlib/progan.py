@@ -1,12 +1,9 @@
 """ProGAN from scratch in Keras 3 (chapter 6): networks that grow from 4x4 to 32x32.
 
-Karras et al. (2018) train a GAN on tiny images first, then add layers to both networks and
-*fade* them in, doubling the resolution stage by stage. :class:`GrowingGenerator` and
-:class:`GrowingDiscriminator` own their layers once, and ``model(resolution, fading)`` wires them
-into one phase's Keras model, so the 2k x 2k networks reuse the k x k networks' layers and weights
-(no copy that could drift). :class:`ProGAN` trains one phase with the WGAN-GP loss on the fused
-round; :func:`train_progan` runs the stages with checkpoints and resume, or (``grow=False``) the
-final networks from the start, for comparison.
+Karras et al. (2018) train on tiny images first, then add layers to both networks and *fade*
+them in, doubling the resolution stage by stage. The growing networks own their layers once and
+wire them into each phase's Keras model, so all phases share one set of weights (no copy that
+could drift); :class:`ProGAN` trains one phase with the WGAN-GP loss on the fused round.
 """
 
 from __future__ import annotations
@@ -26,9 +23,7 @@ from ganlib.checks import (check_batch, check_choice, check_non_negative_int, ch
 from ganlib.backend import input_gradient
 from ganlib.layers import MinibatchStdDev
 from ganlib.plot import image_grid, save_image
-from ganlib.training import GAN, Run, StopOnNaN
-from ganlib.config import set_seed
-from ganlib.data import load_mnist
+from ganlib.training import GAN, Run, timed_fit
 
 CHECKPOINT_NAME = "progan.npz"
 
@@ -143,18 +138,14 @@ def _lrelu():
 
 
 def _chain(stack, h):
-    """``h`` through the layers of ``stack`` in turn."""
     for layer in stack:
         h = layer(h)
     return h
 
 
 class GrowingGenerator:
-    """ProGAN's generator, grown one resolution at a time; every :meth:`model` wires the same
-    layer objects, so all phases share one set of weights. 4x4: noise -> PixelNorm -> dense to
-    4x4xC -> LReLU, PixelNorm -> conv 3x3 -> LReLU, PixelNorm. Each next stage: upsample x2
-    (nearest) -> two (conv 3x3 -> LReLU -> PixelNorm). Each resolution has its own toRGB, a 1x1
-    convolution to one grey channel (linear). ``channels`` maps resolution to width. Chapter 6."""
+    """ProGAN's generator (Karras et al.'s, narrower), grown one resolution at a time: every
+    :meth:`model` wires the same layer objects. ``channels`` maps resolution to width. Chapter 6."""
 
     def __init__(self, latent_dim=128, channels=None, seed=0):
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
@@ -188,11 +179,8 @@ class GrowingGenerator:
 
 
 class GrowingDiscriminator:
-    """ProGAN's discriminator, the generator's mirror. Each resolution has its own fromRGB (a 1x1
-    convolution + LReLU) and, above 4x4, a block of two (conv 3x3 -> LReLU) and an average pool
-    that halves the resolution. The 4x4 end: minibatch standard deviation (chapter 7, groups of
-    4) -> conv 3x3 -> LReLU -> dense -> LReLU -> dense to one score (linear: a WGAN critic).
-    Defined in chapter 6."""
+    """ProGAN's discriminator, the generator's mirror, ending in one linear score (a WGAN critic)
+    after the minibatch standard deviation (chapter 7, groups of 4). Defined in chapter 6."""
 
     def __init__(self, channels=None, seed=0):
         seeds = iter(range(1000 * seed + 500, 1000 * seed + 1000))  # each layer's initial weights
@@ -266,13 +254,10 @@ def gradient_penalty(critic, real, fake, eps):
 
 
 class ProGAN(GAN):
-    """One phase of ProGAN training: the fused round with WGAN-GP losses.
-
-    Each round: (1) D learns (:meth:`critic_loss`); (2) G learns, loss ``-mean D(G(z))``. While
+    """One phase of ProGAN training: per round D learns (:meth:`critic_loss`), then G. While
     fading (``fade_rounds > 0``), every :class:`FadeIn`'s ``alpha`` is ``min(1, (round + 1) /
     fade_rounds)``, the round counted in ``phase_round``, which checkpoints keep, so a resumed
-    phase continues at the right alpha. Defined in chapter 6.
-    """
+    phase continues at the right alpha. Defined in chapter 6."""
 
     extra_metrics = ("gp", "alpha")
     counts_outcomes = False  # a critic's scores are not probabilities
@@ -355,16 +340,13 @@ def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
 def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifier=None,
                  grow=True, minutes=None, verbose=1):
     """Train ProGAN on MNIST padded to 32x32 through :func:`phases` (``grow=False``: the final
-    networks for ``minutes``) and return a :class:`ganlib.training.Run`. Every
-    ``config.chunk_rounds`` rounds a checkpoint goes to ``out_dir`` (the phase, its round, so its
-    alpha, every weight and optimizer state), which ``resume=True`` continues. Every
-    ``config.eval_minutes`` of training, and after every phase, the averaged generator's samples
-    are scored with the chapter-5 classifier (on :func:`to_28` of them). Defined in chapter 6."""
+    networks for ``minutes``); return a :class:`ganlib.training.Run`. A checkpoint every
+    ``config.chunk_rounds`` rounds (the phase and round, so alpha too) lets ``resume=True``
+    continue; every ``config.eval_minutes`` of training and after every phase the averaged
+    generator's :func:`to_28` samples are scored by chapter 5's classifier. Defined in chapter 6."""
     if not grow and not (is_number(minutes) and minutes > 0):
         raise ValueError(f"grow=False needs minutes, a positive number, got {minutes!r}")
-    path = checkpoint.run_path(out_dir, resume, CHECKPOINT_NAME)
-    set_seed(seed)
-    data = data if data is not None else load_mnist()
+    path, data = checkpoint.start(seed, data, out_dir, resume, CHECKPOINT_NAME)
     classifier = classifier or metrics.get_classifier(data=data)
     x32 = pad_to_32(data.x_train if config.n_train is None else data.x_train[: config.n_train])
     reference = data.x_test[: config.metric_samples]
@@ -433,12 +415,11 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
             # same batches as one that was never stopped.
             rng = np.random.default_rng([seed, index, done])
             batch = x[rng.integers(0, len(x), n_rounds * config.batch_size)]
-            tick = time.perf_counter()
-            fit = gan.fit(batch, batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0,
-                          callbacks=[StopOnNaN()])
-            state["trained"] += time.perf_counter() - tick
+            history, seconds = timed_fit(gan, batch, batch_size=config.batch_size, epochs=1,
+                                         shuffle=False, verbose=0)
+            state["trained"] += seconds
             state["round"] = done + n_rounds
-            logs = {k: float(v[-1]) for k, v in fit.history.items()}
+            logs = {k: v[-1] for k, v in history.items()}
             if bar is not None:
                 bar.update(state["round"], values=[(k, logs[k]) for k in ("d_loss", "g_loss", "alpha")])
             if fading:

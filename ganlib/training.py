@@ -1,11 +1,9 @@
 """The four-step learning round of chapter 2 fused into one compiled ``train_step`` (:class:`GAN`,
 the base class of every method), the callbacks every chapter shares and the :class:`Run` record.
 
-A round, for one batch of real points: (a) **FN step**, D learns from it labelled real; (b) **TN
-step**, G learns: fresh fakes go into the frozen D labelled real; (c) **FP step**, D learns from
-fresh fakes labelled fake; (d) **TN step again**. Freezing reads no ``trainable`` flag: each step
-differentiates with respect to one network's explicit list of variables, the second correct way
-to freeze in Keras 3 (:mod:`ganlib.freeze` has the first; :mod:`ganlib.backend` the plumbing).
+Freezing reads no ``trainable`` flag: each step differentiates with respect to one network's
+explicit list of variables, the second correct way to freeze in Keras 3 (:mod:`ganlib.freeze` has
+the first; :mod:`ganlib.backend` the plumbing).
 """
 
 from __future__ import annotations
@@ -32,26 +30,20 @@ OUTCOMES = ("tp", "fn", "fp", "tn")
 
 
 class GAN(keras.Model):
-    """A generator and a discriminator trained by the four-step round in one ``train_step``.
+    """Generator and discriminator (a sigmoid) trained by the four-step round in ``train_step``.
 
-    ``discriminator`` gives the probability (sigmoid) that a sample is real; ``latent_dim`` is
-    read from the generator's input when omitted; ``noise`` is ``"uniform01"`` (in [0, 1), the
-    2-D demo), ``"uniform"`` (in [-1, 1)) or ``"normal"``; ``seed`` seeds the noise drawn inside
-    ``train_step``. ``ema_momentum`` > 0 keeps ``ema_generator``, a moving average of G's weights
-    that :meth:`generate` samples from (0.99: each step moves it 1% of the way). With
-    ``rounds_per_step`` k > 1, each batch of ``fit`` holds k rounds, looped over inside the
-    compiled step: for tiny networks the per-step overhead is the whole cost (pad the data with
-    :func:`pad_to_rounds`). ``d_batch_stats_in_g_step``: in G's steps the frozen D normalizes the
-    fakes with their own batch statistics (True, as PyTorch's DCGAN) or runs in inference mode
-    (False, as a ``trainable = False`` model in Keras 3); D's variables stay unchanged either way.
+    ``noise``: ``"uniform01"`` (in [0, 1), the 2-D demo), ``"uniform"`` (in [-1, 1)) or
+    ``"normal"``. ``ema_momentum`` > 0 keeps ``ema_generator``, a moving average of G's weights
+    that :meth:`generate` samples from. With ``rounds_per_step`` k > 1 each batch of ``fit`` holds
+    k rounds, looped over inside the compiled step: for tiny networks the per-step overhead is the
+    whole cost (:func:`pad_to_rounds`). ``d_batch_stats_in_g_step``: in G's steps the frozen D
+    normalizes the fakes with their own batch statistics (True, as PyTorch's DCGAN) or runs in
+    inference mode (False, as a ``trainable = False`` model in Keras 3).
 
-    ``fit(x)`` takes real samples, or ``{"real": x, "noise": z}`` with ``z`` (n, 3, latent_dim),
-    the noise of steps (b) to (d), to repeat a run step for step (:mod:`ganlib.freeze`). The
-    history holds ``d_loss``, ``g_loss`` (means of each network's two steps) and the epoch's
-    counts of D's decisions at 0.5 (:data:`OUTCOMES`, see :func:`count_outcomes`).
-
-    A new method subclasses it and writes only what differs (ganlib/README.md): its
-    :meth:`train_round`, each step one :meth:`learn`, and its losses. Defined in chapter 2.
+    ``fit(x)`` takes real samples, or ``{"real": x, "noise": z}`` (z: (n, 3, latent_dim), the
+    noise of steps (b) to (d)) to repeat a run step for step (:mod:`ganlib.freeze`). The history
+    holds ``d_loss``, ``g_loss`` and D's decisions at 0.5 (:data:`OUTCOMES`). A new method
+    subclasses it and writes only what differs (ganlib/README.md). Defined in chapter 2.
     """
 
     #: Further metrics (means of what a method passes to :meth:`record`); the argument overrides it.
@@ -107,9 +99,8 @@ class GAN(keras.Model):
         return [(self.ema_generator, self.generator)] if self.ema_generator is not None else []
 
     def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
-        """Give D its optimizer and the other networks theirs; ``loss_fn`` defaults to binary
-        cross-entropy. Each network's variable list holds all its weights, whatever the
-        ``trainable`` flags say now or later (chapter 2's classic round flips them)."""
+        """Each network's variable list holds all its weights, whatever the ``trainable`` flags
+        say now or later (chapter 2's classic round flips them); ``loss_fn``: binary CE."""
         for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
             check_type(name, opt, keras.optimizers.Optimizer, "keras optimizer")
         if d_optimizer is g_optimizer:
@@ -170,10 +161,9 @@ class GAN(keras.Model):
         return value
 
     def learn(self, learners, loss_fn, *args):
-        """One step: ``loss_fn(*args)`` returns ``loss`` or ``(loss, *aux)``; only the weights of
-        ``learners`` (a network or a list) step down its gradient, with their optimizer. Returns
-        what ``loss_fn`` returned. Networks run through :meth:`run` are frozen unless they learn
-        here; the learners' batch statistics move."""
+        """One step: only the weights of ``learners`` (a network or a list) step down the gradient
+        of ``loss_fn(*args)`` (``loss`` or ``(loss, *aux)``, returned). Networks run through
+        :meth:`run` are frozen unless they learn here; the learners' batch statistics move."""
         learners = list(learners) if isinstance(learners, (list, tuple)) else [learners]
         s, sizes = self._live.store, [len(self._lists.learns[id(n)]) for n in learners]
         replicas = backend.replica()[0]
@@ -272,7 +262,7 @@ class GAN(keras.Model):
                   metric.stateless_update_state(s.get(metric.variables), values[metric.name]))
 
     def sample_noise(self, n, seed=None):
-        """Draw ``n`` noise vectors of the kind this GAN was built for."""
+        """``n`` noise vectors of this GAN's kind, in the step."""
         shape, seed = (n, self.latent_dim), self.seed_generator if seed is None else seed
         if self.noise == "normal":
             return keras.random.normal(shape, seed=seed)
@@ -298,8 +288,7 @@ class GAN(keras.Model):
         return check_batch("z", z, (self.latent_dim,), rows)
 
     def noise_array(self, n, rng=None):
-        """``n`` noise vectors of this GAN's kind as a NumPy array, drawn from ``rng`` (a
-        ``numpy.random.Generator``) or, without one, from NumPy's global generator."""
+        """``n`` noise vectors as a NumPy array, from ``rng`` or NumPy's global generator."""
         n = check_positive_int("n", n)
         rng = np.random if rng is None else rng
         shape = (n, self.latent_dim)
@@ -312,8 +301,7 @@ class GAN(keras.Model):
         return rng.standard_normal(shape).astype("float32")
 
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
-        """``keras.Model.fit``, after checking that the batches split into whole rounds, with
-        every network trainable for the call (:func:`ganlib.backend.all_trainable`)."""
+        """``keras.Model.fit`` on whole rounds, every network trainable for the call."""
         k = self.rounds_per_step
         size = 32 if batch_size is None else batch_size
         devices = backend.devices_in_use(self)
@@ -370,9 +358,8 @@ class GAN(keras.Model):
         return self._rounds(backend.VariableStore(), data)
 
     def run_step(self, step, real=None, z=None):
-        """Run one step of the round (``"fn"``, ``"tn"``, ``"fp"`` or ``"tn2"``) on its own,
-        eagerly, on ``real`` (step fn) or noise ``z``: chapter 2's audit watches which network's
-        weights each step changes."""
+        """One step of the round (:data:`STEPS`) on its own, eagerly, on ``real`` (fn) or noise
+        ``z``: chapter 2's audit watches which network's weights each step changes."""
         if step not in STEPS:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
         if self._lists.learns is None:
@@ -432,10 +419,8 @@ def pad_to_rounds(x, batch_size, rng=None):
 
 
 def count_outcomes(discriminator, real, fake):
-    """The discriminator's four outcomes on a batch of real and a batch of fake samples, a sample
-    judged real when D's output is at least 0.5: ``tp`` (real judged real), ``fn`` (real judged
-    fake: D learns), ``fp`` (fake judged real: D learns) and ``tn`` (fake judged fake: G learns).
-    Defined in chapter 1."""
+    """D's four outcomes (:data:`OUTCOMES`) on a real and a fake batch, a sample judged real when
+    D's output is at least 0.5. Defined in chapter 1."""
     counts = []
     for name, x in (("real", real), ("fake", fake)):
         x = check_batch(name, x, discriminator.input_shape[1:])
@@ -475,8 +460,7 @@ def stop_on_ctrl_c():
 class StopOnNaN(keras.callbacks.Callback):
     """Keras's ``TerminateOnNaN`` made loud: a ``FloatingPointError`` naming the epoch and batch
     of the first non-finite loss, so no later callback (grids, metrics, checkpoints) sees the bad
-    weights: put it first. It also raises a Ctrl-C noted by :func:`stop_on_ctrl_c` as
-    ``KeyboardInterrupt``, between two batches."""
+    weights: put it first. It also raises a noted Ctrl-C (:func:`stop_on_ctrl_c`)."""
 
     def on_train_batch_end(self, batch, logs=None):
         if CTRL_C.is_set():
@@ -494,10 +478,9 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class Snapshots(keras.callbacks.Callback):
-    """The generator's output for the same ``n`` noise vectors (drawn once, of the GAN's kind, from
-    ``numpy.random.default_rng(seed)``) before the first ``fit`` and after every epoch; with
-    ``use_ema``, from the averaged generator if any. Every chapter's fixed-noise figures; with
-    ``draw``, ``draw(gan)`` instead: fixed inputs of another kind (every label, damaged digits)."""
+    """The generator's output for the same ``n`` noise vectors (from ``default_rng(seed)``) before
+    the first ``fit`` and after every epoch: every chapter's fixed-noise figures; with ``draw``,
+    ``draw(gan)`` instead: fixed inputs of another kind (every label, damaged digits)."""
 
     def __init__(self, n=1, seed=0, use_ema=True, draw=None):
         super().__init__()
@@ -520,20 +503,21 @@ class Snapshots(keras.callbacks.Callback):
         self._snap()
 
 
-def timed_fit(model, x, y=None, callbacks=(), **kwargs):
-    """``model.fit(x, y, shuffle=True, ...)`` with the NaN guard (:class:`StopOnNaN`) before
-    ``callbacks``: ``(history, seconds)``, the history's values as floats."""
+def timed_fit(model, x, y=None, callbacks=(), shuffle=True, **kwargs):
+    """``model.fit(x, y, ...)`` with the NaN guard (:class:`StopOnNaN`) before ``callbacks``:
+    ``(history, seconds)``, the history's values as floats."""
     start = time.perf_counter()
-    fit = model.fit(x, y, shuffle=True, callbacks=[StopOnNaN(), *callbacks], **kwargs)
+    fit = model.fit(x, y, shuffle=shuffle, callbacks=[StopOnNaN(), *callbacks], **kwargs)
     seconds = time.perf_counter() - start
     return {key: [float(v) for v in values] for key, values in fit.history.items()}, seconds
 
 
 class SampleMetrics(keras.callbacks.Callback):
     """After every epoch, score ``n`` generated digits (noise seed ``seed + epoch``) with chapter
-    5's MNIST classifier: ``classifier_score``, ``class_kl``, ``classes_present`` and, with real
-    ``reference`` images, ``fid`` go into the logs; ``results`` keeps every epoch's full
-    :func:`ganlib.metrics.evaluate` dict."""
+    5's classifier: :attr:`keys` go into the logs (``fid`` with real ``reference`` images),
+    ``results`` keeps every epoch's full :func:`ganlib.metrics.evaluate` dict."""
+
+    keys = ("classifier_score", "fid", "class_kl", "classes_present")
 
     def __init__(self, classifier, reference=None, n=2000, seed=7):
         super().__init__()
@@ -541,13 +525,15 @@ class SampleMetrics(keras.callbacks.Callback):
         self.n = check_positive_int("n", n)
         self.results = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def score(self, epoch):
         images = self.model.generate(self.n, seed=self.seed + epoch)
-        result = metrics.evaluate(images, self.classifier, reference=self.reference)
+        return metrics.evaluate(images, self.classifier, reference=self.reference)
+
+    def on_epoch_end(self, epoch, logs=None):
+        result = self.score(epoch)
         self.results.append(result)
         if logs is not None:
-            keys = ("classifier_score", "fid", "class_kl", "classes_present")
-            logs.update({key: float(result[key]) for key in keys if result[key] is not None})
+            logs.update({key: float(result[key]) for key in self.keys if result[key] is not None})
 
 
 def round_flops(generator, discriminator, batch_size) -> int:
@@ -595,9 +581,8 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """One short line per epoch for a reader, the numbers the chapters quote first: minutes of
-    training, classifier score, FID, class KL and D's accuracy on real and on fake digits.
-    Pass it with ``verbose=0`` in place of Keras's progress bar."""
+    """One short line per epoch of the numbers the chapters quote first, for ``verbose=0`` in place
+    of Keras's progress bar."""
 
     def __init__(self, name=""):
         super().__init__()
@@ -622,9 +607,8 @@ class EpochLog(keras.callbacks.Callback):
 
 
 class Run:
-    """What one training run produced, for every method of the course: ``gan``, ``config``,
-    ``history`` (logs per epoch, or per evaluation for ProGAN; resumed epochs included),
-    ``seconds`` of training and what the method adds (``grids``, ``snapshots``, scores...)."""
+    """What one training run produced: ``gan``, ``config``, ``history`` (per epoch, resumed ones
+    included; per evaluation for ProGAN), ``seconds`` of training and what the method adds."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
