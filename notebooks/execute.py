@@ -62,6 +62,9 @@ CELL_TIMEOUT = _cell_timeout()
 def execute(path: str, timeout: int = CELL_TIMEOUT) -> float:
     nb = nbformat.read(path, as_version=4)
     env_quick = os.environ.pop("GANLIB_QUICK", None)
+    # TensorFlow's C++ log (e.g. "remapper failed" lines from its graph optimizer, harmless)
+    # stays out of the stored pages; Python's warnings and errors are still stored.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         start = time.perf_counter()
         client = NotebookClient(
