@@ -65,7 +65,8 @@ def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=Non
         else "folder for figures, new or empty (default: none written)"))
     if minutes:
         parser.add_argument("--minutes", type=_number(), default=None,
-                            help="stop after the first epoch past this many minutes of training "
+                            help="stop before an epoch that would end past this many minutes "
+                                 "of training "
                                  f"(default: the budget's; {minutes})")
     if resume:
         parser.add_argument("--resume", action="store_true", help=f"continue the run in --out {resume}")
