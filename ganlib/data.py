@@ -128,6 +128,7 @@ def _dataset_file(name: str):
 def read_idx(name: str) -> np.ndarray:
     """One original MNIST IDX file, e.g. ``"train-images-idx3-ubyte"``, as a uint8 array: its
     shipped ``.xz`` copy, decompressed and checked against the original file's SHA-256."""
+    check_choice("name", name, tuple(MNIST_IDX_SHA256))
     raw = lzma.decompress(_dataset_file(f"mnist/{name}.xz").read_bytes())
     if hashlib.sha256(raw).hexdigest() != MNIST_IDX_SHA256[name]:
         raise ValueError(f"ganlib/datasets/mnist/{name}.xz is not the original file")

@@ -140,3 +140,8 @@ def test_loading_needs_no_network():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "MNIST: 60,000 train + 10,000 test digits"
+
+
+def test_an_unknown_idx_file_is_a_clear_error():
+    with pytest.raises(ValueError, match="name must be one of"):
+        data.read_idx("train-images")
