@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ganlib-installed
+# Tests run in JOBS processes (pytest-xdist), each test file whole in one of them.
+JOBS   ?= 2
+XDIST  := --numprocesses $(JOBS) --dist loadfile
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider
 
 .PHONY: help install test test-slow unit nbval book site-test execute bench clean
@@ -27,14 +30,14 @@ install: $(STAMP)
 test: unit nbval
 
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest $(XDIST) tests
 
 # The long tests the default run leaves out (tests/README.md says why each is covered there).
 test-slow: $(STAMP)
-	$(PY) -m pytest tests -m slow
+	$(PY) -m pytest $(XDIST) tests -m slow
 
 nbval: $(STAMP)
-	GANLIB_QUICK=1 $(PY) -m pytest $(NBVAL) notebooks
+	GANLIB_QUICK=1 $(PY) -m pytest $(XDIST) $(NBVAL) notebooks
 
 book: $(STAMP)
 	rm -rf _build/html

@@ -59,6 +59,7 @@ MODULE_OF = {"tensorflow-cpu": "tensorflow", "websocket-client": "websocket"}
 NOT_IMPORTED = {
     "jupyter-book": ("Makefile", "jupyter-book build"),  # a command: it builds the site
     "nbval": ("Makefile", "--nbval"),  # a pytest plugin, switched on by its flag
+    "pytest-xdist": ("Makefile", "--numprocesses"),  # a pytest plugin: tests in two processes
     # The Jupyter kernel "python3" that nbval and Jupyter Book run every chapter in.
     "ipykernel": ("notebooks/03_gaussian.ipynb", '"name": "python3"'),
 }
