@@ -341,15 +341,21 @@ def _run_gaussian(args):
 
 
 def _run_dcgan(args):
-    from ganlib import dcgan, plot
+    from ganlib import data, dcgan, metrics, plot, training
 
     cfg = config.dcgan_config(args.arch, distribute=args.distribute, **_overrides(args))
     out = _start(args, cfg, f"dcgan-{args.arch}")
-    run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
+    run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=0,
+                            callbacks=[training.EpochLog(args.arch)])
     _save(out, {f"samples_epoch{epoch:03d}.png": plot.image_grid(grid)
                 for epoch, grid in enumerate(run.grids, start=run.resumed_from)})
+    mnist = data.load_mnist()
+    # The real test digits' score (the yardstick of "x % of real") and the memorisation ratio.
+    real = metrics.evaluate(mnist.x_test, metrics.get_classifier(data=mnist))["classifier_score"]
+    copied = metrics.memorisation(run.gan.generate(1000, seed=13), mnist)["ratio"]
     return _record(run, cfg, out, **_last(run.history, *_SCORES, "minutes", "d_loss", "g_loss"),
-                   arch=args.arch, devices=run.devices)
+                   arch=args.arch, devices=run.devices, real_classifier_score=round(real, 3),
+                   memorisation_ratio=round(copied, 3))
 
 
 def _run_progan(args):

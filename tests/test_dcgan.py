@@ -111,7 +111,9 @@ def test_cli_dcgan_trains_and_resumes(tmp_path):
     first = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "radford",
                                        "--epochs", "1", "--out", out]))
     assert first["epochs"] == 1 and first["data_source"] == "small"
-    assert set(first) >= {"classifier_score", "fid", "class_kl", "classes_present", "epochs", "seconds"}
+    assert set(first) >= {"classifier_score", "fid", "class_kl", "classes_present", "epochs", "seconds",
+                          "real_classifier_score", "memorisation_ratio"}
+    assert 0 < first["memorisation_ratio"] and 1 < first["real_classifier_score"] <= 10
     second = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "radford",
                                         "--epochs", "2", "--out", out, "--resume"]))
     assert second["epochs"] == 2 and second["resumed_from"] == 1
