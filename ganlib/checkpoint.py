@@ -25,7 +25,7 @@ from ganlib.config import set_seed
 from ganlib.data import load_mnist
 from ganlib.files import atomic_write, prepare_out_dir
 from ganlib.plot import image_grid, save_image
-from ganlib.training import Run, SampleMetrics, Snapshots, TimeBudget, timed_fit
+from ganlib.training import LearningRateDecay, Run, SampleMetrics, Snapshots, TimeBudget, timed_fit
 
 CHECKPOINT_NAME = "checkpoint.npz"
 #: The layout written by this module; files without it (positional keys) are refused.
@@ -271,9 +271,13 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
     (``config.minutes``), ``callbacks`` (those that add to the logs), a checkpoint and a figure of
     the fixed-noise digits after every epoch, then ``user_callbacks``. A NaN raises a
     FloatingPointError that says which checkpoint is kept. ``(history, initial_epoch, seconds)``."""
+    start = getattr(config, "decay_start", 1.0)
+    decay = [LearningRateDecay(gan, start, None, config.epochs)] if start < 1.0 else []  # rates as compiled
     meta = _resume(gan, path, resume, expect=extra, config=config)
     history, initial_epoch = (meta["history"], meta["epoch"]) if meta else ({}, 0)
     budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
+    for callback in decay:
+        callback.budget = budget
     saver = EpochCheckpoint(path, history, extra, config, epoch=initial_epoch) if path else None
     figures = [EpochFigures(cb, os.path.dirname(path)) for cb in callbacks
                if path and isinstance(cb, Snapshots)][:1]
@@ -282,7 +286,7 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
         history, seconds = timed_fit(
             gan, x, batch_size=config.batch_size, initial_epoch=initial_epoch,
             epochs=budget.last_epoch(initial_epoch, config.epochs), verbose=verbose,
-            callbacks=[budget, *callbacks, *([saver] if saver else []), *figures, *user_callbacks])
+            callbacks=[budget, *decay, *callbacks, *([saver] if saver else []), *figures, *user_callbacks])
     except FloatingPointError as exc:
         kept = (f"the last good checkpoint (epoch {saver.epoch}) is kept at {path}"
                 if saver and saver.epoch else "no checkpoint was written")

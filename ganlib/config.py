@@ -45,6 +45,7 @@ _RULES = {
     "counts": ("a non-negative integer", lambda value, cfg: is_int(value) and value >= 0),
     "numbers": ("a positive number", lambda value, cfg: is_number(value) and value > 0),
     "fractions": ("in [0, 1)", lambda value, cfg: is_number(value) and 0 <= value < 1),
+    "shares": ("in [0, 1]", lambda value, cfg: is_number(value) and 0 <= value <= 1),
     "batches": ("at least batch_size ({cfg.batch_size})",
                 lambda value, cfg: is_int(value) and value >= cfg.batch_size),
 }
@@ -168,7 +169,9 @@ DCGAN_ARCHS = ("seed", "radford", "compact")
 @dataclasses.dataclass(frozen=True)
 class DCGANConfig:
     """The MNIST DCGAN (chapter 5). ``learning_rate`` None is the architecture's own
-    (ganlib.dcgan); ``distribute`` trains data-parallel on every visible device."""
+    (ganlib.dcgan); after ``decay_start`` of the training (of the minutes, else of the epochs)
+    both learning rates fall linearly to 0 (1.0: never; ganlib.training.LearningRateDecay);
+    ``distribute`` trains data-parallel on every visible device."""
 
     arch: str = "seed"
     epochs: int = 5
@@ -180,20 +183,22 @@ class DCGANConfig:
     learning_rate: float | None = None
     d_learning_rate: float | None = None
     ema_momentum: float = 0.0
+    decay_start: float = 1.0
     metric_samples: int = 2000
     distribute: bool = False
     budget: str = "cpu"
 
     def __post_init__(self):
         check_fields(self, {"arch": DCGAN_ARCHS, "noise": ("uniform", "normal")}, numbers=("minutes",),
-                     counts=("epochs",), fractions=("ema_momentum",))
+                     counts=("epochs",), fractions=("ema_momentum",), shares=("decay_start",))
 
 
 #: Each architecture's own settings (seed and radford: DCGANConfig's defaults); chapter 5
-#: explains the compact DCGAN's (a D 3x faster than G: the two time-scale update rule).
+#: explains the compact DCGAN's (a D 3x faster than G: the two time-scale update rule; an
+#: average of G's weights; both rates falling to 0 over the second half of the budget).
 _DCGAN_ARCH_SETTINGS = {"compact": {"batch_size": 64, "latent_dim": 64, "noise": "normal",
                                     "learning_rate": 5e-4, "d_learning_rate": 1.5e-3,
-                                    "ema_momentum": 0.999}}
+                                    "ema_momentum": 0.999, "decay_start": 0.5}}
 
 #: How long each budget trains. CPU: the book's stored run on the 2-core CPU, stopped by the
 #: clock (DCGAN_CPU_MINUTES); GPU: 50 epochs, the source's longer schedule.

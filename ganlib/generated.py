@@ -119,10 +119,11 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
     n_samples = config.n_samples or len(real)
     if trainer is None:
         def trainer(x, g):
-            """Chapter 5's compact DCGAN on ``x`` for the budget's minutes."""
+            """Chapter 5's compact DCGAN on ``x`` for the budget's minutes (at constant learning
+            rates, as chapter 9's stored run trained it)."""
             cfg = dcgan_config("compact", budget_name=config.budget, epochs=config.epochs,
                                minutes=config.minutes, batch_size=config.batch_size, n_train=None,
-                               metric_samples=0)
+                               metric_samples=0, decay_start=1.0)
             # The generation's digits as the training set; the real test digits stay the reference.
             generation_data = MNIST(x_train=x, y_train=np.zeros(len(x), "int64"),
                                     x_test=data.x_test, y_test=data.y_test, source=data.source)

@@ -580,6 +580,38 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class LearningRateDecay(keras.callbacks.Callback):
+    """Both learning rates fall linearly to 0 over the last ``1 - start`` of the training: each
+    epoch trains at ``(1 - p) / (1 - start)`` of the rates the GAN was compiled with (1 while
+    ``p`` <= ``start``), ``p`` being the share of the training done at the middle of that epoch, by
+    the clock of ``budget`` (a :class:`TimeBudget` with minutes) or else by ``epochs``. The rates
+    change between epochs, where both backends read them. Logs ``lr_scale``."""
+
+    def __init__(self, gan, start, budget, epochs):
+        super().__init__()
+        self.start, self.budget, self.epochs, self.scale = float(start), budget, epochs, 1.0
+        self.optimizers = [gan.d_optimizer, gan.g_optimizer]
+        self.base = [float(ops.convert_to_numpy(o.learning_rate)) for o in self.optimizers]
+
+    def progress(self, epoch):
+        """The share of the training done at the middle of epoch ``epoch`` (0-based), or None."""
+        minutes = self.budget.minutes
+        if minutes is None:
+            return (epoch + 0.5) / self.epochs
+        spent = self.budget.already + getattr(self.budget, "trained", 0.0) / 60
+        return (spent + spent / epoch / 2) / minutes if epoch and spent else None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        p = self.progress(epoch)
+        self.scale = 1.0 if p is None or p <= self.start else max(0.0, (1 - p) / (1 - self.start))
+        for optimizer, base in zip(self.optimizers, self.base):
+            optimizer.learning_rate = base * self.scale
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr_scale"] = self.scale
+
+
 class EpochLog(keras.callbacks.Callback):
     """One short line per epoch of the numbers the chapters quote first, for ``verbose=0`` in place
     of Keras's progress bar."""
@@ -593,6 +625,8 @@ class EpochLog(keras.callbacks.Callback):
         parts = [f"{self.name}epoch {epoch + 1:>3}"]
         if "minutes" in logs:
             parts.append(f"{logs['minutes']:5.1f} min")
+        if "lr_scale" in logs:
+            parts.append(f"rates x{logs['lr_scale']:.2f}")
         if "classifier_score" in logs:
             parts.append(f"score {logs['classifier_score']:.2f}")
         if "fid" in logs:

@@ -16,6 +16,7 @@ import keras
 from conftest import last_json, needs_jax, run_python
 from ganlib import checkpoint, config, dcgan, models
 from ganlib.data import load_mnist
+from ganlib.training import LearningRateDecay, TimeBudget
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,42 @@ def test_time_budget_stops_before_an_epoch_that_would_end_past_it(monkeypatch):
         budget.on_epoch_end(ran, logs)
         ran += 1
     assert ran == 2 and logs["minutes"] == 8
+
+
+def _generator_steps(decay_start):
+    """Mean |change| of G's weights in each of 2 quick epochs of the compact DCGAN."""
+    config.set_seed(0)
+    x = load_mnist(source="small").x_train[:256]
+    cfg = config.dcgan_config("compact", budget_name="quick", epochs=2, n_train=256, batch_size=64,
+                       metric_samples=0, decay_start=decay_start)
+    gan = dcgan.build_gan(cfg, seed=0)
+    snaps = [[np.array(w) for w in gan.generator.trainable_weights]]
+
+    class Keep(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snaps.append([np.array(w) for w in gan.generator.trainable_weights])
+
+    history, _, _ = checkpoint.fit(gan, x, cfg, user_callbacks=[Keep()], verbose=0)
+    steps = [np.mean([np.abs(a - b).mean() for a, b in zip(snaps[i + 1], snaps[i])]) for i in range(2)]
+    return history, steps[1] / steps[0]
+
+
+def test_learning_rate_decay_reaches_the_steps():
+    # decay_start 0: epoch 1 trains at 0.75 of the rates, epoch 2 at 0.25, so Adam's steps
+    # (about the rate each) shrink to about a third; without decay they stay about the same.
+    history, ratio = _generator_steps(0.0)
+    assert history["lr_scale"] == [0.75, 0.25]
+    assert ratio < 0.6
+    history, ratio = _generator_steps(1.0)
+    assert "lr_scale" not in history and ratio > 0.7
+
+
+def test_learning_rate_decay_follows_the_clock():
+    budget = TimeBudget(minutes=20.0, already=6.0)  # a resumed run: 2 epochs in 6 minutes
+    decay = LearningRateDecay.__new__(LearningRateDecay)
+    decay.budget, decay.epochs, decay.start = budget, 200, 0.5
+    assert decay.progress(0) is None  # nothing measured yet: full rates
+    budget.trained = 0.0
+    assert decay.progress(2) == pytest.approx((6.0 + 1.5) / 20.0)
+    with pytest.raises(ValueError, match="decay_start"):
+        config.dcgan_config("compact", decay_start=1.5)
