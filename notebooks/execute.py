@@ -19,6 +19,7 @@ import datetime
 import glob
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,27 @@ def _cell_timeout() -> int:
 CELL_TIMEOUT = _cell_timeout()
 
 
+#: TensorFlow's C++ start-up lines (absl's notice, then "I0000 00:00:... port.cc:153] oneDNN ...").
+C_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written "
+                   r"to STDERR|[IWE]\d{4} [\d:.]+ +\d+ [\w.]+\.cc:\d+\] .*)$")
+
+
+def drop_c_log(nb) -> None:
+    """Remove TensorFlow's C++ start-up lines from the stored stderr streams (a kernel started
+    without ``capture_fd_output=False`` stores them; everything else stays)."""
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = [line for line in out["text"].splitlines(True) if not C_LOG.match(line.rstrip("\n"))]
+                if not "".join(lines).strip():
+                    continue
+                out["text"] = "".join(lines)
+            kept.append(out)
+        if cell.cell_type == "code":
+            cell.outputs = kept
+
+
 def execute(path: str, timeout: int = CELL_TIMEOUT) -> float:
     nb = nbformat.read(path, as_version=4)
     env_quick = os.environ.pop("GANLIB_QUICK", None)
@@ -76,12 +98,16 @@ def execute(path: str, timeout: int = CELL_TIMEOUT) -> float:
             # One stream per cell with progress-bar redraws (\r, \b) resolved: a Keras progress
             # bar is stored as its final line per epoch, not as hundreds of updates.
             coalesce_streams=True,
+            # C libraries' own writes to the process's stderr (TensorFlow's start-up log of
+            # oneDNN, which TF_CPP_MIN_LOG_LEVEL does not silence) go to this command's terminal.
+            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
         )
         client.execute()
         seconds = time.perf_counter() - start
     finally:
         if env_quick is not None:
             os.environ["GANLIB_QUICK"] = env_quick
+    drop_c_log(nb)
     device = subprocess.run(
         [sys.executable, "-c", "from ganlib.config import device_report; print(device_report())"],
         capture_output=True, text=True, check=True,
