@@ -15,12 +15,13 @@ train exactly as before (relative tolerance 1e-6). For every trainer it records
 Usage (always from the repository root; the checkout this file lives in is imported):
 
     KERAS_BACKEND=tensorflow python tests/golden_record.py      # one JSON line on stdout
-    python tests/golden_record.py --record                      # both backends -> tests/golden.json
+    python tests/golden_record.py --record                      # both -> tests/golden-<isa>.json
     python tests/golden_record.py --check                       # both backends, compared
     python tests/golden_record.py --check --only gaussian,bigan # a subset (also with --record)
 
 tests/test_golden.py runs the first form once per backend (a Keras backend is fixed per process)
-and compares every trainer with tests/golden.json.
+and compares every trainer with tests/golden-<isa>.json, the values recorded on a CPU with this
+CPU's vector instruction set (see :func:`cpu_isa`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,44 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-GOLDEN_PATH = os.path.join(HERE, "golden.json")
+
+def cpu_isa() -> str:
+    """The widest vector instruction set this CPU offers TensorFlow's oneDNN and XLA: ``avx512``,
+    ``avx2``, or the machine's name (``arm64``...). Both pick their kernels by it, and kernels of
+    different widths sum in a different order: after a few rounds of training the values differ
+    in the third or fourth digit (measured: an AMD EPYC with AVX2 against the Intel AVX-512 CPU
+    the first values were recorded on), far outside the strict tolerance. So values are recorded
+    per instruction set, one file each."""
+    import platform
+
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    if "avx512f" in flags:
+        return "avx512"
+    if "avx2" in flags:
+        return "avx2"
+    return platform.machine().lower() or "unknown"
+
+
+def golden_path(isa=None):
+    """The golden values recorded on CPUs with ``isa`` (default: this CPU's)."""
+    return os.path.join(HERE, f"golden-{isa or cpu_isa()}.json")
+
+
+def recorded_isas():
+    """The instruction sets with recorded values, sorted."""
+    return sorted(name[len("golden-"):-len(".json")] for name in os.listdir(HERE)
+                  if name.startswith("golden-") and name.endswith(".json"))
+
+
+GOLDEN_PATH = golden_path()
 BACKENDS = ("tensorflow", "jax")
 #: The tolerance the comparison uses (np.testing.assert_allclose); GANLIB_GOLDEN_RTOL and
 #: GANLIB_GOLDEN_ATOL override it, e.g. to measure how far a change that rounds differently moves.
@@ -539,8 +577,9 @@ def worst_deviation(expected, actual, path=""):
     return path, float(np.nanmax(rel))
 
 
-def load_golden():
-    with open(GOLDEN_PATH) as f:
+def load_golden(isa=None):
+    """The golden values recorded on ``isa`` (default: this CPU's instruction set)."""
+    with open(golden_path(isa)) as f:
         return json.load(f)
 
 
@@ -552,8 +591,9 @@ def main(argv):
         results, wall = run_backends(only=only)
         # With --only, the other trainers keep their stored values.
         golden = load_golden() if only and os.path.exists(GOLDEN_PATH) else {}
-        golden["about"] = ("Golden values of tests/golden_record.py, keyed by backend and trainer; "
-                           "re-record with `python tests/golden_record.py --record`.")
+        golden["about"] = ("Golden values of tests/golden_record.py on a CPU with "
+                           f"{cpu_isa()}, keyed by backend and trainer; re-record with "
+                           "`python tests/golden_record.py --record` on such a CPU.")
         for backend, out in results.items():
             golden.setdefault(backend, {}).update(out["trainers"])
             golden.setdefault("seconds", {}).setdefault(backend, {}).update(out["seconds"])
