@@ -314,7 +314,8 @@ def train(config, seed, out_dir, resume, data, setup, classifier=None, verbose="
         if n:
             classifier = classifier or metrics.get_classifier(data=data)
             logging.append(scores(classifier, data.x_test[:n], n=n, seed=7))
-        history, initial_epoch, seconds = fit(gan, x, config, path, resume, {"seed": seed},
+        history, initial_epoch, seconds = fit(gan, x, config, path, resume,
+                                              {"seed": seed, "data": data.source},
                                               logging, callbacks, verbose)
     return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
                data_source=data.source, seconds=seconds, resumed_from=initial_epoch,

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -20,6 +21,29 @@ def run_python(code=None, args=(), backend=None, quick=True, timeout=600, cwd=RO
         env["GANLIB_QUICK"] = "1"
     cmd = [sys.executable] + (["-c", code] if code is not None else list(args))
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``cli(*argv)``: ``python -m ganlib argv`` run in this process (``ganlib.__main__.main``),
+    in quick mode, returned like :func:`run_python`'s process (``returncode``, ``stdout``,
+    ``stderr``). It saves each run the interpreter's start-up and TensorFlow's import (5 to 10 s
+    on 2 cores). What only a real interpreter shows (a traceback, C++ start-up lines, Ctrl-C,
+    another Keras backend) is tested with :func:`run_python`."""
+    from ganlib.__main__ import main
+
+    monkeypatch.setenv("GANLIB_QUICK", "1")  # what --quick sets; restored after the test
+
+    def run(*argv):
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as stop:
+            code = stop.code
+        out, err = capsys.readouterr()
+        return types.SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
 
 
 def last_json(proc):

@@ -307,11 +307,11 @@ def test_a_cut_short_samples_file_of_generations_is_refused(tmp_path):
     ("generations", "generation-1", "checkpoint.npz"),
 ])
 def test_commands_refuse_a_cut_short_checkpoint_with_one_line(command, folder, name, tmp_path,
-                                                              saved_dcgan):
+                                                              saved_dcgan, cli):
     out = tmp_path / "run"
     (out / folder).mkdir(parents=True)
     (out / folder / name).write_bytes(saved_dcgan.read_bytes()[:1000])
-    proc = run_python(args=["-m", "ganlib", command, "--quick", "--resume", "--out", str(out)])
+    proc = cli(command, "--quick", "--resume", "--out", str(out))
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
     assert "not a readable ganlib checkpoint" in lines[0] and name in lines[0], lines

@@ -71,15 +71,15 @@ def test_training_records_a_histogram_and_a_grid_per_epoch(mnist):
         collapse.train_collapse({"epochs": 1}, data=mnist, classifier=clf)
 
 
-def test_cli_collapse_rejects_bad_arguments():
-    proc = run_python(args=["-m", "ganlib", "collapse", "--quick", "--fix", "pack"])
+def test_cli_collapse_rejects_bad_arguments(cli):
+    proc = cli("collapse", "--quick", "--fix", "pack")
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "fix" in lines[0]
 
 
-def test_cli_collapse_trains_and_writes_its_grid(tmp_path):
-    proc = run_python(args=["-m", "ganlib", "collapse", "--quick", "--fix", "mbstd", "--out", str(tmp_path)])
+def test_cli_collapse_trains_and_writes_its_grid(tmp_path, cli):
+    proc = cli("collapse", "--quick", "--fix", "mbstd", "--out", str(tmp_path))
     result = last_json(proc)
     assert result["epochs"] == 1 and result["fix"] == "mbstd" and len(result["histograms"]) == 1
     assert sum(result["class_histogram"]) == collapse.collapse_config(quick=True).metric_samples

@@ -149,8 +149,8 @@ def test_degrade_gives_each_task_its_input():
 
 
 @pytest.mark.parametrize("kind", ["cgan", "acgan"])
-def test_cli_conditional_quick(kind, tmp_path):
-    proc = run_python(args=["-m", "ganlib", kind, "--quick", "--out", str(tmp_path / kind)])
+def test_cli_conditional_quick(kind, tmp_path, cli):
+    proc = cli(kind, "--quick", "--out", str(tmp_path / kind))
     result = last_json(proc)
     assert 0 <= result["label_accuracy"] <= 1 and len(result["per_class_accuracy"]) == 10
     assert {"classifier_score", "fid", "class_kl", "seconds"} <= set(result)
@@ -160,9 +160,9 @@ def test_cli_conditional_quick(kind, tmp_path):
     assert (tmp_path / kind / "digits_by_label.png").exists()
 
 
-def test_cli_pix2pix_quick(tmp_path):
-    proc = run_python(args=["-m", "ganlib", "pix2pix", "--task", "superres", "--quick",
-                            "--out", str(tmp_path / "sr")])
+def test_cli_pix2pix_quick(tmp_path, cli):
+    proc = cli("pix2pix", "--task", "superres", "--quick",
+               "--out", str(tmp_path / "sr"))
     result = last_json(proc)
     assert set(result["methods"]) == {"bicubic", "l1", "gan"}
     assert {"psnr", "ssim", "classifier_accuracy", "seconds"} <= set(result)

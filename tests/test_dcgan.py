@@ -79,6 +79,14 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path, mnist):
     assert int(fresh.d_optimizer.iterations.numpy()) == int(run.gan.d_optimizer.iterations.numpy()) > 0
 
 
+def test_a_checkpoint_trained_on_other_digits_is_refused(tmp_path, mnist):
+    dcgan.train_dcgan(quick(epochs=1), out_dir=str(tmp_path), data=mnist, verbose=0)
+    other = dataclasses.replace(mnist, source="small" if mnist.source != "small" else "full")
+    with pytest.raises(ValueError, match=f"it has data {mnist.source!r}, not {other.source!r}"):
+        dcgan.train_dcgan(quick(epochs=2), out_dir=str(tmp_path), data=other, resume=True,
+                          verbose=0)
+
+
 def test_epoch_checkpoint_records_every_epoch(tmp_path):
     gan = dcgan.build_gan(quick())
     saver = checkpoint.EpochCheckpoint(str(tmp_path / "c.npz"))
@@ -107,22 +115,21 @@ def test_checkpoint_errors_are_clear(tmp_path):
         dcgan.image_grid(np.zeros((2, 28, 28)))
 
 
-def test_cli_dcgan_trains_and_resumes(tmp_path):
+def test_cli_dcgan_trains_and_resumes(tmp_path, cli):
     out = str(tmp_path / "run")
-    first = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "radford",
-                                       "--epochs", "1", "--out", out]))
+    first = last_json(cli("dcgan", "--quick", "--arch", "radford", "--epochs", "1", "--out", out))
     assert first["epochs"] == 1 and first["data_source"] == "small"
     assert set(first) >= {"classifier_score", "fid", "class_kl", "classes_present", "epochs", "seconds",
                           "real_classifier_score", "memorisation_ratio"}
     assert 0 < first["memorisation_ratio"] and 1 < first["real_classifier_score"] <= 10
-    second = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "radford",
-                                        "--epochs", "2", "--out", out, "--resume"]))
+    second = last_json(cli("dcgan", "--quick", "--arch", "radford", "--epochs", "2", "--out", out,
+                           "--resume"))
     assert second["epochs"] == 2 and second["resumed_from"] == 1
     assert os.path.exists(os.path.join(out, "samples_epoch002.png"))
 
 
-def test_cli_dcgan_rejects_bad_arguments():
-    proc = run_python(args=["-m", "ganlib", "dcgan", "--arch", "wgan"])
+def test_cli_dcgan_rejects_bad_arguments(cli):
+    proc = cli("dcgan", "--arch", "wgan")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr.strip().splitlines()[-1]
 
 
@@ -193,9 +200,9 @@ def test_time_budget_stops_after_the_first_epoch_past_it(tmp_path, mnist):
     assert more.history["minutes"][1] > more.history["minutes"][0]
 
 
-def test_cli_dcgan_reports_arch_budget_and_devices(tmp_path):
-    result = last_json(run_python(args=["-m", "ganlib", "dcgan", "--quick", "--arch", "compact",
-                                        "--epochs", "1", "--distribute", "--out", str(tmp_path / "r")]))
+def test_cli_dcgan_reports_arch_budget_and_devices(tmp_path, cli):
+    result = last_json(cli("dcgan", "--quick", "--arch", "compact", "--epochs", "1", "--distribute",
+                           "--out", str(tmp_path / "r")))
     assert (result["arch"], result["budget"], result["devices"]) == ("compact", "quick", 1)
     assert result["minutes"] > 0
 

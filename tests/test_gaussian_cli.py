@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import last_json, run_python
+from conftest import last_json
 from ganlib import config, gaussian, plot
 from ganlib.__main__ import main
 
@@ -68,9 +68,9 @@ def test_train_gaussian_rejects_bad_arguments():
         gaussian.seed_table({"a": config.gaussian_config()}, [])
 
 
-def test_cli_gaussian_writes_figures_and_json(tmp_path):
+def test_cli_gaussian_writes_figures_and_json(tmp_path, cli):
     out = tmp_path / "run"
-    proc = run_python(args=["-m", "ganlib", "gaussian", "--quick", "--epochs", "1", "--out", str(out)])
+    proc = cli("gaussian", "--quick", "--epochs", "1", "--out", str(out))
     result = last_json(proc)
     assert result["epochs"] == 1 and len(result["mean"]) == 2 and len(result["std"]) == 2
     assert set(result) >= {"mean", "std", "epochs", "seconds", "d_loss", "g_loss"}
@@ -98,7 +98,7 @@ def test_cli_rejects_bad_arguments(args, word, capsys):
     assert stop.value.code == 2 and len(lines) == 1 and word in lines[0]
 
 
-def test_cli_freeze_audit_prints_json():
-    result = last_json(run_python(args=["-m", "ganlib", "freeze-audit"]))
+def test_cli_freeze_audit_prints_json(cli):
+    result = last_json(cli("freeze-audit"))
     assert set(result) == {"keras2_idiom", "ganlib", "fused"}
     assert set(result["ganlib"]) == {"fn", "tn", "fp", "tn2"}

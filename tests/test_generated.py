@@ -215,8 +215,8 @@ def test_generations_config_checks():
 # -- the command line ------------------------------------------------------------------------------
 
 
-def test_cli_bigan_quick(tmp_path):
-    proc = run_python(args=["-m", "ganlib", "bigan", "--quick", "--out", str(tmp_path / "b")])
+def test_cli_bigan_quick(tmp_path, cli):
+    proc = cli("bigan", "--quick", "--out", str(tmp_path / "b"))
     result = last_json(proc)
     assert set(result["probe"]) == {"BiGAN encoder", "random encoder", "pixels"}
     assert 0 <= result["reconstruction_accuracy"] <= 1 and "seconds" in result
@@ -225,9 +225,9 @@ def test_cli_bigan_quick(tmp_path):
     assert (tmp_path / "b" / "reconstructions.png").exists()
 
 
-def test_cli_generations_quick(tmp_path):
-    proc = run_python(args=["-m", "ganlib", "generations", "--quick", "--generations", "2",
-                            "--out", str(tmp_path / "g")])
+def test_cli_generations_quick(tmp_path, cli):
+    proc = cli("generations", "--quick", "--generations", "2",
+               "--out", str(tmp_path / "g"))
     result = last_json(proc)
     assert [r["generation"] for r in result["generations"]] == [0, 1, 2]
     assert {"classifier_score", "fid", "class_kl", "diversity"} <= set(result["generations"][1])

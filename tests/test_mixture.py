@@ -263,10 +263,10 @@ def test_quick_training_runs_and_scores():
     assert run.history["tp"][0] + run.history["fn"][0] == 100 * cfg.batch_size
 
 
-def test_cli_mixture_prints_the_summary_and_workers_change_nothing(tmp_path):
+def test_cli_mixture_prints_the_summary_and_workers_change_nothing(tmp_path, cli):
     out = tmp_path / "mix"
-    proc = run_python(args=["-m", "ganlib", "mixture", "--layout", "grid", "--fix", "pack", "--seeds", "2",
-                            "--steps", "200", "--workers", "2", "--quick", "--out", str(out)])
+    proc = cli("mixture", "--layout", "grid", "--fix", "pack", "--seeds", "2",
+               "--steps", "200", "--workers", "2", "--quick", "--out", str(out))
     result = last_json(proc)
     # The same seeds trained one after the other in this process give the same scores.
     serial = mixture.run_seeds(mixture.mixture_config("grid", "pack", quick=True, steps=200), seeds=2)
@@ -291,8 +291,8 @@ def test_cli_mixture_prints_the_summary_and_workers_change_nothing(tmp_path):
         (["--workers", "0"], "workers"),
     ],
 )
-def test_cli_mixture_rejects_bad_arguments(args, word):
-    proc = run_python(args=["-m", "ganlib", "mixture", "--quick", *args])
+def test_cli_mixture_rejects_bad_arguments(args, word, cli):
+    proc = cli("mixture", "--quick", *args)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and word in lines[0]

@@ -145,3 +145,14 @@ def test_loading_needs_no_network():
 def test_an_unknown_idx_file_is_a_clear_error():
     with pytest.raises(ValueError, match="name must be one of"):
         data.read_idx("train-images")
+
+
+def test_rebuilding_the_subset_keeps_the_full_mnist_part_of_the_licence(tmp_path):
+    from ganlib.datasets import make_mnist
+
+    path = tmp_path / "MNIST_LICENSE.md"
+    path.write_text(f"# MNIST\n\nThe full MNIST's part.\n\n{make_mnist.SECTION}\n\nold subset part\n")
+    new = make_mnist.with_full_mnist_part(path, f"{make_mnist.SECTION}\n\nnew subset part\n")
+    assert new.decode() == f"# MNIST\n\nThe full MNIST's part.\n\n{make_mnist.SECTION}\n\nnew subset part\n"
+    fresh = make_mnist.with_full_mnist_part(tmp_path / "none.md", f"{make_mnist.SECTION}\n\nx\n")
+    assert fresh.decode().startswith("# MNIST: sources and licence\n\n" + make_mnist.SECTION)

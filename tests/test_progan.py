@@ -118,9 +118,9 @@ def test_resume_refuses_another_runs_checkpoint(tmp_path, mnist_small):
                             classifier=classifier, grow=False, minutes=0.01, verbose=0)
 
 
-def test_cli_quick_run_prints_the_json_line(tmp_path):
+def test_cli_quick_run_prints_the_json_line(tmp_path, cli):
     out = tmp_path / "run"
-    result = last_json(run_python(args=["-m", "ganlib", "progan", "--quick", "--out", str(out)]))
+    result = last_json(cli("progan", "--quick", "--out", str(out)))
     assert result["resolution"] == 32
     assert [s["resolution"] for s in result["stages"]] == [4, 8, 8, 16, 16, 32, 32]
     for key in ("classifier_score", "fid", "class_kl", "classes_present", "seconds"):

