@@ -6,8 +6,8 @@ Keras 3 writes each update as a dozen separate element-wise operations per weigh
 operation a pass over memory); TensorFlow's ``ResourceApplyAdam`` and
 ``ResourceApplyKerasMomentum`` do the same update in one pass per tensor. This is the one saving
 found for the fused round that the same round written by hand cannot have too (both run the same
-convolution kernels; see ``dcgan_step.py`` and the README), so this script measures what it would
-be worth and what it would cost:
+convolution kernels; see ``dcgan_step.py`` and benchmarks/README.md), so this script measures
+what it would be worth and what it would cost:
 
 * ms per update of G's and of D's weights, each way, compiled (``tf.function``), best of
   ``--repeats`` samples of 10 updates, the two ways taking turns (``dcgan_step.interleaved_best``:

@@ -42,9 +42,9 @@ def test_fused_momentum_kernel_is_kerases_sgd_bit_for_bit():
 
 
 def test_fused_adam_kernel_makes_kerases_adam_update_up_to_round_off():
-    # Not bit for bit today (the README's reason for not adopting the kernel: 1 - beta_2 rounds
-    # differently), so the claim is a bound: the two differ by at most 1e-5, and by at most 1 %
-    # of how far the update moved the weights. It holds as well the day they agree exactly.
+    # Not bit for bit today (benchmarks/README.md's reason for not adopting the kernel:
+    # 1 - beta_2 rounds differently), so the claim is a bound: the two differ by at most 1e-5,
+    # and by at most 1 % of how far the update moved the weights. It holds as well the day they agree exactly.
     def adam():
         return keras.optimizers.Adam(2e-4, beta_1=0.5)
 

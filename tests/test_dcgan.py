@@ -169,8 +169,8 @@ def test_compact_networks_have_the_described_shapes():
 def test_steps_per_execution_changes_speed_not_numbers(mnist):
     # Keras's steps_per_execution (several rounds per compiled call) must train the fused GAN
     # exactly as one round per call: same weights, averaged G and logs, bit for bit; 5 batches
-    # with 3 a call leave a short last call. (It measured no gain on the 2-core CPU, README's
-    # Performance section, so chapter 5 keeps Keras's default of 1.)
+    # with 3 a call leave a short last call. (It measured no gain on the 2-core CPU,
+    # benchmarks/README.md, so chapter 5 keeps Keras's default of 1.)
     x = mnist.x_train[: 5 * 64]
     runs = {}
     for spe in (1, 3):
