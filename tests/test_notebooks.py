@@ -87,3 +87,35 @@ def test_library_source_shown_on_a_page_is_the_library_today(path):
             targets = re.search(r"in \(([^)]*)\)", cell.source).group(1).replace(" ", "").split(",")
         now = "".join(inspect.getsource(eval(t, names)) + "\n" for t in targets if t)
         assert shown == now, f"{os.path.basename(path)} shows old source of {targets}: re-execute it"
+
+
+def accidental_list_items(text):
+    """Lines of Markdown ``text`` that start with ``1)`` or ``1.`` (a number and a list marker)
+    inside a paragraph: Markdown makes them a numbered list, as a wrapped "(label\\n1) estimates"
+    became one. A real list item follows a blank line or another item."""
+    found, previous, in_code = [], "", False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            in_code = not in_code
+        item = line[:1].isdigit() and line.split(" ", 1)[0].rstrip(".)").isdigit() and (
+            line.split(" ", 1)[0][-1:] in ".)")
+        earlier = previous[:1].isdigit() or previous.startswith(("   ", "- ", "* "))
+        if item and not in_code and previous.strip() and not earlier:
+            found.append(line)
+        previous = line
+    return found
+
+
+def test_no_wrapped_line_turns_into_a_numbered_list():
+    assert accidental_list_items("a batch of real points, label\n1) estimates it") == [
+        "1) estimates it"]
+    assert accidental_list_items("Steps:\n\n1. one\n2. two\n   more\n3. three") == []
+    pages = CHAPTERS + sorted(glob.glob(os.path.join(ROOT, "book", "*.md")))
+    for path in pages:
+        if path.endswith(".ipynb"):
+            cells = nbformat.read(path, as_version=4).cells
+            texts = [c.source for c in cells if c.cell_type == "markdown"]
+        else:
+            texts = [open(path, encoding="utf-8").read()]
+        for text in texts:
+            assert accidental_list_items(text) == [], os.path.basename(path)
