@@ -90,15 +90,14 @@ def test_library_source_shown_on_a_page_is_the_library_today(path):
 
 
 def accidental_list_items(text):
-    """Lines of Markdown ``text`` that start with ``1)`` or ``1.`` (a number and a list marker)
-    inside a paragraph: Markdown makes them a numbered list, as a wrapped "(label\\n1) estimates"
-    became one. A real list item follows a blank line or another item."""
+    """Lines of Markdown ``text`` inside a paragraph that start with ``1)`` or ``1.`` and a space:
+    CommonMark lets a numbered list that starts at 1 interrupt a paragraph, so a wrapped
+    "(label\\n1) estimates" became a list. A real list item follows a blank line or another item."""
     found, previous, in_code = [], "", False
     for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
             in_code = not in_code
-        item = line[:1].isdigit() and line.split(" ", 1)[0].rstrip(".)").isdigit() and (
-            line.split(" ", 1)[0][-1:] in ".)")
+        item = line.startswith(("1) ", "1. "))
         earlier = previous[:1].isdigit() or previous.startswith(("   ", "- ", "* "))
         if item and not in_code and previous.strip() and not earlier:
             found.append(line)
