@@ -86,7 +86,7 @@ def test_chapter_budgets_per_mode_and_layout():
     assert mixture.mixture_config("grid", quick=True).steps < 1000
     assert mixture.mixture_config("ring", "pack", quick=False, steps=7).steps == 7
     assert mixture.table_budget(quick=False)["seeds"] >= 5  # as the published tables
-    assert mixture.table_budget(quick=True) == {"seeds": 2, "workers": 1}
+    assert mixture.table_budget(quick=True) == {"seeds": 1, "workers": 1}
 
 
 def test_published_rows_are_possible_under_their_protocols():
