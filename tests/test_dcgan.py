@@ -54,7 +54,7 @@ class Crash(keras.callbacks.Callback):
 
 
 def test_a_crashed_run_resumes_without_losing_or_repeating_epochs(tmp_path, mnist):
-    cfg = quick(epochs=3)
+    cfg = quick("compact", epochs=3)
     with pytest.raises(KeyboardInterrupt):
         dcgan.train_dcgan(cfg, out_dir=str(tmp_path), data=mnist, verbose=0, callbacks=[Crash(after=2)])
     saved = np.load(tmp_path / checkpoint.CHECKPOINT_NAME)
@@ -69,7 +69,7 @@ def test_a_crashed_run_resumes_without_losing_or_repeating_epochs(tmp_path, mnis
 
 
 def test_resume_restores_weights_and_optimizer_state(tmp_path, mnist):
-    cfg = quick(epochs=1)
+    cfg = quick("compact", epochs=1)
     run = dcgan.train_dcgan(cfg, out_dir=str(tmp_path), data=mnist, verbose=0)
     fresh = dcgan.build_gan(cfg, seed=99)
     meta = checkpoint.resume(fresh, str(tmp_path / checkpoint.CHECKPOINT_NAME))
@@ -80,10 +80,10 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path, mnist):
 
 
 def test_a_checkpoint_trained_on_other_digits_is_refused(tmp_path, mnist):
-    dcgan.train_dcgan(quick(epochs=1), out_dir=str(tmp_path), data=mnist, verbose=0)
+    dcgan.train_dcgan(quick("compact", epochs=1), out_dir=str(tmp_path), data=mnist, verbose=0)
     other = dataclasses.replace(mnist, source="small" if mnist.source != "small" else "full")
     with pytest.raises(ValueError, match=f"it has data {mnist.source!r}, not {other.source!r}"):
-        dcgan.train_dcgan(quick(epochs=2), out_dir=str(tmp_path), data=other, resume=True,
+        dcgan.train_dcgan(quick("compact", epochs=2), out_dir=str(tmp_path), data=other, resume=True,
                           verbose=0)
 
 
@@ -117,12 +117,12 @@ def test_checkpoint_errors_are_clear(tmp_path):
 
 def test_cli_dcgan_trains_and_resumes(tmp_path, cli):
     out = str(tmp_path / "run")
-    first = last_json(cli("dcgan", "--quick", "--arch", "radford", "--epochs", "1", "--out", out))
+    first = last_json(cli("dcgan", "--quick", "--arch", "compact", "--epochs", "1", "--out", out))
     assert first["epochs"] == 1 and first["data_source"] == "small"
     assert set(first) >= {"classifier_score", "fid", "class_kl", "classes_present", "epochs", "seconds",
                           "real_classifier_score", "memorisation_ratio"}
     assert 0 < first["memorisation_ratio"] and 1 < first["real_classifier_score"] <= 10
-    second = last_json(cli("dcgan", "--quick", "--arch", "radford", "--epochs", "2", "--out", out,
+    second = last_json(cli("dcgan", "--quick", "--arch", "compact", "--epochs", "2", "--out", out,
                            "--resume"))
     assert second["epochs"] == 2 and second["resumed_from"] == 1
     assert os.path.exists(os.path.join(out, "samples_epoch002.png"))
