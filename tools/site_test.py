@@ -1,20 +1,28 @@
 """The site test: open every page of the built book in headless Chromium and fail on what a reader
-would trip over (issue 11, item 5). Run it with ``make site-test`` or::
+would trip over. Run it with ``make site-test`` or::
 
     .venv/bin/python tools/site_test.py _build/html [PAGE.html ...]
 
-It drives Chromium over the Chrome DevTools Protocol (``--remote-debugging-port``, the
-``websocket-client`` package) and loads each page from ``file://``, the way a reader opens
-``_build/html/index.html``, in a 1,280 x 900 px window at a device pixel ratio of 1. After the page's
-load event it waits for its images and for MathJax's first typeset, then fails the page on:
+It drives Chromium with Playwright (the ``playwright`` package, using the OS's Chromium rather than
+a browser Playwright downloads) and loads each page from ``file://``, the way a reader opens
+``_build/html/index.html``, twice, each time in a fresh browser context (no cookies, storage or
+cache from earlier pages: each page is met as a first-time reader meets it):
+
+* on a desktop, in a 1,280 x 900 px window at a device pixel ratio of 1;
+* on a phone: a 390 x 844 px viewport at a device pixel ratio of 3, with a mobile viewport and touch
+  events (as Playwright's descriptors of phones set them).
+
+After the page's load event it waits for its images and for MathJax's first typeset. Requests
+outside the site are blocked in both loads (the site must work offline) and reported; console
+errors and failed requests are reported from both. It fails the page on:
 
 ``console error``
-    an uncaught exception (``Runtime.exceptionThrown``), a ``console.error``/``console.assert``
-    call, or a browser log entry of level ``error`` (``Log.entryAdded``: security errors, ...).
+    an uncaught exception, a ``console.error``/``console.assert`` call, or a browser log entry of
+    level ``error`` (security errors, ...).
 ``request outside the site``
     any request whose URL is neither ``data:``/``blob:``/``about:`` nor a ``file://`` path inside the
-    site's folder. Requests to the network are blocked before they leave (the site must work
-    offline), but they are still reported.
+    site's folder (web sockets included). Such requests are blocked before they leave, but they are
+    still reported.
 ``request failed``
     a request inside the site that fails (a missing file: a favicon, a script, a stylesheet).
 ``image failed``
@@ -40,10 +48,24 @@ load event it waits for its images and for MathJax's first typeset, then fails t
     that width. The course's figures are Matplotlib PNGs whose titles, axis labels and legends are
     pixels inside the image: drawn at 100 dpi, a 12-point title is about 17 px high in the file,
     so below 60 % it is under 10 px on the screen, too small to read. The ratio is the image's
-    rendered CSS width over its natural width, at the 1,280 px window described above.
+    rendered CSS width over its natural width, in the 1,280 px window.
+``page scrolls sideways``
+    on the phone, the page is wider than the 390 px viewport (``scrollWidth`` of the document
+    above the viewport's width, 1 px of tolerance): the reader would have to pan sideways to read
+    it. A wide table, output or formula must scroll inside its own box instead. The problem names
+    the element that reaches furthest to the right (outside boxes that scroll or clip their own
+    overflow, and outside fixed-position ones, which cannot widen the page).
+``figure cannot be opened at full size``
+    on the phone, a figure (an image of the page's content at least 200 px wide in its file, as
+    for "figure too narrow") is not inside a link to its own image file (for an image embedded as
+    a ``data:`` URI: a ``blob:`` link to the same bytes), so a reader cannot tap it to see it at
+    full size. The book's ``book/_static/figure_zoom.js`` adds such links. An image that links to
+    another site (``http(s):``, such as a "launch in Colab" badge) is a button, not a figure,
+    and is left out. The first visible figure of each page is also tapped: it must open its
+    image, and going back must return to the page.
 
 Exit status: 0 when every page passes, 1 when any page fails, 2 when the test cannot run (no
-Chromium, no site). Chromium is found on the PATH (``chromium``, ``chromium-browser``,
+Chromium, no Playwright, no site). Chromium is found on the PATH (``chromium``, ``chromium-browser``,
 ``google-chrome``) or in ``$CHROMIUM``; when it is missing and this runs as root, it is installed
 from the OS packages (``apt-get install -y chromium``).
 """
@@ -51,23 +73,25 @@ from the OS packages (``apt-get install -y chromium``).
 import argparse
 import functools
 import http.server
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
 
 WINDOW = (1280, 900)
+#: The phone: an iPhone 12 to 15's CSS viewport, with the options Playwright's phone descriptors set.
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True,
+         "has_touch": True}
 MIN_FIGURE_SCALE = 0.6  # an output image shown below 60 % of its natural width fails
 MIN_FIGURE_NATURAL_WIDTH = 200  # smaller images are icons, not figures
+SIDEWAYS_TOLERANCE = 1  # px a page may exceed the phone's width by (rounding)
 PAGE_TIMEOUT = 20.0  # seconds for one page to load and settle
+TAP_TIMEOUT = 5.0  # seconds for a tapped figure to open its image (a local file: milliseconds)
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SKIPPED_FOLDERS = ("_static", "_sources")  # theme templates and copied sources, not pages
 #: Words searched for with the site's own search; each appears next to formulas in the book.
@@ -109,128 +133,41 @@ def ensure_chromium():
 
 
 class Browser:
-    """Headless Chromium driven over the DevTools Protocol, one fresh tab per page."""
+    """Headless Chromium driven by Playwright; :meth:`open_tab` gives each page a fresh context."""
 
     def __init__(self, chromium):
         try:
-            import websocket  # websocket-client, the `test` extra
+            from playwright.sync_api import sync_playwright  # the `test` extra
         except ImportError:
-            raise SiteTestError("the websocket-client package is missing (make install)") from None
-
-        self._profile = tempfile.mkdtemp(prefix="site-test-chromium-")
-        args = [chromium, "--headless=new", "--remote-debugging-port=0",
-                f"--user-data-dir={self._profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-                "--disable-gpu", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--force-device-scale-factor=1"]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
-        args.append("about:blank")
-        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                         start_new_session=True)
+            raise SiteTestError("the playwright package is missing (make install)") from None
+        self._playwright = sync_playwright().start()
         try:
-            port, path = self._wait_for_port()
-            self._ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=PAGE_TIMEOUT,
-                                                   suppress_origin=True, enable_multithread=False)
-            self._next_id = 0
-            self._session = None
-            self.events = []
-        except BaseException:
-            self.close()
-            raise
+            # Playwright starts it with --no-sandbox (Chromium refuses its sandbox as root) and
+            # --hide-scrollbars, so the desktop window's content is the full 1,280 px.
+            self._browser = self._playwright.chromium.launch(
+                executable_path=chromium, headless=True, timeout=30_000,
+                args=["--disable-gpu", "--disable-extensions", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+        except Exception as error:
+            self._playwright.stop()
+            raise SiteTestError(f"Chromium did not start: {str(error).strip().splitlines()[0]}") from None
 
-    def open_tab(self, block_network=True):
-        """A new tab in a new, empty browser context (no cookies, storage or cache from earlier
-        pages: each page is checked as a first-time reader meets it). ``block_network=False``
-        lets http requests through (the search check's local server); all are still reported."""
-        self.events.clear()
-        self._context = self.call("Target.createBrowserContext")["browserContextId"]
-        target = self.call("Target.createTarget", url="about:blank", browserContextId=self._context)["targetId"]
-        self._session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.call(f"{domain}.enable", session=True)
-        # The site must work offline: nothing may leave the machine (it is still reported).
-        self.call("Network.setBlockedURLs", session=True,
-                  urls=(["http://*"] if block_network else []) + ["https://*", "ws://*", "wss://*", "ftp://*"])
-        self.call("Emulation.setDeviceMetricsOverride", session=True, width=WINDOW[0],
-                  height=WINDOW[1], deviceScaleFactor=1, mobile=False)
-        self.events.clear()
-
-    def close_tab(self):
-        self.call("Target.disposeBrowserContext", browserContextId=self._context)
-        self._session = None
-
-    def _wait_for_port(self):
-        active = os.path.join(self._profile, "DevToolsActivePort")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise SiteTestError(f"Chromium exited with status {self._process.returncode} at start")
-            try:
-                with open(active, encoding="utf-8") as f:
-                    lines = f.read().split()
-                if len(lines) >= 2:
-                    return int(lines[0]), lines[1]
-            except FileNotFoundError:
-                pass
-            time.sleep(0.05)
-        raise SiteTestError("Chromium did not open its DevTools port within 30 s")
-
-    def _receive(self, deadline):
-        self._ws.settimeout(max(0.01, deadline - time.monotonic()))
-        return json.loads(self._ws.recv())
-
-    def call(self, method, session=False, **params):
-        """Send one command; return its result. Events that arrive meanwhile are kept."""
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self._session
-        self._ws.send(json.dumps(message))
-        deadline = time.monotonic() + PAGE_TIMEOUT
-        while True:
-            reply = self._receive(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise SiteTestError(f"{method}: {reply['error'].get('message')}")
-                return reply.get("result", {})
-            if "method" in reply and reply.get("sessionId") == self._session:
-                self.events.append(reply)
-
-    def wait_for(self, method, timeout):
-        """Wait for an event (one already kept counts); True when it came."""
-        import websocket
-
-        deadline = time.monotonic() + timeout
-        while not any(e["method"] == method for e in self.events):
-            if time.monotonic() >= deadline:
-                return False
-            try:
-                reply = self._receive(deadline)
-            except websocket.WebSocketTimeoutException:
-                return False
-            if "method" in reply and reply.get("sessionId") == self._session:
-                self.events.append(reply)
-        return True
+    def open_tab(self, phone=False, allowed=None):
+        """A page in a new, empty browser context, recording what it requests and logs: a
+        :class:`Tab`. ``phone`` sets the phone's viewport instead of the desktop window.
+        Requests to the network are blocked (the site must work offline); ``allowed``, a URL
+        prefix, lets those under it through (the search check's local server)."""
+        if phone:
+            options = dict(PHONE)
+        else:
+            options = {"viewport": {"width": WINDOW[0], "height": WINDOW[1]}, "device_scale_factor": 1}
+        return Tab(self._browser.new_context(**options), allowed)
 
     def close(self):
-        ws = getattr(self, "_ws", None)
-        if ws is not None:
-            try:
-                ws.close()
-            except Exception:
-                pass
-        if self._process.poll() is None:
-            try:
-                os.killpg(self._process.pid, signal.SIGTERM)  # the group started above, no other
-                self._process.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self._process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self._process.wait()
-        shutil.rmtree(self._profile, ignore_errors=True)
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
 
     def __enter__(self):
         return self
@@ -239,7 +176,57 @@ class Browser:
         self.close()
 
 
-# What counts as raw TeX in rendered text (see the module's docstring), for both scripts below.
+class Tab:
+    """One page of its own browser context, and what happened in it: ``requests`` (URLs, in
+    order), ``failed`` ((URL, error) pairs) and ``events`` (the console's errors, as dicts that
+    :func:`_console_problems` reads)."""
+
+    def __init__(self, context, allowed=None):
+        self.context = context
+        self.requests, self.failed, self.events = [], [], []
+        not_allowed = f"(?!{re.escape(allowed)})" if allowed else ""
+        context.route(re.compile(f"^{not_allowed}(https?|ftp):"), lambda route: route.abort("blockedbyclient"))
+        context.route_web_socket(re.compile("^wss?:"), self._on_web_socket)
+        self.page = context.new_page()
+        self.page.set_default_timeout(PAGE_TIMEOUT * 1000)
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("requestfailed", lambda request: self.failed.append((request.url, request.failure or "")))
+        self.page.on("pageerror", self._on_page_error)
+        self.page.on("console", self._on_console)
+
+    def _on_web_socket(self, route):
+        self.requests.append(route.url)  # never connected: the route answers for the server
+        route.close()
+
+    def _on_page_error(self, error):
+        stack = getattr(error, "stack", "") or ""
+        at = re.search(r"\(?((?:file|https?|blob):[^\s()]+?):(\d+):\d+\)?", stack)
+        self.events.append({"kind": "exception", "text": f"{error.name}: {error.message}".strip(": "),
+                            "url": at.group(1) if at else "", "line": int(at.group(2)) if at else 0})
+
+    def _on_console(self, message):
+        if message.type not in ("error", "assert"):
+            return
+        # Console API calls carry their arguments; the browser's own log entries (a security
+        # error, a failed resource) come as errors without.
+        kind = "console" if message.args else "log"
+        self.events.append({"kind": kind, "type": message.type, "text": message.text})
+
+    def settle(self, seconds=0.1):
+        """Let the events that are still on their way arrive."""
+        self.page.wait_for_timeout(seconds * 1000)
+
+    def close(self):
+        self.context.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# What counts as raw TeX in rendered text (see the module's docstring), for the scripts below.
 TEX_JS = r"""[
     /\$\$[^$]+?\$\$/,
     /(?<![\\$\w])\$(?=\S)[^$\n]{1,300}?(?<=\S)\$(?![\d$])/,
@@ -248,9 +235,9 @@ TEX_JS = r"""[
     /\\(frac|dfrac|tfrac|mathbb|mathcal|mathrm|mathbf|boldsymbol|operatorname|sqrt|sum|prod|int|log|exp|left|right|begin|end|cdot|times|leq|geq|neq|approx|sim|infty|nabla|partial|alpha|beta|gamma|theta|sigma|mu|lambda|epsilon|varepsilon|mathop|text)(?![A-Za-z])/,
   ]"""
 
-# Runs in the page once it has loaded; resolves to {"images": [...], "tex": [...], "tables": [...]}.
-PAGE_SCRIPT = r"""
-(async () => {
+# The start of both page scripts: wait until every image has loaded or failed and MathJax has
+# typeset the page; define where(), which names an element and the section it is in.
+SETTLE_JS = r"""
   const sleep = ms => new Promise(r => setTimeout(r, ms));
   // Images: load lazy ones now, then wait until every image has loaded or failed.
   for (const img of document.images) if (img.loading === "lazy") img.loading = "eager";
@@ -264,14 +251,19 @@ PAGE_SCRIPT = r"""
     try { await Promise.race([MathJax.startup.promise, sleep(10000)]); } catch (e) {}
   }
   await sleep(50);
-
-  const MIN_SCALE = %(min_scale)s, MIN_NATURAL = %(min_natural)s;
   const where = el => {
     const section = el.closest("section[id]");
     return (section ? "#" + section.id + " " : "") + "<" + el.tagName.toLowerCase() + ">";
   };
-  const images = [];
   const content = document.querySelector("article, main, [role=main]") || document.body;
+"""
+
+# Runs in the desktop page once it has loaded; resolves to {"images": [...], "tex": [...], "tables": [...]}.
+PAGE_SCRIPT = r"""
+(async () => {
+  %(settle)s
+  const MIN_SCALE = %(min_scale)s, MIN_NATURAL = %(min_natural)s;
+  const images = [];
   for (const img of document.images) {
     const src = img.getAttribute("src") || "";
     const rect = img.getBoundingClientRect();
@@ -324,7 +316,76 @@ PAGE_SCRIPT = r"""
   }
   return {images, tex, tables};
 })()
-""" % {"min_scale": MIN_FIGURE_SCALE, "min_natural": MIN_FIGURE_NATURAL_WIDTH, "tex": TEX_JS}
+""" % {"settle": SETTLE_JS, "min_scale": MIN_FIGURE_SCALE, "min_natural": MIN_FIGURE_NATURAL_WIDTH, "tex": TEX_JS}
+
+# Runs in the phone page once it has loaded; resolves to {"width": ..., "widest": {...} or null,
+# "viewport_meta": bool, "figures": [...]}. Each figure that opens its image is marked with a
+# data-site-test-figure attribute, so that it can be tapped.
+PHONE_SCRIPT = r"""
+(async () => {
+  %(settle)s
+  const WIDTH = %(width)d, TOLERANCE = %(tolerance)d, MIN_NATURAL = %(min_natural)s;
+  const name = el => {
+    let s = el.tagName.toLowerCase();
+    if (el.id) s += "#" + el.id;
+    else if (el.classList.length) s += "." + [...el.classList].slice(0, 2).join(".");
+    return s;
+  };
+  const scrollWidth = document.documentElement.scrollWidth;
+  // The element reaching furthest to the right, outside boxes that scroll or clip their own
+  // overflow and outside fixed ones (neither can widen the page); the outermost one of a tie.
+  let widest = null;
+  if (scrollWidth > WIDTH + TOLERANCE) {
+    const cannotWiden = new Set();
+    for (const el of document.body.querySelectorAll("*")) {
+      if (cannotWiden.has(el.parentElement)) { cannotWiden.add(el); continue; }
+      const style = getComputedStyle(el);
+      if (style.position === "fixed") { cannotWiden.add(el); continue; }
+      const rect = el.getBoundingClientRect();
+      const right = rect.right + window.scrollX;
+      if (rect.width > 0 && right > WIDTH + TOLERANCE && (!widest || right > widest.right + 0.5)) {
+        const section = el.closest("section[id]");
+        widest = {where: (section ? "#" + section.id + " " : "") + "<" + name(el) + ">",
+                  right: Math.round(right), width: Math.round(rect.width)};
+      }
+      if (style.overflowX !== "visible") cannotWiden.add(el);
+    }
+  }
+
+  // Figures, as "figure too narrow" counts them, and the link around each.
+  const bytes = async url => new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const bare = url => url.split("#")[0];
+  const figures = [];
+  for (const img of content.querySelectorAll("img")) {
+    if (!(img.complete && img.naturalWidth >= MIN_NATURAL)) continue;
+    const src = img.currentSrc || img.src;
+    const link = img.closest("a[href]");
+    // An image that links to another site (a "launch in Colab" badge) is a button, not a figure.
+    if (link && /^(https?|mailto):/i.test(link.getAttribute("href"))) continue;
+    const rect = img.getBoundingClientRect();
+    const item = {src: (img.getAttribute("src") || "").slice(0, 120), where: where(img),
+                  href: link ? link.getAttribute("href").slice(0, 120) : null, target: null,
+                  opens: false, visible: rect.width > 0 && rect.height > 0};
+    if (link && src.startsWith("data:")) {
+      // An embedded image: its link must hold the same bytes (a blob: URL made from them).
+      try { item.opens = link.href.startsWith("blob:") && same(await bytes(link.href), await bytes(src)); }
+      catch (e) {}
+    } else if (link) {
+      item.opens = bare(link.href) === bare(src);
+    }
+    if (item.opens) {
+      item.target = bare(link.href);
+      item.index = figures.length;
+      img.setAttribute("data-site-test-figure", String(item.index));
+    }
+    figures.push(item);
+  }
+  return {width: scrollWidth, widest, figures,
+          viewport_meta: !!document.querySelector("meta[name=viewport]")};
+})()
+""" % {"settle": SETTLE_JS, "width": PHONE["viewport"]["width"], "tolerance": SIDEWAYS_TOLERANCE,
+       "min_natural": MIN_FIGURE_NATURAL_WIDTH}
 
 # Runs on search.html?q=...: waits for the search to finish and its snippets to arrive; resolves
 # to {"status": ..., "results": N, "snippets": N, "tex": [...]}.
@@ -380,11 +441,17 @@ def _short(url, root):
     return url[:160]
 
 
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 REDIRECT = re.compile(r"""<meta\s+http-equiv=["']?refresh["']?\s+content=["']\d+;\s*url=([^"']+)["']""", re.I)
 
 
 def check_page(browser, path, root):
-    """Load one page; return the list of its problems (strings), empty when it passes."""
+    """Load one page on the desktop, then on the phone; return the list of its problems
+    (strings), empty when it passes."""
     with open(path, encoding="utf-8", errors="replace") as f:
         head = f.read(2000)
     redirect = REDIRECT.search(head)
@@ -394,48 +461,38 @@ def check_page(browser, path, root):
         if not (_inside("file://" + urllib.request.pathname2url(target), root) and os.path.isfile(target)):
             return [f"redirect to a missing page: {redirect.group(1)}"]
         return []
-    browser.open_tab()
-    try:
-        return _check_loaded_page(browser, path, root)
-    finally:
-        browser.close_tab()
-
-
-def _check_loaded_page(browser, path, root):
     url = "file://" + urllib.request.pathname2url(path)
-    problems = []
-    navigation = browser.call("Page.navigate", session=True, url=url)
-    if navigation.get("errorText"):
-        return [f"navigation failed: {navigation['errorText']}"]
-    if not browser.wait_for("Page.loadEventFired", PAGE_TIMEOUT):
-        problems.append(f"load event did not fire within {PAGE_TIMEOUT:.0f} s")
-    result = browser.call("Runtime.evaluate", session=True, expression=PAGE_SCRIPT,
-                          awaitPromise=True, returnByValue=True, timeout=PAGE_TIMEOUT * 1000)
-    if "exceptionDetails" in result:
-        problems.append("the checker's script failed: " + json.dumps(result["exceptionDetails"])[:300])
-        report = {"images": [], "tex": [], "tables": []}
-    else:
-        report = result["result"]["value"]
-    browser.wait_for("(settle)", 0.1)  # collect events that arrived with the last reply
+    with browser.open_tab() as tab:
+        problems = _check_desktop(tab, url, root)
+    with browser.open_tab(phone=True) as tab:
+        problems += _check_phone(tab, url, root)
+    return list(dict.fromkeys(problems))  # each problem once, in order
 
-    requested, failed = {}, []
-    # Failed requests come again as network log entries; they are reported below instead.
-    problems += _console_problems(browser.events, root, network_entries=False)
-    for event in browser.events:
-        method, params = event["method"], event.get("params", {})
-        if method == "Network.requestWillBeSent":
-            requested[params["requestId"]] = params["request"]["url"]
-        elif method == "Network.loadingFailed":
-            failed.append((params["requestId"], params.get("errorText", "")))
-    outside = []
-    for url in requested.values():
-        if not _inside(url, root) and url not in outside:
-            outside.append(url)
-            problems.append(f"request outside the site: {_short(url, root)}")
-    for request_id, error in failed:
-        url = requested.get(request_id, "")
-        if url and url not in outside and _inside(url, root) and not url.startswith(("data:", "blob:")):
-            problems.append(f"request failed: {_short(url, root)} ({error})")
+
+def _load(tab, url, script):
+    """Open url in the tab and run a page script; return (its result or None, problems)."""
+    from playwright.sync_api import Error, TimeoutError
+
+    problems = []
+    try:
+        tab.page.goto(url, wait_until="load", timeout=PAGE_TIMEOUT * 1000)
+    except TimeoutError:
+        problems.append(f"load event did not fire within {PAGE_TIMEOUT:.0f} s")
+    except Error as error:
+        return None, [f"navigation failed: {_first_line(error)}"]
+    try:
+        result = tab.page.evaluate(script)
+    except Error as error:
+        problems.append(f"the checker's script failed: {_first_line(error)[:300]}")
+        result = None
+    tab.settle()  # collect events that arrived with the script's result
+    return result, problems
+
+
+def _check_desktop(tab, url, root):
+    report, problems = _load(tab, url, PAGE_SCRIPT)
+    report = report or {"images": [], "tex": [], "tables": []}
+    problems += _tab_problems(tab, root)
     for image in report["images"]:
         if not image["loaded"]:
             problems.append(f"image failed: <img src=\"{image['src']}\"> has no pixels (naturalWidth 0)")
@@ -447,7 +504,90 @@ def _check_loaded_page(browser, path, root):
         problems.append(f"raw TeX in {item['where']}: \"{item['text']}\"")
     for item in report["tables"]:
         problems.append(f"table as text in {item['where']}: \"{item['text']}\"")
-    return list(dict.fromkeys(problems))  # each problem once, in order
+    return problems
+
+
+def _check_phone(tab, url, root):
+    report, problems = _load(tab, url, PHONE_SCRIPT)
+    problems += _tab_problems(tab, root)
+    if report is None:
+        return problems
+    problems += _sideways_problems(report)
+    problems += _figure_link_problems(report["figures"])
+    tappable = [f for f in report["figures"] if f["opens"] and f["visible"]]
+    if tappable:
+        problem = _tap(tab, tappable[0], url)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _sideways_problems(report):
+    """"page scrolls sideways" for a phone page wider than the phone (PHONE_SCRIPT's report)."""
+    width = PHONE["viewport"]["width"]
+    if report["width"] <= width + SIDEWAYS_TOLERANCE:
+        return []
+    problem = f"page scrolls sideways at {width} px: it is {report['width']} px wide"
+    widest = report.get("widest")
+    if widest:
+        problem += (f"; the element reaching furthest, {widest['where']}, is {widest['width']} px wide"
+                    f" and ends at {widest['right']} px")
+    if not report.get("viewport_meta", True):
+        problem += " (the page has no <meta name=\"viewport\">, so phones lay it out 980 px wide)"
+    return [problem]
+
+
+def _figure_link_problems(figures):
+    """"figure cannot be opened at full size" for each figure (PHONE_SCRIPT's report) that is not
+    inside a link to its own image."""
+    problems = []
+    for figure in figures:
+        if figure["opens"]:
+            continue
+        reason = (f"its link goes to {figure['href']}, not to the image" if figure["href"] is not None
+                  else "it is not inside a link to its image")
+        problems.append(f"figure cannot be opened at full size in {figure['where']}: "
+                        f"{os.path.basename(figure['src'][:60])}: {reason}")
+    return problems
+
+
+def _tap(tab, figure, url):
+    """Tap a figure on the phone: it must open its image, and going back must return to the page.
+    Returns a problem or None."""
+    from playwright.sync_api import Error
+
+    target = figure["target"]
+    name = os.path.basename(urllib.parse.urlsplit(target).path) if not target.startswith("blob:") else target
+    opens = ((lambda u: u == target) if target.startswith("blob:")
+             else (lambda u: u.split("#")[0].split("?")[0].endswith("/" + name)))
+    problem = f"figure cannot be opened at full size in {figure['where']}: tapping {name[:60]}"
+    try:
+        tab.page.locator(f"[data-site-test-figure='{figure['index']}']").tap(timeout=TAP_TIMEOUT * 1000)
+        tab.page.wait_for_url(opens, wait_until="load", timeout=TAP_TIMEOUT * 1000)
+    except Error as error:
+        return f"{problem} did not open it ({_first_line(error)[:200]}; the page is at {tab.page.url[:160]})"
+    try:
+        tab.page.go_back(wait_until="load", timeout=PAGE_TIMEOUT * 1000)
+    except Error as error:
+        return f"{problem} opened it, but going back failed ({_first_line(error)[:200]})"
+    if tab.page.url.split("#")[0] != url:
+        return f"{problem} opened it, but going back led to {tab.page.url[:160]}"
+    return None
+
+
+def _tab_problems(tab, root):
+    """Console errors, requests outside the site and failed requests inside it, for a page."""
+    # Failed requests come again as network log entries; they are reported below instead.
+    problems = _console_problems(tab.events, root, network_entries=False)
+    outside = []
+    for url in tab.requests:
+        if not _inside(url, root) and url not in outside:
+            outside.append(url)
+            problems.append(f"request outside the site: {_short(url, root)}")
+    for url, error in tab.failed:
+        if url and url not in outside and _inside(url, root) and not url.startswith(("data:", "blob:")):
+            problems.append(f"request failed: {_short(url, root)} ({error})")
+    return problems
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -455,25 +595,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+#: The start of the browser's log entry for a failed request (a network entry).
+NETWORK_ENTRY = "Failed to load resource"
+
+
 def _console_problems(events, root, network_entries=True):
-    """The console errors among a tab's DevTools events: uncaught exceptions, console.error and
-    console.assert calls, and browser log entries of level error (network ones only when
-    ``network_entries``)."""
+    """The console errors among a tab's events (:attr:`Tab.events`): uncaught exceptions,
+    console.error and console.assert calls, and browser log entries of level error (network ones,
+    "Failed to load resource: ...", only when ``network_entries``)."""
     problems = []
     for event in events:
-        method, params = event["method"], event.get("params", {})
-        if method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            text = (details.get("exception") or {}).get("description") or details.get("text", "")
-            problems.append(f"console error: uncaught {text.splitlines()[0] if text else 'exception'}"
-                            f" ({_short(details.get('url', ''), root)}:{details.get('lineNumber', 0) + 1})")
-        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
-            problems.append(f"console error: console.{params['type']}: {text[:200]}")
-        elif method == "Log.entryAdded":
-            entry = params["entry"]
-            if entry.get("level") == "error" and (network_entries or entry.get("source") != "network"):
-                problems.append(f"console error: [{entry.get('source')}] {entry.get('text', '')[:200]}")
+        text = event.get("text", "")
+        if event["kind"] == "exception":
+            where = f" ({_short(event['url'], root)}:{event['line']})" if event.get("url") else ""
+            problems.append(f"console error: uncaught {text.splitlines()[0] if text else 'exception'}{where}")
+        elif event["kind"] == "console":
+            problems.append(f"console error: console.{event['type']}: {text[:200]}")
+        elif network_entries or not text.startswith(NETWORK_ENTRY):
+            problems.append(f"console error: [browser] {text[:200]}")
     return problems
 
 
@@ -482,6 +621,8 @@ def check_search(browser, root, terms=SEARCH_TERMS):
     return the problems (none when there is no search.html)."""
     if not os.path.isfile(os.path.join(root, "search.html")):
         return []
+    from playwright.sync_api import Error
+
     handler = functools.partial(_QuietHandler, directory=root)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -489,18 +630,15 @@ def check_search(browser, root, terms=SEARCH_TERMS):
     problems = []
     try:
         for term in terms:
-            browser.open_tab(block_network=False)
-            try:
+            with browser.open_tab(allowed=base) as tab:
                 url = base + "search.html?q=" + urllib.parse.quote(term)
-                browser.call("Page.navigate", session=True, url=url)
-                browser.wait_for("Page.loadEventFired", PAGE_TIMEOUT)
-                result = browser.call("Runtime.evaluate", session=True, expression=SEARCH_SCRIPT,
-                                      awaitPromise=True, returnByValue=True, timeout=PAGE_TIMEOUT * 1000 + 5000)
-                browser.wait_for("(settle)", 0.1)
-                if "exceptionDetails" in result:
-                    problems.append(f"search for {term!r}: the checker's script failed")
+                try:
+                    tab.page.goto(url, wait_until="load", timeout=PAGE_TIMEOUT * 1000)
+                    found = tab.page.evaluate(SEARCH_SCRIPT)
+                except Error as error:
+                    problems.append(f"search for {term!r}: the checker's script failed ({_first_line(error)[:200]})")
                     continue
-                found = result["result"]["value"]
+                tab.settle()
                 if not found["results"]:
                     problems.append(f"search for {term!r} found nothing ({found['status'] or 'no status'})")
                 elif found["snippets"] < found["results"]:
@@ -508,14 +646,10 @@ def check_search(browser, root, terms=SEARCH_TERMS):
                                     f"{found['results']} results have no snippet")
                 for text in found["tex"]:
                     problems.append(f"raw TeX in a search snippet for {term!r}: \"{text}\"")
-                problems += [f"search for {term!r}: {p}" for p in _console_problems(browser.events, root)]
-                for event in browser.events:
-                    if event["method"] == "Network.requestWillBeSent":
-                        requested = event["params"]["request"]["url"]
-                        if not requested.startswith((base, "data:", "blob:", "about:")):
-                            problems.append(f"search for {term!r}: request outside the site: {requested[:160]}")
-            finally:
-                browser.close_tab()
+                problems += [f"search for {term!r}: {p}" for p in _console_problems(tab.events, root)]
+                for requested in tab.requests:
+                    if not requested.startswith((base, "data:", "blob:", "about:")):
+                        problems.append(f"search for {term!r}: request outside the site: {requested[:160]}")
     finally:
         server.shutdown()
         server.server_close()
