@@ -1,5 +1,8 @@
-"""The declared dependencies are the tested ones: every lower bound in pyproject.toml names the
-release series that constraints.txt pins (and so CI installs and tests), and each is used."""
+"""The declared dependencies are the tested ones, and each is used. The stack's lower bounds
+(Keras, NumPy, matplotlib, TensorFlow, JAX) are the oldest versions tested, which
+constraints-min.txt pins (``make test-min``), and admit the newest, which constraints.txt pins
+(``make test``); Keras is held below its next major version. Every other lower bound names the
+release series that constraints.txt pins."""
 
 import json
 import os
@@ -12,9 +15,13 @@ from packaging.version import Version
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _pins():
+#: The packages whose oldest supported versions constraints-min.txt pins.
+STACK = ("keras", "numpy", "matplotlib", "tensorflow-cpu", "jax")
+
+
+def _pins(name="constraints.txt"):
     pins = {}
-    with open(os.path.join(ROOT, "constraints.txt"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, name), encoding="utf-8") as f:
         for line in f:
             match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
             if match:
@@ -42,7 +49,7 @@ def test_every_lower_bound_is_the_pinned_release_series():
         pinned = pins[name]
         assert pinned in req.specifier, f"{req} excludes the tested {name}=={pinned}"
         for spec in req.specifier:
-            if spec.operator == ">=":
+            if spec.operator == ">=" and name not in STACK:
                 bound = Version(spec.version)
                 assert bound.release[:2] == pinned.release[:2], (
                     f"{req}: the lower bound is not the tested series {pinned.major}.{pinned.minor}")
@@ -50,10 +57,32 @@ def test_every_lower_bound_is_the_pinned_release_series():
     assert {"keras", "numpy", "tensorflow-cpu", "jax"} <= set(checked)
 
 
+def _name(req):
+    name = re.sub(r"[-_.]+", "-", req.name).lower()
+    return "tensorflow-cpu" if name == "tensorflow" else name
+
+
+def test_the_stacks_lower_bounds_are_the_oldest_tested_versions():
+    oldest, newest = _pins("constraints-min.txt"), _pins()
+    seen = set()
+    for req in _requirements():
+        name = _name(req)
+        if name not in STACK:
+            continue
+        floors = [Version(s.version) for s in req.specifier if s.operator == ">="]
+        assert floors == [oldest[name]], f"{req}: the lower bound is not the oldest tested {oldest[name]}"
+        assert newest[name] in req.specifier, f"{req} excludes the newest tested {newest[name]}"
+        if name == "keras":
+            assert any(s.operator == "<" and Version(s.version) == Version("4") for s in req.specifier), (
+                f"{req}: no upper bound below Keras 4")
+        seen.add(name)
+    assert seen == set(STACK)
+
+
 # Where the project's code lives: the library, its tests, the chapters and the tools around them.
 CODE_FOLDERS = ("ganlib", "tests", "notebooks", "tools", "benchmarks")
 # Distributions whose module has another name.
-MODULE_OF = {"tensorflow-cpu": "tensorflow", "websocket-client": "websocket"}
+MODULE_OF = {"tensorflow-cpu": "tensorflow"}
 # Declared but never imported, on purpose: each is used another way, and (file, text) shows where;
 # the text must be there, so an entry outlives neither its use nor its declaration.
 NOT_IMPORTED = {
