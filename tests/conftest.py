@@ -8,6 +8,8 @@ import types
 
 import pytest
 
+import golden_record
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -20,10 +22,7 @@ def run_python(code=None, args=(), backend=None, quick=True, timeout=600, cwd=RO
     if backend == "jax" and "JAX_COMPILATION_CACHE_DIR" not in env:
         # XLA's compiled programs kept between runs: compiling is most of a JAX test's time, and
         # a program is reused only for the same HLO, options and jax version (values unchanged).
-        base = env.get("GANLIB_CACHE", "").strip() or os.path.join("~", ".cache", "ganlib")
-        env.update(JAX_COMPILATION_CACHE_DIR=os.path.join(os.path.expanduser(base), "test-jax-cache"),
-                   JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-                   JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+        env.update(golden_record.jax_cache_env(golden_record.cache_folder("test-jax-cache", env)))
     if quick:
         env["GANLIB_QUICK"] = "1"
     cmd = [sys.executable] + (["-c", code] if code is not None else list(args))

@@ -501,8 +501,20 @@ def jax_cache_dir():
         return None
     if value:
         return os.path.expanduser(value)
-    base = os.environ.get("GANLIB_CACHE", "").strip() or os.path.join("~", ".cache", "ganlib")
-    return os.path.join(os.path.expanduser(base), "golden-jax-compilation-cache")
+    return cache_folder("golden-jax-compilation-cache")
+
+
+def cache_folder(name, env=os.environ):
+    """``name`` in ganlib's cache folder (``$GANLIB_CACHE``, else ``~/.cache/ganlib``, as
+    ``ganlib.metrics.default_cache_dir``; here without importing Keras)."""
+    base = env.get("GANLIB_CACHE", "").strip() or os.path.join("~", ".cache", "ganlib")
+    return os.path.join(os.path.expanduser(base), name)
+
+
+def jax_cache_env(folder):
+    """The environment that makes a JAX process keep every compiled program in ``folder``."""
+    return {"JAX_COMPILATION_CACHE_DIR": folder, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 
 
 def start_backend(backend, only=None):
@@ -515,8 +527,7 @@ def start_backend(backend, only=None):
     env["TF_ENABLE_ONEDNN_OPTS"] = "1"
     cache = jax_cache_dir() if backend == "jax" else None
     if cache:
-        env.update(JAX_COMPILATION_CACHE_DIR=cache, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-                   JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+        env.update(jax_cache_env(cache))
     cmd = [sys.executable, os.path.abspath(__file__)] + (["--only", ",".join(only)] if only else [])
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
