@@ -22,7 +22,11 @@ _SCORES = ("classifier_score", "fid", "class_kl", "classes_present")  # a digit 
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but errors are one line on stderr and exit code 2."""
+    """argparse, but errors are one line on stderr and exit code 2, and no abbreviated options
+    (``mixture --seed 3`` would otherwise run three seeds: ``--seeds 3``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -248,6 +252,20 @@ def build_parser():
                    default=1, help="seeds trained at once in separate processes (default 1)")
     _options(m, seed=False)
 
+    s = sub.add_parser("stacked", help="mode collapse on Stacked MNIST's 1,000 modes (chapter 7)")
+    s.add_argument("--fix", choices=config.STACKED_FIXES, default="none",
+                   help="remedy: none, packing (PacGAN, 2 stacks per pack) or minibatch stddev")
+    s.add_argument("--arch", choices=config.STACKED_ARCHS, default="compact",
+                   help="chapter 5's compact DCGAN (compact) or Metz et al.'s, with a discriminator a "
+                        "quarter of the generator's size (metz)")
+    s.add_argument("--seeds", type=_number(1, 1000), default=3, help="seeds 0..N-1 (default 3)")
+    s.add_argument("--workers", type=_number(1, os.cpu_count() or 1, " (this machine's CPU cores)"),
+                   default=1, help="seeds trained at once in separate processes (default 1)")
+    _options(s, "epochs of 250 rounds per seed, at most (default: the budget's; CPU 8 within "
+             "--minutes, GPU 40 of 1000 rounds, quick 2)", ("seed folders", "stacked-ARCH-FIX"), seed=False,
+             minutes=f"CPU {config.STACKED_CPU_MINUTES:g} per seed; GPU and quick none",
+             resume="finishing its unfinished seeds")
+
     p = sub.add_parser("progan", help="ProGAN on MNIST at 32x32, growing from 4x4 (chapter 6)")
     _options(p, kept=("sample grids", "progan"),
              resume="from its last checkpoint (the right phase and alpha)")
@@ -374,6 +392,25 @@ def _run_progan(args):
             "seconds": round(run.seconds, 1), "budget": cfg.budget, "out": out}
 
 
+def _run_stacked(args):
+    from ganlib import plot, stacked
+
+    cfg = stacked.stacked_config(args.fix, args.arch, **_overrides(args))
+    out = _start(args, cfg, f"stacked-{args.arch}-{args.fix}", checkpoint_name="seed-0")
+    result = stacked.run_seeds(cfg, args.seeds, workers=args.workers, out_dir=out, resume=args.resume,
+                               verbose=2)
+    samples = result["per_seed"][-1]["samples"]
+    for row in result["per_seed"]:
+        print(f"seed {row['seed']}: {row['modes']} mode{'s' * (row['modes'] != 1)}, KL {row['kl']:.3f}, "
+              f"{row['epochs']} epochs, {row['seconds']} s", flush=True)
+        del row["counts"], row["samples"]
+        row["kl"] = round(row["kl"], 4)
+    print(stacked.summary_line(stacked.variant(cfg), result), flush=True)
+    result["figures"] = _save(out, {"samples.png": plot.image_grid(samples / 127.5 - 1, ncols=6)})
+    rounded = {k: round(result[k], 4) for k in ("modes", "modes_std", "modes_se", "kl", "kl_std", "kl_se")}
+    return {**result, **rounded, "budget": cfg.budget, "out": out}
+
+
 def _run_freeze_audit(args):
     from ganlib import freeze
 
@@ -433,7 +470,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     args.run_dir = args.created = None
     runners = {"gaussian": _run_gaussian, "freeze-audit": _run_freeze_audit, "dcgan": _run_dcgan,
-               "mixture": _run_mixture, "collapse": _run_collapse, "progan": _run_progan,
+               "mixture": _run_mixture, "collapse": _run_collapse, "stacked": _run_stacked,
+               "progan": _run_progan,
                "cgan": _run_conditional, "acgan": _run_conditional, "pix2pix": _run_pix2pix,
                "bigan": _run_bigan, "generations": _run_generations}
     try:

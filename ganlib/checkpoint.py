@@ -259,7 +259,7 @@ class EpochFigures(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         images = np.asarray(self.snapshots.snapshots[-1])
-        if images.ndim == 4 and images.shape[1:] == (28, 28, 1):
+        if images.ndim == 4 and images.shape[1:] in ((28, 28, 1), (28, 28, 3)):
             ncols = int(np.ceil(np.sqrt(len(images))))
             save_image(os.path.join(self.folder, f"epoch_{epoch + 1:03d}.png"), image_grid(images, ncols))
 

@@ -289,6 +289,7 @@ class MixtureConfig:
 
     layout: str = "ring"
     fix: str = "none"
+    networks: str = "course"
     steps: int = 10_000
     batch_size: int = 128
     latent_dim: int = 8
@@ -304,7 +305,8 @@ class MixtureConfig:
     standardize: bool = True
 
     def __post_init__(self):
-        check_fields(self, {"layout": LAYOUTS, "fix": FIXES}, numbers=("learning_rate",),
+        check_fields(self, {"layout": LAYOUTS, "fix": FIXES, "networks": ("course", "pacgan")},
+                     numbers=("learning_rate",),
                      ints=("steps", "batch_size", "latent_dim", "units", "pack", "rounds_per_epoch",
                            "group_size"), fractions=("ema_momentum",))
         # Packs and minibatch-stddev groups must tile the batch.
@@ -314,6 +316,14 @@ class MixtureConfig:
         if not 0.0 <= self.final_lr_fraction <= 1.0:
             raise ValueError(f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction!r}")
 
+
+#: PacGAN's own set-up of the mixtures (Lin et al.'s code, fjxmlzn/PacGAN, synthetic_data_experiments):
+#: its networks (:func:`ganlib.mixture.pacgan_generator`, ``pacgan_discriminator``), 2 noise
+#: numbers, Adam(1e-4, beta_1 0.8) at a constant rate, no average, raw coordinates, 100 packs per
+#: batch (``batch_size`` = 100 x pack). It trains 400,000 rounds, D and G in one simultaneous step;
+#: ganlib keeps its four-step round.
+PACGAN_SETUP = {"networks": "pacgan", "latent_dim": 2, "learning_rate": 1e-4, "beta_1": 0.8,
+                "final_lr_fraction": 1.0, "ema_momentum": 0.0, "standardize": False}
 
 #: Learning rounds of a full-mode run: the grid's 25 modes take twice the ring's 8.
 FULL_STEPS = {"ring": 10_000, "grid": 20_000}
@@ -328,13 +338,13 @@ def mixture_config(layout: str = "ring", fix: str = "none", quick: bool | None =
     return configure(MixtureConfig, settings, overrides, layout=layout, fix=fix)
 
 
-def table_budget(quick: bool | None = None) -> dict:
-    """Seeds per table row and worker processes: 6 seeds on 2 workers in full mode (at least 5,
-    as the published tables; 6 keeps two workers equally busy), 1 seed in this process in quick
-    mode (its standard error is then 0)."""
+def table_budget(quick: bool | None = None, seeds: int = 6) -> dict:
+    """Seeds per table row and worker processes: ``seeds`` on 2 workers in full mode (the
+    mixtures: 6, at least 5 as the published tables, and an even number keeps two workers equally
+    busy; Stacked MNIST: 4), 1 seed in this process in quick mode (its standard error is then 0)."""
     if is_quick(quick):
         return {"seeds": 1, "workers": 1}
-    return {"seeds": 6, "workers": max(1, min(2, os.cpu_count() or 1))}
+    return {"seeds": seeds, "workers": max(1, min(2, os.cpu_count() or 1))}
 
 
 #: Remedies available on MNIST: none, or the minibatch standard deviation in the discriminator.
@@ -372,6 +382,72 @@ def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -
     """The configuration for the current mode (quick mode: 1 epoch on 512 images)."""
     settings = {"epochs": 1, "n_train": 512, "metric_samples": 200} if is_quick(quick) else {}
     return configure(CollapseConfig, settings, overrides, fix=fix)
+
+
+#: Stacked MNIST's remedies (chapter 7): none, PacGAN's packing, the minibatch standard deviation.
+STACKED_FIXES = ("none", "pack", "mbstd")
+#: Stacked MNIST's networks: chapter 5's compact DCGAN with three channels, or Metz et al.'s
+#: (unrolled GANs; PacGAN's Table 3) with a discriminator of 2, 4 and 8 channels, a quarter of
+#: the generator's size: the set-up where a plain DCGAN collapses. Each with its own optimizer.
+STACKED_ARCHS = ("compact", "metz")
+_STACKED_ARCH_SETTINGS = {"metz": {"batch_size": 128, "latent_dim": 256, "learning_rate": 1e-4,
+                                   "d_learning_rate": 2e-4, "beta_2": 0.99, "ema_momentum": 0.0}}
+
+
+@dataclasses.dataclass(frozen=True)
+class StackedConfig:
+    """One Stacked MNIST run (chapter 7, ganlib.stacked): chapter 5's compact DCGAN with three
+    colour channels, its optimizers, noise, batch and average; ``rounds_per_epoch`` rounds on
+    freshly stacked digits between two scorings of ``metric_samples`` stacks; the final score
+    on ``eval_samples`` (26,000, as published); ``pack`` samples per pack with ``fix="pack"``."""
+
+    fix: str = "none"
+    arch: str = "compact"
+    epochs: int = 200
+    minutes: float | None = None
+    rounds_per_epoch: int = 250
+    batch_size: int = 64
+    latent_dim: int = 64
+    learning_rate: float = 5e-4
+    d_learning_rate: float = 1.5e-3
+    beta_2: float = 0.999
+    ema_momentum: float = 0.999
+    pack: int = 2
+    metric_samples: int = 5000
+    eval_samples: int = 26_000
+    budget: str = "cpu"
+
+    def __post_init__(self):
+        check_fields(self, {"fix": STACKED_FIXES, "arch": STACKED_ARCHS}, counts=("epochs",),
+                     numbers=("minutes", "learning_rate", "d_learning_rate"),
+                     ints=("rounds_per_epoch", "batch_size", "latent_dim", "pack", "metric_samples",
+                           "eval_samples"), fractions=("ema_momentum", "beta_2"))
+        if self.fix == "pack" and self.batch_size % self.pack:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
+
+
+#: Stacked MNIST's budgets: CPU (the book's run: 2,000 rounds per seed, at most
+#: STACKED_CPU_MINUTES, two seeds at once on the two cores; measured on 2026-12-07, the compact
+#: DCGAN with minibatch stddev had 1,000 modes and KL 0.05 after 1,500 rounds), GPU (40,000
+#: rounds, 40 % of PacGAN's 100,000) and quick (CI).
+STACKED_CPU_MINUTES = 20.0
+_STACKED_BUDGETS = {
+    "quick": {"epochs": 2, "rounds_per_epoch": 4, "batch_size": 16, "metric_samples": 100,
+              "eval_samples": 500},
+    "cpu": {"epochs": 8, "minutes": STACKED_CPU_MINUTES},
+    "gpu": {"epochs": 40, "rounds_per_epoch": 1000},
+}
+
+
+def stacked_config(fix: str = "none", arch: str = "compact", quick: bool | None = None,
+                   budget_name: str | None = None, **overrides) -> StackedConfig:
+    """Stacked MNIST's configuration of ``fix`` and ``arch`` for the budget of this run (see
+    :func:`budget`)."""
+    check_choice("fix", fix, STACKED_FIXES)
+    check_choice("arch", arch, STACKED_ARCHS)
+    budgets = {name: {**_STACKED_ARCH_SETTINGS.get(arch, {}), **settings}
+               for name, settings in _STACKED_BUDGETS.items()}
+    return _budgeted(StackedConfig, budgets, quick, budget_name, overrides, fix=fix, arch=arch)
 
 
 @dataclasses.dataclass(frozen=True)

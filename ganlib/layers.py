@@ -88,24 +88,50 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class Pack(keras.layers.Layer):
-    """PacGAN's packing (Lin et al. 2018): ``(n, d)`` becomes ``(n / m, m * d)``, so the
-    discriminator judges each ``m`` consecutive samples jointly. In ganlib's round every pack holds
-    only real or only fake samples, as in PacGAN: each step shows D one kind of batch."""
+    """PacGAN's packing (Lin et al. 2018): each ``m`` consecutive samples become one, their last
+    axes joined, so the discriminator judges them jointly: points ``(n, d)`` become
+    ``(n / m, m * d)``, images ``(n, h, w, c)`` become ``(n / m, h, w, m * c)``. In ganlib's round
+    every pack holds only real or only fake samples, as in PacGAN: each step shows D one kind."""
 
     def __init__(self, m=2, **kwargs):
         super().__init__(**kwargs)
         self.m = check_positive_int("m", m)
 
     def build(self, input_shape):
-        if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(f"Pack needs flat inputs of shape (n, d), got {input_shape}")
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Pack needs inputs of rank >= 2 with a known last axis, got {input_shape}")
 
     def call(self, x):
-        return ops.reshape(x, (-1, self.m * ops.shape(x)[-1]))
+        shape = tuple(x.shape[1:])
+        packs = ops.moveaxis(ops.reshape(x, (-1, self.m, *shape)), 1, -2)  # (n / m, ..., m, c)
+        return ops.reshape(packs, (-1, *shape[:-1], self.m * shape[-1]))
 
     def compute_output_shape(self, input_shape):
         n = None if input_shape[0] is None else input_shape[0] // self.m
-        return (n, input_shape[1] * self.m)
+        return (n, *input_shape[1:-1], input_shape[-1] * self.m)
 
     def get_config(self):
         return {**super().get_config(), "m": self.m}
+
+
+@keras.saving.register_keras_serializable(package="ganlib")
+class Maxout(keras.layers.Layer):
+    """Goodfellow et al.'s (2013) maxout: ``units`` outputs, each the largest of ``pieces`` linear
+    functions of the input (PacGAN's discriminator on the mixtures)."""
+
+    def __init__(self, units, pieces=5, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.pieces = check_positive_int("units", units), check_positive_int("pieces", pieces)
+        self.linear = keras.layers.Dense(self.units * self.pieces)
+
+    def build(self, input_shape):
+        self.linear.build(input_shape)
+
+    def call(self, x):
+        return ops.max(ops.reshape(self.linear(x), (-1, self.units, self.pieces)), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "pieces": self.pieces}

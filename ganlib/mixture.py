@@ -9,9 +9,8 @@ samples, as the papers do.
 
 from __future__ import annotations
 
-import concurrent.futures
+import functools
 import math
-import multiprocessing
 
 import numpy as np
 
@@ -20,13 +19,13 @@ from keras import layers
 
 # The chapter's settings live in ganlib.config; importable from here too.
 from ganlib.checks import check_choice, check_number, check_positive_int, check_type
-from ganlib.config import (FIXES, LAYOUTS, MixtureConfig, mixture_config, set_seed,  # noqa: F401
-                           table_budget)
+from ganlib.config import (FIXES, LAYOUTS, PACGAN_SETUP, MixtureConfig, mixture_config,  # noqa: F401
+                           set_seed, table_budget)
 from ganlib.data import check_points, mixture_means, mixture_std, sample_mixture
 from ganlib.gaussian import adam
 from ganlib.metrics import kl_from_uniform
-from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
-from ganlib.training import GAN, Run, Snapshots, timed_fit
+from ganlib.layers import Maxout, MinibatchDiscrimination, MinibatchStdDev, Pack
+from ganlib.training import GAN, Run, Snapshots, over_seeds, timed_fit
 
 #: Samples scored per run, as in the published tables.
 SCORE_SAMPLES = 2500
@@ -102,6 +101,23 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
     return keras.Sequential(stack, name=name)
 
 
+def pacgan_generator(latent_dim: int = 2, name: str = "generator"):
+    """PacGAN's generator for the mixtures: noise -> 4 x (Dense(400) + batch norm + ReLU) -> 2."""
+    hidden = [layer for _ in range(4) for layer in (layers.Dense(400), layers.BatchNormalization(),
+                                                     layers.ReLU())]
+    return keras.Sequential([keras.Input(shape=(check_positive_int("latent_dim", latent_dim),)),
+                             *hidden, layers.Dense(2)], name=name)
+
+
+def pacgan_discriminator(fix: str = "pack", pack: int = 4, name: str = "discriminator"):
+    """PacGAN's discriminator for the mixtures: [``pack`` points joined] -> 3 x maxout (200 units,
+    5 pieces) -> sigmoid; ``fix`` "none" or "pack"."""
+    check_choice("fix", fix, ("none", "pack"))
+    stack = [keras.Input(shape=(2,)), *([Pack(check_positive_int("pack", pack))] if fix == "pack" else [])]
+    stack += [Maxout(200, 5) for _ in range(3)]
+    return keras.Sequential([*stack, layers.Dense(1, activation="sigmoid")], name=name)
+
+
 def rounds_per_call(steps: int, rounds_per_epoch: int) -> int:
     """The largest number of rounds up to ``rounds_per_epoch`` that divides ``steps``: each
     compiled call (a progress-bar epoch) runs that many, so a run makes exactly ``steps``."""
@@ -119,9 +135,12 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
     per_epoch = k * config.batch_size
     x = sample_mixture(per_epoch, config.layout, seed=seed)
     scale = mixture_scale(config.layout) if config.standardize else 1.0
-    gan = GAN(mixture_generator(config.latent_dim, config.units, scale),
-              mixture_discriminator(config.fix, config.units, config.pack, config.group_size, scale),
-              noise="normal", ema_momentum=config.ema_momentum, rounds_per_step=k, seed=seed)
+    if config.networks == "pacgan":
+        networks = pacgan_generator(config.latent_dim), pacgan_discriminator(config.fix, config.pack)
+    else:
+        networks = (mixture_generator(config.latent_dim, config.units, scale),
+                    mixture_discriminator(config.fix, config.units, config.pack, config.group_size, scale))
+    gan = GAN(*networks, noise="normal", ema_momentum=config.ema_momentum, rounds_per_step=k, seed=seed)
     gan.compile(adam(config, config.learning_rate, epochs * k),
                 adam(config, config.learning_rate, epochs * k))
     snapshots = Snapshots(n=SCORE_SAMPLES, seed=99, use_ema=False)
@@ -148,28 +167,19 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
     """Train ``seeds`` runs; summarise them as the published tables do (mean and standard error,
     ``modes_se``..., of ``modes``, ``high_quality`` and ``kl``; ``per_seed``; summed ``seconds``);
     with ``return_last``, ``(summary, last run trained in this process)``. ``workers`` > 1 trains
-    that many seeds at once (``workers - 1`` processes and this one): one small network does not
-    keep two CPU cores busy. Each seed's result is the same either way."""
+    that many seeds at once (:func:`ganlib.training.over_seeds`)."""
     seeds = check_positive_int("seeds", seeds)
-    workers = min(check_positive_int("workers", workers), seeds)
     check_type("config", config, MixtureConfig)
-    order = list(range(first_seed, first_seed + seeds))
-    rows = {}
-    if workers > 1:
-        context = multiprocessing.get_context("spawn")
-        # Every workers-th seed is trained here, the others by workers - 1 processes.
-        here = order[workers - 1 :: workers]
-        with concurrent.futures.ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
-            futures = {seed: pool.submit(_score_seed_in_worker, config, seed)
-                       for seed in order if seed not in here}
-            for seed in here:
-                rows[seed], run = _score_seed(config, seed, verbose)
-            for seed, future in futures.items():
-                rows[seed] = future.result()
-    else:
-        for seed in order:
-            rows[seed], run = _score_seed(config, seed, verbose)
-    per_seed = [rows[seed] for seed in order]
+    runs = []
+
+    def here(seed):
+        row, run = _score_seed(config, seed, verbose)
+        runs.append(run)
+        return row
+
+    rows = over_seeds(range(first_seed, first_seed + seeds), here,
+                      functools.partial(_score_seed_in_worker, config), workers)
+    per_seed = list(rows.values())
     result = {"layout": config.layout, "fix": config.fix}
     for key in ("modes", "high_quality", "kl"):  # mean and standard error over the seeds
         values = np.array([row[key] for row in per_seed], dtype="float64")
@@ -177,4 +187,4 @@ def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, re
         result[key], result[f"{key}_se"] = float(values.mean()), float(se)
     result.update(per_seed=per_seed, steps=config.steps, batch_size=config.batch_size,
                   seconds=round(sum(s["seconds"] for s in per_seed), 1))
-    return (result, run) if return_last else result
+    return (result, runs[-1]) if return_last else result

@@ -101,11 +101,12 @@ def radford_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential
     ], name=name)
 
 
-def compact_dcgan_generator(latent_dim: int = 64, name: str = "generator") -> keras.Sequential:
+def compact_dcgan_generator(latent_dim: int = 64, channels: int = 1,
+                            name: str = "generator") -> keras.Sequential:
     """The course's CPU-sized DCGAN generator: Radford et al.'s pattern with fewer, smaller layers
     (4x4 kernels, which a stride of 2 covers evenly), and one stride-1 convolution at 14x14 that
     refines the strokes before the last upsampling. No bias before batch norm: BN's own shift
-    replaces it."""
+    replaces it. ``channels``: 3 for Stacked MNIST (chapter 7)."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
@@ -113,7 +114,8 @@ def compact_dcgan_generator(latent_dim: int = 64, name: str = "generator") -> ke
         layers.Reshape((7, 7, 128)),
         *_normalized(layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)),
         *_normalized(layers.Conv2D(64, 3, padding="same", use_bias=False)),
-        layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
+        layers.Conv2DTranspose(check_positive_int("channels", channels), 4, strides=2, padding="same",
+                               activation="tanh"),
     ], name=name)
 
 
@@ -125,12 +127,12 @@ def compact_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential
     return keras.Sequential([*compact_image_trunk(), layers.Dense(1, activation="sigmoid")], name=name)
 
 
-def compact_image_trunk() -> list:
+def compact_image_trunk(channels: int = 1) -> list:
     """The layers of the compact discriminator before its verdict, new each call: a 28x28 digit
-    -> three strided convolutions -> 4 * 4 * 256 features. Chapter 9's BiGAN encoder puts a
-    Dense(latent_dim) after them instead."""
+    (``channels`` deep) -> three strided convolutions -> 4 * 4 * 256 features. Chapter 9's BiGAN
+    encoder puts a Dense(latent_dim) after them instead."""
     return [
-        keras.Input(shape=(28, 28, 1)),
+        keras.Input(shape=(28, 28, check_positive_int("channels", channels))),
         layers.Conv2D(64, 4, strides=2, padding="same"),
         layers.LeakyReLU(negative_slope=0.2),
         *_normalized(layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False), "leaky"),

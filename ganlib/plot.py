@@ -485,19 +485,22 @@ def combined_model_diagram(combined):
 
 
 def image_grid(images, ncols=8):
-    """Tile images of shape (n, 28, 28, 1) in [-1, 1] into one 2-D array in [0, 1]."""
-    images = check_batch("images", images, (28, 28, 1))
-    n = len(images)
+    """Tile images of shape (n, 28, 28, 1) in [-1, 1] into one 2-D array in [0, 1]; of shape
+    (n, 28, 28, 3) (Stacked MNIST) into one colour image (h, w, 3) on white."""
+    images = np.asarray(images)
+    images = check_batch("images", images, (28, 28, 3 if images.shape[-1:] == (3,) else 1))
+    n, colour = len(images), images.shape[-1] == 3
     nrows = -(-n // ncols)
-    grid = np.ones((nrows * 30, ncols * 30), dtype="float32")
+    grid = np.ones((nrows * 30, ncols * 30, images.shape[-1]), dtype="float32")
     for i, image in enumerate(images):
         r, c = divmod(i, ncols)
-        grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = (image[..., 0] + 1) / 2
-    return np.clip(grid, 0, 1)
+        grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = (image + 1) / 2
+    return np.clip(grid if colour else grid[..., 0], 0, 1)
 
 
 def save_image(path, image, **kwargs):
-    """Write a 2-D image in [0, 1] (e.g. an :func:`image_grid`) to ``path`` as a grey PNG,
+    """Write a 2-D image in [0, 1] (e.g. an :func:`image_grid`) to ``path`` as a grey PNG (a colour
+    one ``(h, w, 3)`` as it is),
     atomically: an interrupted run never leaves half a file. Returns ``path``."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     atomic_write(path, lambda tmp: plt.imsave(tmp, image, cmap="gray", format="png",

@@ -8,8 +8,10 @@ the first; :mod:`ganlib.backend` the plumbing).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import math
+import multiprocessing
 import signal
 import threading
 import time
@@ -649,3 +651,24 @@ class Run:
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(sorted(self.__dict__))})"
+
+
+def over_seeds(seeds, here, elsewhere, workers=1) -> dict:
+    """``{seed: result}`` of every seed in ``seeds``, ``workers`` at once: with ``workers`` 1 each
+    by ``here(seed)`` in this process; else every ``workers``-th by ``here`` (verbose, its runs
+    kept) and the others by ``elsewhere(seed)`` (picklable: a module-level function or a partial
+    of one) in ``workers - 1`` spawned processes, or, with ``here`` None, all of them in
+    ``workers`` processes of one thread each (:func:`ganlib.backend.one_thread`: for networks
+    that keep every core busy). Each result is the same either way."""
+    seeds = list(seeds)
+    workers = min(check_positive_int("workers", workers), len(seeds))
+    if workers == 1:
+        return {seed: (here or elsewhere)(seed) for seed in seeds}
+    local = seeds[workers - 1 :: workers] if here else []
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers - bool(here), mp_context=context,
+                                                initializer=None if here else backend.one_thread) as pool:
+        futures = {seed: pool.submit(elsewhere, seed) for seed in seeds if seed not in local}
+        results = {seed: here(seed) for seed in local}
+        results.update({seed: future.result() for seed, future in futures.items()})
+    return {seed: results[seed] for seed in seeds}

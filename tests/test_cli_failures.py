@@ -68,8 +68,17 @@ BAD = [
     ["mixture", "--seeds", "0"],
     ["mixture", "--steps", "0"],
     ["mixture", "--workers", "-2"],
+    ["mixture", "--seed", "3"],  # not --seeds: no abbreviations
     ["collapse", "--fix", "pack"],
     ["collapse", "--epochs", "0"],
+    ["stacked", "--fix", "minibatch"],
+    ["stacked", "--seeds", "0"],
+    ["stacked", "--workers", "0"],
+    ["stacked", "--minutes", "-1"],
+    ["stacked", "--seed", "3"],
+    ["stacked", "--out", "a-file/sub"],
+    ["stacked", "--resume"],
+    ["stacked", "--resume", "--out", "empty"],
     # the output folder, checked before training
     ["gaussian", "--out", "a-file"],
     ["gaussian", "--out", "a-file/sub"],
@@ -122,7 +131,7 @@ def test_bad_input_fails_fast_with_one_line_and_writes_nothing(workdir, capsys, 
 
 # One rule for every command, said in the message (issue 23).
 COMMANDS = [["gaussian"], ["dcgan"], ["collapse"], ["cgan"], ["acgan"],
-            ["pix2pix", "--task", "superres"], ["bigan"], ["generations"]]
+            ["pix2pix", "--task", "superres"], ["bigan"], ["generations"], ["stacked"]]
 SAME_RULE = (
     [(c + ["--epochs", "0"], "--epochs: must be 1 or more, got 0") for c in COMMANDS]
     + [(c + ["--out", "figures"], "--out 'figures' is not empty")
@@ -132,6 +141,8 @@ SAME_RULE = (
        (["gaussian", "--seed", "4294967296"], "--seed: must be at most 4294967295"),
        (["mixture", "--seeds", "1000000000"], "--seeds: must be at most 1000"),
        (["mixture", "--workers", "1000000000"], "CPU cores"),
+       (["stacked", "--seeds", "1000000000"], "--seeds: must be at most 1000"),
+       (["stacked", "--workers", "1000000000"], "CPU cores"),
        (["progan", "--out", "held"], "not empty")]
 )
 

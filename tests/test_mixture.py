@@ -8,7 +8,7 @@ import pytest
 import keras
 
 from conftest import last_json, needs_jax, run_python
-from ganlib import mixture
+from ganlib import config, mixture
 from ganlib.layers import MinibatchDiscrimination, MinibatchStdDev, Pack
 
 
@@ -216,7 +216,7 @@ def test_discriminators_save_and_load(tmp_path, fix):
 
 ROUND_CODE = """
 import json, numpy as np, keras
-from ganlib import mixture
+from ganlib import config, mixture
 from ganlib.training import GAN
 keras.utils.set_random_seed(0)
 out = {}
@@ -296,3 +296,26 @@ def test_cli_mixture_rejects_bad_arguments(args, word, cli):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and word in lines[0]
+
+
+def test_maxout_is_the_largest_of_its_pieces():
+    from ganlib.layers import Maxout
+
+    layer = Maxout(2, pieces=3)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    out = np.asarray(layer(x))
+    kernel, bias = (np.asarray(w) for w in layer.linear.weights)
+    np.testing.assert_allclose(out, (x @ kernel + bias).reshape(5, 2, 3).max(axis=-1), rtol=1e-5)
+
+
+def test_pacgan_networks_are_its_codes():
+    g, d = mixture.pacgan_generator(), mixture.pacgan_discriminator("pack", 4)
+    assert g.input_shape == (None, 2) and g.output_shape == (None, 2)
+    dense = [layer.units for layer in g.layers if isinstance(layer, keras.layers.Dense)]
+    assert dense == [400, 400, 400, 400, 2]
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in g.layers) == 4
+    assert d(np.zeros((8, 2), "float32")).shape == (2, 1)  # one verdict per pack of 4
+    # Three maxout layers of 200 units x 5 pieces: 8 -> 200 -> 200 -> 200 -> 1.
+    assert d.count_params() == (8 + 1) * 1000 + 2 * (200 + 1) * 1000 + 201
+    cfg = mixture.mixture_config("grid", "pack", **config.PACGAN_SETUP)
+    assert cfg.networks == "pacgan" and cfg.latent_dim == 2 and cfg.beta_1 == 0.8

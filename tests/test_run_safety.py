@@ -487,6 +487,7 @@ def test_ctrl_c_in_dcgan_exits_130_keeps_every_epochs_figure_and_resume_finishes
     (["pix2pix", "--quick", "--task", "inpaint", "--epochs", "3"], "Epoch 2/", "epochs"),
     (["bigan", "--quick", "--epochs", "3"], "Epoch 2/", "epochs"),
     (["generations", "--quick"], "generation 1:", None),
+    (["stacked", "--quick", "--seeds", "2"], "Epoch 2/", "seed-0/epochs"),
 ], ids=lambda v: v[0] if isinstance(v, list) else None)
 def test_ctrl_c_then_resume_finishes_every_command(tmp_path, args, when, figures):
     code, err = ctrl_c(args, str(tmp_path), when=when)
