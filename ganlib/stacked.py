@@ -5,8 +5,8 @@ that drops digits, or ties one channel's digit to another's, misses some of the 
 000-999. Scored as published: chapter 5's classifier reads each channel of 26,000 samples; the
 modes are the triples seen at least once, and the KL divergence is that of their frequencies from
 the uniform distribution. The networks are chapter 5's compact DCGAN with three channels (PacGAN's
-own, Radford's DCGAN with 5x5 kernels up to 512 channels, costs twice as much per sample, and
-PacGAN trains it for 100,000 rounds); the remedies are PacGAN's packing and the minibatch
+own, Radford's DCGAN with 5x5 kernels up to 512 channels, costs about 2.5 times as much per
+sample, and PacGAN trains it for 100,000 rounds); the remedies are PacGAN's packing and the minibatch
 standard deviation.
 """
 
@@ -61,7 +61,7 @@ def _stack(digits, n, rng, labels=None):
 
 class StackedDigits(keras.utils.PyDataset):
     """``batches`` batches of ``batch_size`` stacks per epoch, each drawn afresh from ``digits``
-    (:func:`stack_digits`): the 60,000 training digits give 2.16e14 stacks, never the same twice."""
+    (:func:`stack_digits`): the 60,000 training digits give 2.16e14 stacks, so a stack practically never comes twice."""
 
     def __init__(self, digits, batch_size, batches, seed=0):
         super().__init__()
