@@ -61,7 +61,8 @@ def _stack(digits, n, rng, labels=None):
 
 class StackedDigits(keras.utils.PyDataset):
     """``batches`` batches of ``batch_size`` stacks per epoch, each drawn afresh from ``digits``
-    (:func:`stack_digits`): the 60,000 training digits give 2.16e14 stacks, so a stack practically never comes twice."""
+    (:func:`stack_digits`): the 60,000 training digits give 2.16e14 stacks, so a stack
+    practically never comes twice."""
 
     def __init__(self, digits, batch_size, batches, seed=0):
         super().__init__()
