@@ -66,7 +66,8 @@ class StackedDigits(keras.utils.PyDataset):
 
     def __init__(self, digits, batch_size, batches, seed=0):
         super().__init__()
-        self.digits, self.batch_size = check_images("digits", digits), check_positive_int("batch_size", batch_size)
+        self.digits = check_images("digits", digits)
+        self.batch_size = check_positive_int("batch_size", batch_size)
         self.batches = check_positive_int("batches", batches)
         self.rng = np.random.default_rng(seed)
 
@@ -195,7 +196,8 @@ def real_score(data, n: int = 26_000, seed: int = 0, classifier=None) -> dict:
 def _seed_row(config, seed, out_dir=None, resume=False, verbose=0):
     """Train (or, resumed, finish or read back) one seed: its row (``samples``: uint8 stacks)."""
     folder = out_dir and os.path.join(out_dir, f"seed-{seed}")
-    done, saved = (folder and os.path.join(folder, name) for name in (RESULT_NAME, checkpoint.CHECKPOINT_NAME))
+    done, saved = (folder and os.path.join(folder, name)
+                   for name in (RESULT_NAME, checkpoint.CHECKPOINT_NAME))
     if resume and done and os.path.exists(done):
         checkpoint.read_checkpoint(saved, config, {"seed": seed})  # the same run's settings?
         try:

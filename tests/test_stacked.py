@@ -101,7 +101,8 @@ def test_metz_set_up_has_a_small_discriminator_and_its_own_optimizer():
 @pytest.mark.parametrize("changes, word", [
     ({"fix": "dropout"}, "fix"), ({"epochs": -1}, "epochs"), ({"rounds_per_epoch": 0}, "rounds_per_epoch"),
     ({"pack": 0}, "pack"), ({"fix": "pack", "pack": 3}, "multiple of pack"),
-    ({"eval_samples": 0}, "eval_samples"), ({"minutes": 0}, "minutes"), ({"ema_momentum": 1.0}, "ema_momentum"),
+    ({"eval_samples": 0}, "eval_samples"), ({"minutes": 0}, "minutes"),
+    ({"ema_momentum": 1.0}, "ema_momentum"),
 ])
 def test_bad_settings_are_named(changes, word):
     with pytest.raises(ValueError, match=word):
@@ -132,7 +133,8 @@ def test_cli_runs_seeds_resumes_them_without_training_and_refuses_a_second_run(c
     assert stacked.variant(config.stacked_config("pack", "metz", pack=4)) == "PacDCGAN4, D = G/4"
     assert os.path.exists(out / "samples.png") and os.listdir(out / "seed-0" / "epochs")
     saved = json.loads((out / "seed-0" / stacked.RESULT_NAME).read_text())
-    assert len(saved["counts"]) == 1000 and sum(saved["counts"]) == config.stacked_config(quick=True).eval_samples
+    scored = config.stacked_config(quick=True).eval_samples
+    assert len(saved["counts"]) == 1000 and sum(saved["counts"]) == scored
     # Resumed with every seed finished: read back, nothing trained, the same numbers.
     again = last_json(cli("stacked", "--quick", "--fix", "mbstd", "--seeds", "1", "--out", out, "--resume"))
     assert again["per_seed"] == result["per_seed"]
