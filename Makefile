@@ -41,7 +41,7 @@ nbval: $(STAMP)
 	GANLIB_QUICK=1 $(PY) -m pytest $(XDIST) $(NBVAL) notebooks
 
 # The unit tests and chapters 1-3 on the oldest stack the course supports (constraints-min.txt:
-# Colab's TensorFlow, NumPy and matplotlib, Keras 3.15), in its own environment. The golden values
+# Colab's TensorFlow, Keras, NumPy and matplotlib), in its own environment. The golden values
 # belong to the pinned stack (constraints.txt), so test_golden.py is left out here.
 VENV_MIN  := .venv-min
 STAMP_MIN := $(VENV_MIN)/.ganlib-installed

@@ -41,8 +41,7 @@ def _number(least=None, most=None, why=""):
         try:
             value = int(text) if whole else float(text)
         except ValueError:
-            kind = "a whole number" if whole else "a number"
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' * whole}number, got {text!r}") from None
         if not whole and not 0 < value < float("inf"):
             raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
         if whole and value < least:
@@ -69,8 +68,7 @@ def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=Non
         else "folder for figures, new or empty (default: none written)"))
     if minutes:
         parser.add_argument("--minutes", type=_number(), default=None,
-                            help="stop before an epoch that would end past this many minutes "
-                                 "of training "
+                            help="stop before an epoch that would end past this many minutes of training "
                                  f"(default: the budget's; {minutes})")
     if resume:
         parser.add_argument("--resume", action="store_true", help=f"continue the run in --out {resume}")
@@ -144,8 +142,7 @@ def _run_conditional(args):
     run = conditional.train_conditional(cfg, seed=args.seed, out_dir=out, resume=args.resume,
                                         data=data, classifier=classifier, verbose=2)
     per_class = 100 if cfg.budget != "quick" else 20
-    report = conditional.label_report(run.gan, classifier, per_class, seed=args.seed,
-                                      reference=data.x_test)
+    report = conditional.label_report(run.gan, classifier, per_class, seed=args.seed, reference=data.x_test)
     _save(out, {"digits_by_label.png": plot.image_grid(run.grids[-1], ncols=10)})
     print(f"{args.experiment}: label accuracy {100 * report['label_accuracy']:.1f}%, classifier score "
           f"{report['classifier_score']:.2f}, FID {report['fid']:.1f}, class KL {report['class_kl']:.3f}",
@@ -162,8 +159,7 @@ def _run_pix2pix(args):
     cfg = config.pix2pix_config(args.task, **_overrides(args))
     out = _start(args, cfg, f"pix2pix-{args.task}")
     run = conditional.train_pix2pix(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
-    strip = np.concatenate([np.concatenate(list(run.examples[k][..., 0]), axis=1)
-                            for k in run.examples], axis=0)
+    strip = np.concatenate([np.concatenate(list(v[..., 0]), axis=1) for v in run.examples.values()], axis=0)
     _save(out, {"strip.png": (strip + 1) / 2}, vmin=0, vmax=1)
     methods = {k: v for k, v in run.results.items() if k != "truth"}
     for name, r in methods.items():
@@ -219,8 +215,7 @@ def _run_generations(args):
 
 def build_parser():
     parser = _Parser(prog="python -m ganlib", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="experiment", metavar="experiment", parser_class=_Parser)
-    sub.required = True
+    sub = parser.add_subparsers(dest="experiment", metavar="experiment", parser_class=_Parser, required=True)
     at_most = "at most (default: the budget's; CPU 200 within --minutes, GPU {}, quick {})"
     last_epoch = "after its last complete epoch"
 
@@ -307,8 +302,7 @@ def _run_mixture(args):
 
     cfg = mixture.mixture_config(args.layout, args.fix, **_overrides(args))
     out = _start(args)
-    result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True,
-                                     workers=args.workers)
+    result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True, workers=args.workers)
     for s in result["per_seed"]:
         print(f"seed {s['seed']}: {s['modes']} modes, {100 * s['high_quality']:.1f}% high-quality, "
               f"KL {s['kl']:.3f}, {s['seconds']} s", flush=True)
@@ -318,14 +312,13 @@ def _run_mixture(args):
         matplotlib.use("Agg")
         from ganlib import plot
 
-        title = f"{args.layout}, fix={args.fix}, seed {last.seed}"
         result["figures"] = _save(out, {"samples.png": plot.mixture_snapshots(
-            last.snapshots, args.layout, title=title)})
+            last.snapshots, args.layout, title=f"{args.layout}, fix={args.fix}, seed {last.seed}")})
     return result
 
 
 def _run_collapse(args):
-    from ganlib import collapse
+    from ganlib import collapse, plot  # plot: already imported by collapse
 
     cfg = collapse.collapse_config(args.fix, **_overrides(args))
     out = _start(args)
@@ -335,8 +328,6 @@ def _run_collapse(args):
               "epochs": cfg.epochs, "fix": cfg.fix, "seconds": round(run.seconds, 1),
               "data_source": run.data_source}
     if out:
-        from ganlib import plot
-
         result["figures"] = _save(out, {f"collapse-{cfg.fix}.png": plot.image_grid(run.grids[-1])})
     return result
 
@@ -471,9 +462,8 @@ def main(argv=None):
     args.run_dir = args.created = None
     runners = {"gaussian": _run_gaussian, "freeze-audit": _run_freeze_audit, "dcgan": _run_dcgan,
                "mixture": _run_mixture, "collapse": _run_collapse, "stacked": _run_stacked,
-               "progan": _run_progan,
-               "cgan": _run_conditional, "acgan": _run_conditional, "pix2pix": _run_pix2pix,
-               "bigan": _run_bigan, "generations": _run_generations}
+               "progan": _run_progan, "cgan": _run_conditional, "acgan": _run_conditional,
+               "pix2pix": _run_pix2pix, "bigan": _run_bigan, "generations": _run_generations}
     try:
         _import_keras_quietly()
         if getattr(args, "quick", False):  # ganlib.config reads quick mode from the environment

@@ -4,8 +4,7 @@ A GAN's round has steps that each change *one* network's variables (chapter 2), 
 own ``train_step`` cannot say, so the round differentiates with respect to explicit lists of
 variables: on TensorFlow in place in a ``tf.function`` with a ``GradientTape``
 (:class:`VariableStore`), on JAX as a pure function of the values with ``jax.value_and_grad``
-(:class:`ValueStore`). Both stores have the same verbs, so the round is written once.
-"""
+(:class:`ValueStore`). Both stores have the same verbs, so the round is written once."""
 
 from __future__ import annotations
 
@@ -93,6 +92,21 @@ class VariableStore:
 
     def apply(self, optimizer, grads, variables):
         optimizer.apply(grads, variables)
+
+
+class OptimizerPair(keras.optimizers.Optimizer):
+    """``model.optimizer`` for a GAN whose round calls its own optimizers: no update rule, only
+    their variables, which the JAX trainer carries from step to step as ``model.optimizer``'s
+    state. ``keras.optimizers.MultiOptimizer`` (Keras 3.15) can do this; this works on 3.13 too."""
+
+    def __init__(self, *optimizers):
+        super().__init__(learning_rate=0.0, name="optimizer_pair")
+        self.inner = optimizers
+        self.build([])
+
+    @property
+    def variables(self):
+        return [*self._variables, *(v for optimizer in self.inner for v in optimizer.variables)]
 
 
 @contextlib.contextmanager

@@ -3,8 +3,7 @@
 A GAN's generator has no way back from an image to its noise. BiGAN (Donahue et al. 2017; ALI,
 Dumoulin et al., is the same model) adds an encoder E and lets D judge pairs, (x, E(x)) against
 (G(z), z): G and E fool D only when the two kinds of pair look alike, and then E inverts G. E
-learns without labels; :func:`linear_probe` measures what its codes know about the digit.
-"""
+learns without labels; :func:`linear_probe` measures what its codes know about the digit."""
 
 from __future__ import annotations
 
@@ -20,12 +19,11 @@ from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict
 from ganlib.models import compact_dcgan_generator, compact_image_trunk
 from ganlib.config import BiGANConfig, bigan_config
 from ganlib import checkpoint, metrics
-from ganlib.conditional import training_digits
+from ganlib.conditional import Pix2Pix, training_digits
 
 
 def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequential:
-    """Image -> code: chapter 5's compact discriminator with a linear Dense(latent_dim) in place
-    of its verdict. Defined in chapter 9."""
+    """Image -> code: chapter 5's compact discriminator, a linear Dense(latent_dim) for its verdict."""
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([*compact_image_trunk(), layers.Dense(latent_dim)], name=name)
 
@@ -39,12 +37,10 @@ def bigan_discriminator(latent_dim: int = 64, name: str = "discriminator") -> ke
     code = keras.Input((latent_dim,), name="code")
     h = image
     for width in (64, 128):
-        h = layers.Conv2D(width, 4, strides=2, padding="same")(h)
-        h = layers.LeakyReLU(negative_slope=0.2)(h)
+        h = layers.LeakyReLU(negative_slope=0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(h))
     h = layers.Flatten()(h)
     c = layers.LeakyReLU(negative_slope=0.2)(layers.Dense(512)(code))
-    j = layers.Concatenate()([h, c])
-    j = layers.LeakyReLU(negative_slope=0.2)(layers.Dense(512)(j))
+    j = layers.LeakyReLU(negative_slope=0.2)(layers.Dense(512)(layers.Concatenate()([h, c])))
     return keras.Model([image, code], layers.Dense(1, activation="sigmoid")(j), name=name)
 
 
@@ -54,8 +50,7 @@ class BiGAN(GAN):
 
         min_{G,E} max_D  E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))]
 
-    Defined in chapter 9.
-    """
+    Defined in chapter 9."""
 
     def __init__(self, generator, encoder, discriminator, **kwargs):
         check_type("encoder", encoder, keras.Model, "keras.Model")
@@ -74,8 +69,7 @@ class BiGAN(GAN):
         return [self.generator, self.encoder, self.discriminator]
 
     def averaged(self):
-        encoder = [(self.ema_encoder, self.encoder)] if self.ema_encoder else []
-        return super().averaged() + encoder
+        return super().averaged() + ([(self.ema_encoder, self.encoder)] if self.ema_encoder else [])
 
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if isinstance(x, dict):
@@ -92,10 +86,7 @@ class BiGAN(GAN):
         self.update_ema()
         self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake)
 
-    def d_loss(self, x, z, label):
-        """D's loss on the pairs (x, z), all labelled ``label``, and its verdicts."""
-        p = self.run(self.discriminator, [x, z])
-        return self.adversarial_loss(label, p), p
+    d_loss = Pix2Pix.d_loss  # D's loss on the pairs (x, z), all labelled ``label``, and its verdicts
 
     def ge_loss(self, x, z):
         """G and E against the frozen D, the labels swapped: (G(z), z) real and (x, E(x)) fake."""
@@ -136,8 +127,7 @@ def _check_split(split, features, labels):
         raise ValueError(f"{name} must be a 1-D array of whole-number classes, "
                          f"got shape {y.shape} and dtype {y.dtype}")
     if len(y) != len(f):
-        raise ValueError(f"{name} has {len(y)} labels for {len(f)} rows of features: "
-                         "one label per row")
+        raise ValueError(f"{name} has {len(y)} labels for {len(f)} rows of features: one label per row")
     if y.min() < 0:
         raise ValueError(f"{name} must be classes 0, 1, 2, ..., got {y.min()}")
     return f, y.astype("int64")
@@ -163,8 +153,7 @@ def linear_probe(train_features, train_labels, test_features, test_labels, steps
     params = np.zeros((xtr.shape[1] + 1, k))
     w, b = params[:-1], params[-1]
     m, v = np.zeros_like(params), np.zeros_like(params)
-    onehot = np.eye(k)[ytr]
-    beta1, beta2 = 0.9, 0.999
+    onehot, beta1, beta2 = np.eye(k)[ytr], 0.9, 0.999
     for t in range(1, steps + 1):
         logits = xtr @ w + b
         logits -= logits.max(axis=1, keepdims=True)
@@ -176,16 +165,14 @@ def linear_probe(train_features, train_labels, test_features, test_labels, steps
         v = beta2 * v + (1 - beta2) * grad**2
         params -= learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + 1e-8)
     train_pred, test_pred = (xtr @ w + b).argmax(axis=1), (xte @ w + b).argmax(axis=1)
-    per_class = [float(np.mean(test_pred[yte == c] == c)) if np.any(yte == c) else None
-                 for c in range(k)]
+    per_class = [float(np.mean(test_pred[yte == c] == c)) if np.any(yte == c) else None for c in range(k)]
     return {"train_accuracy": float(np.mean(train_pred == ytr)),
             "test_accuracy": float(np.mean(test_pred == yte)),
             "per_class_accuracy": per_class}
 
 
 class ReconstructionMetrics(SampleMetrics):
-    """:class:`ganlib.training.SampleMetrics`, then the :func:`reconstruction_accuracy` of the
-    held-out ``reference`` digits in the logs."""
+    """``SampleMetrics`` plus the :func:`reconstruction_accuracy` of the held-out ``reference`` digits."""
 
     def __init__(self, classifier, reference, n=2000, seed=7):
         super().__init__(classifier, reference, n, seed)
@@ -200,8 +187,7 @@ class ReconstructionMetrics(SampleMetrics):
 
 
 def reconstruction_accuracy(gan, images, classifier, read=None) -> float:
-    """Fraction of ``images`` whose reconstruction G(E(x)) the classifier reads as the same digit
-    as x itself. Defined in chapter 9."""
+    """Share of ``images`` x whose G(E(x)) the classifier reads as x's digit. Defined in chapter 9."""
     x = check_images("images", images)
     if read is None:
         read = metrics.class_probabilities(x, classifier).argmax(axis=1)
@@ -211,8 +197,7 @@ def reconstruction_accuracy(gan, images, classifier, read=None) -> float:
 
 def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                 classifier=None, verbose="auto", callbacks=()) -> Run:
-    """Train chapter 9's BiGAN on the MNIST training digits (no labels), as
-    :func:`ganlib.dcgan.train_dcgan` trains. Defined in chapter 9."""
+    """Train chapter 9's BiGAN on MNIST digits without labels as :func:`ganlib.dcgan.train_dcgan` trains."""
     config = config or bigan_config()
 
     def setup(data):
@@ -224,22 +209,17 @@ def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, 
 
 
 def probe_report(gan, data, classifier, seed: int = 0, n_train=None) -> dict:
-    """:func:`linear_probe` on three kinds of features of the training digits (the BiGAN's
-    encoder, a random encoder of the same shape, the raw pixels), and the held-out digits'
-    :func:`reconstruction_accuracy`. Defined in chapter 9."""
+    """:func:`linear_probe` on three kinds of features of the training digits (BiGAN's encoder, a random one
+    of the same shape, raw pixels) and the held-out digits' :func:`reconstruction_accuracy`. Chapter 9."""
     check_type("gan", gan, BiGAN)
     x_train, y_train = data.x_train[:n_train], data.y_train[:n_train]
     keras.utils.set_random_seed(10_000 + int(seed))
     random_encoder = bigan_encoder(gan.latent_dim, name="random_encoder")
-    extractors = {
-        "BiGAN encoder": gan.encode,
-        "random encoder": lambda x: predict(random_encoder, x),
-        "pixels": lambda x: np.asarray(x).reshape(len(x), -1),
-    }
+    extractors = {"BiGAN encoder": gan.encode, "random encoder": lambda x: predict(random_encoder, x),
+                  "pixels": lambda x: np.asarray(x).reshape(len(x), -1)}
     probe = {}
     for name, extract in extractors.items():
         start = time.perf_counter()
         result = linear_probe(extract(x_train), y_train, extract(data.x_test), data.y_test)
         probe[name] = {**result, "seconds": round(time.perf_counter() - start, 1)}
-    return {"probe": probe,
-            "reconstruction_accuracy": reconstruction_accuracy(gan, data.x_test, classifier)}
+    return {"probe": probe, "reconstruction_accuracy": reconstruction_accuracy(gan, data.x_test, classifier)}

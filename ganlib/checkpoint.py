@@ -5,8 +5,7 @@ lives (``generator/1_Dense/kernel``, ``d_optimizer/discriminator/0_Conv2D/kernel
 never by Keras's automatic names (``dense_4`` depends on what else the process built) nor by
 position (batch norm's four vectors and Adam's two moments share shapes: a reordering would load
 wrong values silently), beside a JSON record of the run. Loading checks all of it before any
-variable is assigned (:data:`MAY_CHANGE`); files are written atomically; a NaN never reaches one.
-"""
+variable is assigned (:data:`MAY_CHANGE`); files are written atomically; a NaN never reaches one."""
 
 from __future__ import annotations
 
@@ -30,9 +29,8 @@ from ganlib.training import LearningRateDecay, Run, SampleMetrics, Snapshots, Ti
 CHECKPOINT_NAME = "checkpoint.npz"
 #: The layout written by this module; files without it (positional keys) are refused.
 FORMAT = 2
-#: Configuration fields a resumed run may change: its length, what it measures, the budget's
-#: label and the devices. Every other field (architecture, widths, batch size, learning rates,
-#: training images, schedule...) changes the networks or the training and must match.
+#: Configuration fields a resumed run may change: its length, what it measures, the budget's label, the
+#: devices. Any other (architecture, widths, batch size, learning rates, training images...) must match.
 MAY_CHANGE = frozenset({"epochs", "minutes", "budget", "metric_samples", "eval_samples",
                         "eval_minutes", "distribute"})
 META = "__meta__"
@@ -88,8 +86,7 @@ def _to_numpy(variable):
     """A variable's value as a NumPy array (also a TensorFlow variable mirrored across devices,
     which ``convert_to_numpy`` refuses for integer dtypes)."""
     value = variable.value
-    return np.asarray(value.numpy() if hasattr(value, "numpy")
-                      else keras.ops.convert_to_numpy(value))
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else keras.ops.convert_to_numpy(value))
 
 
 def _plain_config(config):
@@ -193,10 +190,9 @@ def _assign(gan, path, meta, arrays):
     variables = state_variables(gan)
     missing, unknown = sorted(set(variables) - set(arrays)), sorted(set(arrays) - set(variables))
     if missing or unknown:
-        raise ValueError(
-            f"the checkpoint at {path!r} does not fit this {name}: it lacks {len(missing)} of its "
-            f"variables {missing[:2]} and holds {len(unknown)} others {unknown[:2]}: was it saved "
-            "with other networks or optimizers?")
+        raise ValueError(f"the checkpoint at {path!r} does not fit this {name}: it lacks {len(missing)} "
+                         f"of its variables {missing[:2]} and holds {len(unknown)} others {unknown[:2]}: "
+                         "was it saved with other networks or optimizers?")
     for key, variable in variables.items():
         if tuple(arrays[key].shape) != tuple(variable.shape):
             raise ValueError(f"the checkpoint at {path!r} has {key} of shape {arrays[key].shape}, "
@@ -266,11 +262,10 @@ class EpochFigures(keras.callbacks.Callback):
 
 def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_callbacks=(),
         verbose="auto"):
-    """``gan.fit(x)`` as every chapter trains: continued from the checkpoint at ``path`` with
-    ``resume`` (``extra``, e.g. the seed, must agree); the NaN guard, the clock
-    (``config.minutes``), ``callbacks`` (those that add to the logs), a checkpoint and a figure of
-    the fixed-noise digits after every epoch, then ``user_callbacks``. A NaN raises a
-    FloatingPointError that says which checkpoint is kept. ``(history, initial_epoch, seconds)``."""
+    """``(history, initial_epoch, seconds)`` of ``gan.fit(x)`` as every chapter trains: resumed from the
+    checkpoint at ``path`` with ``resume`` (``extra``, e.g. the seed, must agree); the NaN guard, the clock
+    (``config.minutes``), ``callbacks`` (those adding to the logs), a checkpoint and a fixed-noise figure
+    after every epoch, then ``user_callbacks``. A NaN's FloatingPointError says which checkpoint is kept."""
     start = getattr(config, "decay_start", 1.0)
     decay = [LearningRateDecay(gan, start, None, config.epochs)] if start < 1.0 else []  # rates as compiled
     meta = _resume(gan, path, resume, expect=extra, config=config)
@@ -282,7 +277,6 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
     figures = [EpochFigures(cb, os.path.dirname(path)) for cb in callbacks
                if path and isinstance(cb, Snapshots)][:1]
     try:
-        # A resumed run whose minutes are used up trains no further.
         history, seconds = timed_fit(
             gan, x, batch_size=config.batch_size, initial_epoch=initial_epoch,
             epochs=budget.last_epoch(initial_epoch, config.epochs), verbose=verbose,
@@ -317,6 +311,5 @@ def train(config, seed, out_dir, resume, data, setup, classifier=None, verbose="
         history, initial_epoch, seconds = fit(gan, x, config, path, resume,
                                               {"seed": seed, "data": data.source},
                                               logging, callbacks, verbose)
-    return Run(gan=gan, config=config, history=history, grids=grid.snapshots,
-               data_source=data.source, seconds=seconds, resumed_from=initial_epoch,
-               checkpoint=path, devices=devices)
+    return Run(gan=gan, config=config, history=history, grids=grid.snapshots, data_source=data.source,
+               seconds=seconds, resumed_from=initial_epoch, checkpoint=path, devices=devices)

@@ -67,8 +67,7 @@ def check_batch(name: str, x, shape, n=None) -> np.ndarray:
     """``x`` as float32 ``(n, *shape)`` (``n`` rows, any number but 0 if None), else ValueError."""
     x = check_array(name, x, dtype="float32")
     if x.ndim == 0 or x.shape[1:] != tuple(shape) or n not in (None, len(x)):
-        raise ValueError(f"{name} must have shape ({n or 'n'}, {', '.join(map(str, shape))}), "
-                         f"got {x.shape}")
+        raise ValueError(f"{name} must have shape ({n or 'n'}, {', '.join(map(str, shape))}), got {x.shape}")
     if len(x) == 0:
         raise ValueError(f"{name} is empty: it needs at least one row")
     return x
@@ -85,8 +84,7 @@ def check_images(name: str, images, channels: int = 1, min_n: int = 1, n=None) -
     if x.ndim != 4 or x.shape[1:] != (28, 28, channels) or n not in (None, len(x)):
         raise ValueError(f"{name} must have shape ({n or 'n'}, 28, 28, {channels}), got {x.shape}")
     if len(x) < min_n:
-        raise ValueError(f"{name} must hold at least {min_n} image{'s' * (min_n > 1)}, "
-                         f"got {len(x)}")
+        raise ValueError(f"{name} must hold at least {min_n} image{'s' * (min_n > 1)}, got {len(x)}")
     x = x.astype("float32", copy=False)
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -107,8 +105,7 @@ def check_labels(name: str, labels, n=None) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.integer):
         raise ValueError(f"{name} must hold whole numbers (digits 0..9), got dtype {array.dtype}")
     if array.min() < 0 or array.max() > 9:
-        raise ValueError(f"{name} must be digits 0..9, got values from {array.min()} to "
-                         f"{array.max()}")
+        raise ValueError(f"{name} must be digits 0..9, got values from {array.min()} to {array.max()}")
     if n is not None and len(array) != n:
         raise ValueError(f"{name} must hold {n} labels (one per image), got {len(array)}")
     return array.astype("int32")

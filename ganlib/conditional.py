@@ -5,8 +5,7 @@
 - **ACGAN** (Odena et al. 2017): D sees only the image and a second head names its class; both
   players also learn from that head's cross-entropy.
 - **pix2pix** (Isola et al. 2017): G is a U-Net from a damaged digit to a whole one, D a patch
-  discriminator of (input, output) pairs; G's loss adds lambda times the L1 distance to the truth.
-"""
+  discriminator of (input, output) pairs; G's loss adds lambda times the L1 distance to the truth."""
 
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from ganlib.checks import (check_choice, check_images, check_labels, check_numbe
                            check_positive_int, check_type)
 from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict, timed_fit
 from ganlib.config import ConditionalConfig, Pix2PixConfig, conditional_config, pix2pix_config
-from ganlib.models import compact_dcgan_generator, compact_image_trunk
+from ganlib.models import chain, normalized, compact_dcgan_generator, compact_image_trunk
 from ganlib import checkpoint, metrics
 from ganlib.files import atomic_write
 
@@ -34,17 +33,13 @@ def conditional_generator(latent_dim=64, embed_dim=16, name="generator"):
     z = keras.Input((latent_dim,), name="noise")
     y = keras.Input((), dtype="int32", name="label")
     e = layers.Embedding(N_CLASSES, embed_dim, name="label_embedding")(y)
-    h = layers.Concatenate()([z, e])
-    for layer in compact_dcgan_generator(latent_dim + embed_dim).layers:
-        h = layer(h)
+    h = chain(compact_dcgan_generator(latent_dim + embed_dim).layers, layers.Concatenate()([z, e]))
     return keras.Model([z, y], h, name=name)
 
 
 def _image_trunk(h):
-    """Chapter 5's compact discriminator up to its verdict, on ``h``."""
-    for layer in compact_image_trunk()[1:]:  # its layers, without its one-channel input
-        h = layer(h)
-    return h
+    """Chapter 5's compact discriminator up to its verdict (its layers without its input), on ``h``."""
+    return chain(compact_image_trunk()[1:], h)
 
 
 def cgan_discriminator(name="discriminator"):
@@ -77,8 +72,7 @@ class ConditionalGAN(GAN):
         kwargs.setdefault("noise", "normal")
         super().__init__(generator, discriminator, latent_dim=generator.inputs[0].shape[-1],
                          extra_metrics=("class_loss",) if kind == "acgan" else (), **kwargs)
-        self.kind = kind
-        self.class_weight = float(class_weight)
+        self.kind, self.class_weight = kind, float(class_weight)
 
     def train_round(self, batch):
         real, y_real = batch["real"], ops.cast(batch["label"], "int32")
@@ -110,8 +104,7 @@ class ConditionalGAN(GAN):
 
     def g_loss(self, z, y):
         """G's loss (and its adversarial part): D's on G's digits of labels ``y``, labelled real."""
-        value, adversarial, _, _ = self.d_loss(self.run(self.generator, [z, y]), y, 1.0)
-        return value, adversarial
+        return self.d_loss(self.run(self.generator, [z, y]), y, 1.0)[:2]
 
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         if not isinstance(x, dict) or set(x) != {"real", "label"}:
@@ -138,9 +131,8 @@ def build_conditional(config, seed: int = 0) -> ConditionalGAN:
     # The generator first: the networks' initial weights depend on the order they are built in.
     generator = conditional_generator(config.latent_dim)
     discriminator = cgan_discriminator() if config.kind == "cgan" else acgan_discriminator()
-    gan = ConditionalGAN(generator, discriminator, kind=config.kind,
-                         class_weight=config.class_weight, ema_momentum=config.ema_momentum,
-                         seed=seed, d_batch_stats_in_g_step=True)
+    gan = ConditionalGAN(generator, discriminator, kind=config.kind, class_weight=config.class_weight,
+                         ema_momentum=config.ema_momentum, seed=seed)
     gan.compile(_adam(config.d_learning_rate), _adam(config.learning_rate))
     return gan
 
@@ -153,8 +145,7 @@ def label_report(gan, classifier, n_per_class=100, seed=0, reference=None):
     labels = np.tile(np.arange(N_CLASSES, dtype="int32"), n_per_class)
     images = gan.generate(labels, seed=seed)
     read = metrics.class_probabilities(images, classifier).argmax(axis=1)
-    confusion = np.bincount(labels * N_CLASSES + read, minlength=N_CLASSES**2)
-    confusion = confusion.reshape(N_CLASSES, N_CLASSES)
+    confusion = np.bincount(labels * N_CLASSES + read, minlength=N_CLASSES**2).reshape(N_CLASSES, N_CLASSES)
     result = metrics.evaluate(images, classifier, reference=reference)
     result.update(label_accuracy=float(np.mean(read == labels)),
                   per_class_accuracy=(np.diag(confusion) / confusion.sum(axis=1)).tolist(),
@@ -163,8 +154,7 @@ def label_report(gan, classifier, n_per_class=100, seed=0, reference=None):
 
 
 class LabelMetrics(SampleMetrics):
-    """:class:`ganlib.training.SampleMetrics` of ``n`` digits asked for by label (n/10 per class),
-    with their ``label_accuracy``."""
+    """``SampleMetrics`` of ``n`` digits asked for by label (n/10 per class), and their ``label_accuracy``."""
 
     keys = ("label_accuracy", *SampleMetrics.keys)
 
@@ -183,8 +173,7 @@ def training_digits(data, n_train, batch_size):
 
 def train_conditional(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                       classifier=None, verbose="auto", callbacks=()):
-    """Train chapter 8's CGAN or ACGAN on MNIST with its labels, as :func:`ganlib.dcgan.train_dcgan`
-    trains. Defined in chapter 8."""
+    """Train chapter 8's CGAN or ACGAN on labelled MNIST as :func:`ganlib.dcgan.train_dcgan` trains."""
     config = config or conditional_config()
 
     def setup(data):
@@ -252,15 +241,11 @@ def unet_generator(in_channels=1, paste=False, name="generator"):
     With ``paste`` (inpainting) the pixels outside the mask are the input's own."""
     x = keras.Input((28, 28, in_channels), name="damaged")
     e1 = layers.LeakyReLU(negative_slope=0.2)(layers.Conv2D(32, 4, strides=2, padding="same")(x))
-    h = layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False)(e1)
-    e2 = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(h))
-    h = layers.Conv2D(128, 3, padding="same", use_bias=False)(e2)
-    h = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(h))
-    h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
+    e2 = chain(normalized(layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False), "leaky"), e1)
+    h = chain(normalized(layers.Conv2D(128, 3, padding="same", use_bias=False), "leaky"), e2)
+    h = chain(normalized(layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)), h)
     h = layers.Concatenate()([h, e1])  # skip at 14x14
-    h = layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False)(h)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = chain(normalized(layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False)), h)
     h = layers.Concatenate()([h, x])  # skip at 28x28: the input itself
     out = layers.Conv2D(1, 3, padding="same", activation="tanh")(h)
     if paste:  # G's pixels inside the mask (the input's second channel), the input's outside
@@ -276,8 +261,7 @@ def patch_discriminator(in_channels=1, name="discriminator"):
     image = keras.Input((28, 28, 1), name="image")
     h = layers.Concatenate()([given, image])
     h = layers.LeakyReLU(negative_slope=0.2)(layers.Conv2D(64, 4, strides=2, padding="same")(h))
-    h = layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False)(h)
-    h = layers.LeakyReLU(negative_slope=0.2)(layers.BatchNormalization()(h))
+    h = chain(normalized(layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False), "leaky"), h)
     out = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
     return keras.Model([given, image], out, name=name)
 
@@ -298,8 +282,7 @@ class Pix2Pix(GAN):
         d_fake, p_fake = self.learn(D, self.d_loss, given, self.run(G, given), 0.0)  # (c)
         _, g_2, l1_2 = self.learn(G, self.g_loss, given, target)  # (d)
         self.update_ema()
-        self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake,
-                    l1=(l1_1 + l1_2) / 2.0)
+        self.record((d_real + d_fake) / 2.0, (g_1 + g_2) / 2.0, p_real, p_fake, l1=(l1_1 + l1_2) / 2.0)
 
     def d_loss(self, given, image, label):
         """D's loss on the pairs (given, image), all labelled ``label``, and its verdicts."""
@@ -332,20 +315,17 @@ def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
     check_type("config", config, Pix2PixConfig)
     channels = 1 if config.task == "superres" else 2
     gan = Pix2Pix(unet_generator(channels, paste=config.task == "inpaint"),
-                  patch_discriminator(channels), l1_weight=config.l1_weight, seed=seed,
-                  d_batch_stats_in_g_step=True)
+                  patch_discriminator(channels), l1_weight=config.l1_weight, seed=seed)
     gan.compile(_adam(config.d_learning_rate), _adam(config.learning_rate))
     return gan
 
 
 def translation_report(outputs, truth, labels, classifier) -> dict:
     """Mean PSNR (dB), SSIM, classifier accuracy and sharpness of ``outputs`` against ``truth``."""
-    return {
-        "psnr": float(np.mean(metrics.psnr(outputs, truth))),
-        "ssim": float(np.mean(metrics.ssim(outputs, truth))),
-        "classifier_accuracy": metrics.classifier_accuracy(outputs, labels, classifier),
-        "sharpness": float(np.mean(metrics.sharpness(outputs))),
-    }
+    return {"psnr": float(np.mean(metrics.psnr(outputs, truth))),
+            "ssim": float(np.mean(metrics.ssim(outputs, truth))),
+            "classifier_accuracy": metrics.classifier_accuracy(outputs, labels, classifier),
+            "sharpness": float(np.mean(metrics.sharpness(outputs)))}
 
 
 def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
@@ -353,8 +333,7 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
     """Train chapter 8's image-to-image GAN (checkpointed, resumable), then its L1-only twin, the
     same U-Net with as many generator steps (twice the epochs: G takes two per round; its weights
     in ``out_dir`` let a resumed run skip it). Both, and the plain baseline, are scored by
-    :func:`translation_report` on ``config.eval_samples`` test digits. Defined in chapter 8.
-    """
+    :func:`translation_report` on ``config.eval_samples`` test digits. Defined in chapter 8."""
     config = config or pix2pix_config()
     checkpoint_path, data = checkpoint.start(seed, data, out_dir, resume)
     classifier = classifier or metrics.get_classifier(data=data)
@@ -375,25 +354,20 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
         try:
             l1.load_weights(l1_path)
         except Exception as exc:  # truncated, or another network's
-            raise checkpoint.unreadable(l1_path, "weights file of the L1-only network",
-                                        exc) from None
+            raise checkpoint.unreadable(l1_path, "weights file of the L1-only network", exc) from None
     elif epochs:
         l1_history, l1_seconds = timed_fit(l1, given, x, batch_size=config.batch_size,
                                            epochs=epochs, verbose=verbose)
         if l1_path:
             atomic_write(l1_path, l1.save_weights, suffix=".weights.h5")
 
-    n = min(config.eval_samples, len(data.x_test))
-    truth, labels = data.x_test[:n], data.y_test[:n]
+    truth, labels = data.x_test[:config.eval_samples], data.y_test[:config.eval_samples]
     test_given, baseline = degrade(truth, config.task, rng=np.random.default_rng(2))
-    baseline_name = "bicubic" if config.task == "superres" else "masked"
-    outputs = {baseline_name: baseline, "l1": predict(l1, test_given, chunk=500),
-               "gan": gan.translate(test_given)}
-    results = {name: translation_report(out, truth, labels, classifier)
-               for name, out in outputs.items()}
-    accuracy = metrics.classifier_accuracy(truth, labels, classifier)
+    outputs = {("bicubic" if config.task == "superres" else "masked"): baseline,
+               "l1": predict(l1, test_given, chunk=500), "gan": gan.translate(test_given)}
+    results = {name: translation_report(out, truth, labels, classifier) for name, out in outputs.items()}
     results["truth"] = {"sharpness": float(np.mean(metrics.sharpness(truth))),
-                        "classifier_accuracy": accuracy}
+                        "classifier_accuracy": metrics.classifier_accuracy(truth, labels, classifier)}
     examples = {"input": test_given[:8, ..., :1], **{k: v[:8] for k, v in outputs.items()},
                 "truth": truth[:8]}
     return Run(gan=gan, l1_network=l1, config=config, history=history, l1_history=l1_history,

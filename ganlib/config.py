@@ -306,22 +306,19 @@ class MixtureConfig:
 
     def __post_init__(self):
         check_fields(self, {"layout": LAYOUTS, "fix": FIXES, "networks": ("course", "pacgan")},
-                     numbers=("learning_rate",),
+                     numbers=("learning_rate",), shares=("final_lr_fraction",),
                      ints=("steps", "batch_size", "latent_dim", "units", "pack", "rounds_per_epoch",
                            "group_size"), fractions=("ema_momentum",))
         # Packs and minibatch-stddev groups must tile the batch.
         for name, size in (("pack", self.fix == "pack" and self.pack), ("group_size", self.group_size)):
             if size and self.batch_size % size:
                 raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of {name} ({size})")
-        if not 0.0 <= self.final_lr_fraction <= 1.0:
-            raise ValueError(f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction!r}")
 
 
-#: PacGAN's own set-up of the mixtures (Lin et al.'s code, fjxmlzn/PacGAN, synthetic_data_experiments):
-#: its networks (:func:`ganlib.mixture.pacgan_generator`, ``pacgan_discriminator``), 2 noise
-#: numbers, Adam(1e-4, beta_1 0.8) at a constant rate, no average, raw coordinates, 100 packs per
-#: batch (``batch_size`` = 100 x pack). It trains 400,000 rounds, D and G in one simultaneous step;
-#: ganlib keeps its four-step round.
+#: PacGAN's own set-up of the mixtures (Lin et al.'s code, fjxmlzn/PacGAN, synthetic_data_experiments): its
+#: networks (:func:`ganlib.mixture.pacgan_generator`, ``pacgan_discriminator``), 2 noise numbers, Adam(1e-4,
+#: beta_1 0.8) at a constant rate, no average, raw coordinates, 100 packs per batch (``batch_size`` = 100 x
+#: pack). It trains 400,000 rounds, D and G in one simultaneous step; ganlib keeps its four-step round.
 PACGAN_SETUP = {"networks": "pacgan", "latent_dim": 2, "learning_rate": 1e-4, "beta_1": 0.8,
                 "final_lr_fraction": 1.0, "ema_momentum": 0.0, "standardize": False}
 
@@ -426,10 +423,9 @@ class StackedConfig:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
 
 
-#: Stacked MNIST's budgets: CPU (the book's run: 2,000 rounds per seed, at most
-#: STACKED_CPU_MINUTES, two seeds at once on the two cores; measured on 2026-12-07, the compact
-#: DCGAN with minibatch stddev had 1,000 modes and KL 0.05 after 1,500 rounds), GPU (40,000
-#: rounds, 40 % of PacGAN's 100,000) and quick (CI).
+#: Stacked MNIST's budgets: CPU (the book's run: 2,000 rounds per seed, at most STACKED_CPU_MINUTES, two seeds
+#: at once on the two cores; measured on 2026-12-07, the compact DCGAN with minibatch stddev had 1,000 modes
+#: and KL 0.05 after 1,500 rounds), GPU (40,000 rounds, 40 % of PacGAN's 100,000) and quick (CI).
 STACKED_CPU_MINUTES = 20.0
 _STACKED_BUDGETS = {
     "quick": {"epochs": 2, "rounds_per_epoch": 4, "batch_size": 16, "metric_samples": 100,
@@ -495,9 +491,8 @@ class Pix2PixConfig:
         check_number("l1_weight", self.l1_weight, "non-negative")
 
 
-#: Chapter 8's budgets. CPU: the book's stored run, 10 minutes for each of CGAN and ACGAN and 6
-#: for each image-to-image GAN (its L1-only twin then takes as many generator steps), about 40
-#: minutes in all.
+#: Chapter 8's budgets. CPU: the book's stored run, 10 minutes for each of CGAN and ACGAN and 6 for each
+#: image-to-image GAN (its L1-only twin then takes as many generator steps), about 40 minutes in all.
 _CONDITIONAL_BUDGETS = {"quick": {"epochs": 2, "n_train": 512, "metric_samples": 200},
                         "cpu": {"epochs": 200, "minutes": 10.0}, "gpu": {"epochs": 30}}
 _PIX2PIX_BUDGETS = {"quick": {"epochs": 1, "n_train": 256, "eval_samples": 200},
@@ -518,10 +513,9 @@ def pix2pix_config(task: str = "superres", quick: bool | None = None, budget_nam
 
 @dataclasses.dataclass(frozen=True)
 class BiGANConfig:
-    """Chapter 9's BiGAN (ganlib.bigan). ``learning_rate`` is the generator's and the encoder's
-    (one optimizer: they learn together), and ``ema_momentum`` averages both: 0.995, about 200
-    rounds, under two epochs, because the live pair's reconstructions swing by 20 points from one
-    epoch to the next."""
+    """Chapter 9's BiGAN (ganlib.bigan). ``learning_rate`` is the generator's and the encoder's (one
+    optimizer: they learn together), and ``ema_momentum`` averages both: 0.995, about 200 rounds, under two
+    epochs, because the live pair's reconstructions swing by 20 points from one epoch to the next."""
 
     epochs: int = 200
     minutes: float | None = None

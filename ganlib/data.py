@@ -13,7 +13,7 @@ import lzma
 import numpy as np
 
 from ganlib import config
-from ganlib.checks import check_choice, check_positive_int
+from ganlib.checks import check_batch, check_choice, check_number, check_positive_int
 
 
 def gaussian_data(n: int = 10_000, center=(5.0, 5.0), std: float = 1.0, seed: int | None = 0):
@@ -23,14 +23,12 @@ def gaussian_data(n: int = 10_000, center=(5.0, 5.0), std: float = 1.0, seed: in
     center = np.asarray(center, dtype="float32")
     if center.shape != (2,) or not np.all(np.isfinite(center)):
         raise ValueError(f"center must be two finite numbers (x, y), got {center.tolist()!r}")
-    if not np.isfinite(std) or std <= 0:
-        raise ValueError(f"std must be a positive number, got {std!r}")
+    std = check_number("std", std, "positive")
     return (center + std * np.random.default_rng(seed).standard_normal((n, 2))).astype("float32")
 
 
 def uniform_noise(n: int, latent_dim: int = 4, seed: int | None = None):
-    """Generator noise: ``n`` vectors of ``latent_dim`` numbers uniform in [0, 1). Defined in
-    chapter 2."""
+    """Generator noise: ``n`` vectors of ``latent_dim`` numbers uniform in [0, 1). Defined in chapter 2."""
     n = check_positive_int("n", n)
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return np.random.default_rng(seed).random((n, latent_dim), dtype="float32")
@@ -62,14 +60,7 @@ def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.nda
 
 def check_points(name: str, x):
     """Return ``x`` as a float32 array of shape ``(n, 2)``, or raise a ValueError saying why."""
-    try:
-        x = np.asarray(x, dtype="float32")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}") from exc
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (n, 2), got {x.shape}")
-    if x.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it needs at least one row")
+    x = check_batch(name, x, (2,))
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
@@ -100,8 +91,7 @@ class MNIST:
     source: str
 
     def __repr__(self) -> str:
-        return (f"MNIST(source={self.source!r}, x_train={self.x_train.shape}, "
-                f"x_test={self.x_test.shape})")
+        return f"MNIST(source={self.source!r}, x_train={self.x_train.shape}, x_test={self.x_test.shape})"
 
     def summary(self) -> str:
         """One line saying what was loaded: ``"MNIST: 60,000 train + 10,000 test digits"``."""

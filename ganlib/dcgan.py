@@ -9,13 +9,11 @@ from ganlib.config import DCGANConfig, dcgan_config
 from ganlib.plot import image_grid  # noqa: F401 (chapters 5-9 call dcgan.image_grid)
 from ganlib.training import GAN, Snapshots
 
-#: Each architecture's networks, optimizer and default learning rate.
+#: Each architecture's networks, optimizer and default learning rate: the source's (SGD with Nesterov
+#: momentum), Radford et al.'s, and the course's CPU-sized DCGAN (its config sets the learning rates).
 ARCHS = {
-    # The source: SGD with Nesterov momentum, learning rate 0.0005.
     "seed": (models.seed_dcgan_generator, models.seed_dcgan_discriminator, "sgd", 5e-4),
-    # Radford et al.: Adam with learning rate 0.0002 and beta_1 = 0.5.
     "radford": (models.radford_dcgan_generator, models.radford_dcgan_discriminator, "adam", 2e-4),
-    # The course's CPU-sized DCGAN: Adam with beta_1 = 0.5 (learning rates in its config).
     "compact": (models.compact_dcgan_generator, models.compact_dcgan_discriminator, "adam", 5e-4),
 }
 
@@ -31,11 +29,9 @@ def build_gan(config: DCGANConfig, seed: int = 0, jit_compile="auto") -> GAN:
     inside :func:`ganlib.training.data_parallel` to train on several devices."""
     make_g, make_d, kind, default_lr = ARCHS[config.arch]
     g_lr = config.learning_rate or default_lr
-    # A D with batch norm (Radford's, the compact one) normalizes G's fakes with their own
-    # statistics in G's steps, as it does in its own steps.
-    gan = GAN(make_g(config.latent_dim), make_d(), noise=config.noise,
-              ema_momentum=config.ema_momentum, seed=seed,
-              d_batch_stats_in_g_step=config.arch in ("radford", "compact"))
+    # A D with batch norm (Radford's, compact) normalizes G's fakes by their own statistics in G's steps too.
+    gan = GAN(make_g(config.latent_dim), make_d(), noise=config.noise, ema_momentum=config.ema_momentum,
+              seed=seed, d_batch_stats_in_g_step=config.arch in ("radford", "compact"))
     gan.compile(_optimizer(kind, config.d_learning_rate or g_lr), _optimizer(kind, g_lr),
                 jit_compile=jit_compile)
     return gan

@@ -1,10 +1,11 @@
 """Files that are either whole or absent (:func:`atomic_write`: a crash leaves the old file or the
 new one, never half of one), and output folders checked before any training starts and claimed
-by one run only (:func:`claim_out_dir`, :func:`new_run_dir`), so that no run writes over another.
-"""
+by one run only (:func:`claim_out_dir`, :func:`new_run_dir`), so that no run writes over another."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import tempfile
 
@@ -26,10 +27,8 @@ def atomic_write(path, write, suffix: str = ".tmp") -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.remove(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -99,16 +98,13 @@ def new_run_dir(stem):
     parent = os.path.dirname(stem) or os.curdir
     check_out_dir(parent, "the runs folder")
     created = _outermost_missing(parent)
-    path, n = stem, 1
     try:
         os.makedirs(parent, exist_ok=True)
-        while True:
-            try:
+        for n in itertools.count(1):
+            path = f"{stem}-{n}" if n > 1 else stem
+            with contextlib.suppress(FileExistsError):
                 os.mkdir(path)
                 return path, created or os.path.abspath(path)
-            except FileExistsError:
-                n += 1
-                path = f"{stem}-{n}"
     except OSError as exc:
         remove_empty_dirs(parent, created)
         raise ValueError(f"cannot create a run folder in {parent!r} ({exc.strerror or exc})") from None

@@ -1,14 +1,13 @@
 """Freezing the discriminator in Keras 3: the classic two-model round, done right (chapter 2).
 
-The classic recipe trains D and a *combined* model G -> D with ``train_on_batch``. Keras 2
-tutorials compiled D, set ``D.trainable = False``, then compiled the combined model, relying on
-``compile()`` taking a snapshot of the flags. **Keras 3 takes no such snapshot**: a model reads
-the flags when it first builds its train function (TensorFlow: then cached for good; JAX: read
-again at every call). So D *never* learns: Keras warns once ("The model does not have any
-trainable weights") and the generator wins a game against a discriminator that is not playing.
-:class:`ClassicGAN` sets ``D.trainable`` right before every call, so each model's first call
-happens in its right state (which TensorFlow caches) and so does every later one (which JAX
-needs). :func:`freeze_audit` checks the recipes by watching which weights change.
+The classic recipe trains D and a *combined* model G -> D with ``train_on_batch``. Keras 2 tutorials compiled
+D, set ``D.trainable = False``, then compiled the combined model, relying on ``compile()`` taking a snapshot
+of the flags. **Keras 3 takes no such snapshot**: a model reads the flags when it first builds its train
+function (TensorFlow: then cached for good; JAX: read again at every call). So D *never* learns: Keras warns
+once ("The model does not have any trainable weights") and the generator wins a game against a discriminator
+that is not playing. :class:`ClassicGAN` sets ``D.trainable`` right before every call, so each model's first
+call happens in its right state (which TensorFlow caches) and so does every later one (which JAX needs).
+:func:`freeze_audit` checks the recipes by watching which weights change.
 """
 
 from __future__ import annotations
@@ -27,14 +26,12 @@ from ganlib.training import GAN, STEPS
 
 
 class ClassicGAN:
-    """The four-step round with two models and ``train_on_batch``, frozen the Keras 3 way: D (ending
-    in a sigmoid) learns with ``d_optimizer``, the combined model with ``g_optimizer``, both on
-    ``loss``. :class:`ganlib.training.GAN` is the same round fused.
-    """
+    """The four-step round with two models and ``train_on_batch``, frozen the Keras 3 way: D (ending in a
+    sigmoid) learns with ``d_optimizer``, the combined model with ``g_optimizer``, both on ``loss``.
+    :class:`ganlib.training.GAN` is the same round fused."""
 
     def __init__(self, generator, discriminator, d_optimizer, g_optimizer, loss="binary_crossentropy"):
-        self.generator = generator
-        self.discriminator = discriminator
+        self.generator, self.discriminator = generator, discriminator
         self.discriminator.trainable = True
         self.discriminator.compile(optimizer=d_optimizer, loss=loss)
         z = keras.Input(shape=generator.input_shape[1:])
@@ -108,26 +105,24 @@ def keras2_idiom_round(generator, discriminator, real, noise, learning_rate=1e-3
     combined = keras.Model(z, discriminator(generator(z)))
     combined.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
     ones, zeros = np.ones((len(real), 1)), np.zeros((len(real), 1))
-    steps = {
+    return _audit_round(generator, discriminator, {
         "fn": lambda: discriminator.train_on_batch(real, ones),
         "tn": lambda: combined.train_on_batch(noise[0], ones),
         "fp": lambda: discriminator.train_on_batch(generator.predict_on_batch(noise[1]), zeros),
         "tn2": lambda: combined.train_on_batch(noise[2], ones),
-    }
-    return _audit_round(generator, discriminator, steps)
+    })
 
 
 def ganlib_round(generator, discriminator, real, noise, learning_rate=1e-3):
     """One round trained with :class:`ClassicGAN` (Keras 3 correct); returns the audit."""
     gan = ClassicGAN(generator, discriminator, keras.optimizers.Adam(learning_rate),
                      keras.optimizers.Adam(learning_rate))
-    steps = {
+    return _audit_round(generator, discriminator, {
         "fn": lambda: gan.train_discriminator(real, 1.0),
         "tn": lambda: gan.train_generator(noise[0]),
         "fp": lambda: gan.train_discriminator(generator.predict_on_batch(noise[1]), 0.0),
         "tn2": lambda: gan.train_generator(noise[2]),
-    }
-    return _audit_round(generator, discriminator, steps)
+    })
 
 
 def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
@@ -135,13 +130,12 @@ def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
     ``GAN.run_step`` (the code ``fit`` runs), which reads no trainable flag; returns the audit."""
     gan = GAN(generator, discriminator)
     gan.compile(keras.optimizers.Adam(learning_rate), keras.optimizers.Adam(learning_rate))
-    steps = {
+    return _audit_round(generator, discriminator, {
         "fn": lambda: gan.run_step("fn", real=real),
         "tn": lambda: gan.run_step("tn", z=noise[0]),
         "fp": lambda: gan.run_step("fp", z=noise[1]),
         "tn2": lambda: gan.run_step("tn2", z=noise[2]),
-    }
-    return _audit_round(generator, discriminator, steps)
+    })
 
 
 def freeze_audit(batch_size=32, seed=0):
@@ -167,15 +161,13 @@ def freeze_is_correct(audit):
                      for step in STEPS}
 
 
-def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3,
-                     networks=None):
+def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learning_rate=2e-3, networks=None):
     """Train the same networks from the same start on the same batches and noise, through
     :class:`ClassicGAN` and the fused :class:`ganlib.training.GAN`; return each network's largest
     weight difference and both outcome counts. ``networks()`` builds the pair (default: the 2-D
     demo's); with batch norm in them the two ways still agree."""
-    rounds = check_positive_int("rounds", rounds)
-    batch_size = check_positive_int("batch_size", batch_size)
-    rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)
+    rounds, batch_size, rounds_per_step = (check_positive_int(name, value) for name, value in (
+        ("rounds", rounds), ("batch_size", batch_size), ("rounds_per_step", rounds_per_step)))
     if rounds % rounds_per_step:
         raise ValueError(f"rounds ({rounds}) must be a multiple of rounds_per_step ({rounds_per_step})")
     set_seed(seed)
@@ -227,8 +219,6 @@ def format_audit(audit):
     """A round's audit as a small text table: one row per step, "learns" or "-" per network."""
     if set(audit) != set(STEPS):
         raise ValueError(f"audit must map the steps {STEPS} to results, got keys {sorted(audit)}")
-    lines = [f"{'step':<5} {'generator':<10} {'discriminator':<13}"]
-    for step in STEPS:
-        g, d = ("learns" if audit[step][net] else "-" for net in ("generator", "discriminator"))
-        lines.append(f"{step:<5} {g:<10} {d:<13}")
-    return "\n".join(lines)
+    rows = [(step, *("learns" if audit[step][net] else "-" for net in ("generator", "discriminator")))
+            for step in STEPS]
+    return "\n".join(f"{s:<5} {g:<10} {d:<13}" for s, g, d in [("step", "generator", "discriminator"), *rows])

@@ -20,23 +20,18 @@ class GaussianRun(Run):
 
     def converged(self, mean_tol=0.2, std_tol=0.15):
         """The course's success test: mean within 0.2 of the centre and std within 0.15 of it."""
-        center = np.asarray(self.config.center)
-        return bool(np.all(np.abs(self.mean - center) <= mean_tol)
+        return bool(np.all(np.abs(self.mean - np.asarray(self.config.center)) <= mean_tol)
                     and np.all(np.abs(self.std - self.config.std) <= std_tol))
 
     def summary(self):
-        """A JSON-ready dict of the run's results."""
+        """A JSON-ready dict of the run's results (the last epoch's losses None before any epoch)."""
+        losses = {key: round(float(self.history[key][-1]), 4) if self.history.get(key) else None
+                  for key in ("d_loss", "g_loss")}
         return {"mean": [round(float(v), 4) for v in self.mean],
                 "std": [round(float(v), 4) for v in self.std],
                 "converged": self.converged(), "epochs": len(self.history.get("d_loss", [])),
-                "seed": self.seed, "batch_size": self.config.batch_size,
-                "seconds": round(self.seconds, 2), "d_loss": _last(self.history, "d_loss"),
-                "g_loss": _last(self.history, "g_loss")}
-
-
-def _last(history, key):
-    values = history.get(key) or []
-    return round(float(values[-1]), 4) if values else None
+                "seed": self.seed, "batch_size": self.config.batch_size, "seconds": round(self.seconds, 2),
+                **losses}
 
 
 def adam(config, learning_rate: float, rounds: int):
@@ -53,8 +48,7 @@ def make_gan(config: GaussianConfig, seed: int = 0, rounds_per_step: int = 1, ji
              rounds_per_epoch: int | None = None):
     """Build and compile the demo's fused GAN with the course's optimizer settings."""
     gan = GAN(models.gaussian_generator(config.latent_dim), models.gaussian_discriminator(),
-              noise="uniform01", ema_momentum=config.ema_momentum, rounds_per_step=rounds_per_step,
-              seed=seed)
+              noise="uniform01", ema_momentum=config.ema_momentum, rounds_per_step=rounds_per_step, seed=seed)
     rounds = (rounds_per_epoch or rounds_per_step) * max(config.epochs, 1)
     gan.compile(d_optimizer=adam(config, config.d_learning_rate or config.learning_rate, rounds),
                 g_optimizer=adam(config, config.learning_rate, rounds), jit_compile=jit_compile)
@@ -66,9 +60,8 @@ def train_gaussian(config: GaussianConfig | None = None, seed: int = 0, epochs: 
     """Train the demo: one epoch, one compiled call, is one pass over all the real points in round
     batches of ``batch_size`` (:func:`ganlib.training.pad_to_rounds`). A :class:`GaussianRun`."""
     # GaussianConfig checks the epochs and the batch size.
-    changes = {"epochs": epochs, "batch_size": batch_size}
-    config = dataclasses.replace(config or gaussian_config(),
-                                 **{name: v for name, v in changes.items() if v is not None})
+    changes = {name: v for name, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None}
+    config = dataclasses.replace(config or gaussian_config(), **changes)
     set_seed(seed)
     real = data.gaussian_data(config.n_points, config.center, config.std, seed=seed)
     x, rounds = pad_to_rounds(real, config.batch_size, rng=np.random.default_rng(seed))
@@ -77,9 +70,8 @@ def train_gaussian(config: GaussianConfig | None = None, seed: int = 0, epochs: 
     history, seconds = timed_fit(gan, x, batch_size=len(x), epochs=config.epochs, verbose=verbose,
                                  callbacks=[snapshots, *callbacks])
     final = gan.generate(10_000, seed=seed + 1)
-    return GaussianRun(gan=gan, config=config, seed=seed, history=history,
-                       snapshots=snapshots.snapshots, mean=final.mean(axis=0), std=final.std(axis=0),
-                       seconds=seconds)
+    return GaussianRun(gan=gan, config=config, seed=seed, history=history, snapshots=snapshots.snapshots,
+                       mean=final.mean(axis=0), std=final.std(axis=0), seconds=seconds)
 
 
 def plain_adam_config(config: GaussianConfig) -> GaussianConfig:

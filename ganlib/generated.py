@@ -3,8 +3,7 @@
 The source book warns that a generator's output is slightly distorted and incomplete (mode
 collapse drops whole kinds of data), so a network trained on it learns the distortions and the
 gaps; Shumailov et al. (Nature 2024) showed models trained on their predecessors' output lose the
-tails of the distribution, generation after generation.
-"""
+tails of the distribution, generation after generation."""
 
 from __future__ import annotations
 
@@ -46,10 +45,9 @@ QUICK_SAMPLES = 5_000
 
 
 def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -> dict:
-    """Train chapter 5's classifier (network, augmentation, and by default its number of digits
-    seen; :data:`QUICK_SAMPLES` in quick mode) on ``images`` with ``labels``; return its overall and per-class accuracy on the real
-    held-out digits of ``data``, the worst class, the training size and time. Defined in chapter 9.
-    """
+    """Train chapter 5's classifier (network, augmentation and by default digits seen; :data:`QUICK_SAMPLES`
+    in quick mode) on ``images`` with ``labels``: its overall and per-class accuracy on the real
+    held-out digits of ``data``, the worst class, the training size and time. Defined in chapter 9."""
     x = check_images("images", check_batch("images", images, (28, 28, 1)))  # not (n, 28, 28)
     y = check_labels("labels", labels, n=len(x))
     check_type("data", data, MNIST, "ganlib.data.MNIST")
@@ -63,10 +61,9 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
     per_class = [float(np.mean(read[data.y_test == c] == c)) for c in range(N_CLASSES)]
     worst = int(np.argmin(per_class))
     return {"accuracy": float(np.mean(read == data.y_test)), "per_class_accuracy": per_class,
-            "worst_class": worst, "worst_accuracy": per_class[worst],
-            "train_images": int(len(x)),
-            "train_counts": np.bincount(y, minlength=N_CLASSES).tolist(),
-            "epochs": epochs, "seconds": info["train_seconds"]}
+            "worst_class": worst, "worst_accuracy": per_class[worst], "train_images": int(len(x)),
+            "train_counts": np.bincount(y, minlength=N_CLASSES).tolist(), "epochs": epochs,
+            "seconds": info["train_seconds"]}
 
 
 def classifier_line(name, result) -> str:
@@ -76,9 +73,8 @@ def classifier_line(name, result) -> str:
 
 
 def diversity(images, classifier, n: int = 1000, seed: int = 0) -> float:
-    """Mean distance between two digits of ``images``, in the classifier's 128 features
-    (the layer FID uses), over all pairs of ``n`` digits drawn without replacement. A set of
-    near-copies scores near 0. Defined in chapter 9."""
+    """Mean distance between two of ``n`` digits of ``images`` drawn without replacement, over all pairs, in
+    the classifier's 128 features (FID's layer). A set of near-copies scores near 0. Defined in chapter 9."""
     x = check_images("images", images)
     n = min(check_positive_int("n", n), len(x))
     if n < 2:
@@ -102,20 +98,17 @@ def generation_report(images, classifier, reference, n: int = 1000, seed: int = 
 
 def generation_line(g, report) -> str:
     """The chapter's summary line for generation ``g``."""
-    return (f"generation {g}: classifier score {report['classifier_score']:.2f}, "
-            f"FID {report['fid']:.1f}, class KL {report['class_kl']:.3f}, "
-            f"diversity {report['diversity']:.3f}")
+    return (f"generation {g}: classifier score {report['classifier_score']:.2f}, FID {report['fid']:.1f}, "
+            f"class KL {report['class_kl']:.3f}, diversity {report['diversity']:.3f}")
 
 
 def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                     classifier=None, verbose="auto", trainer=None, on_generation=None) -> Run:
-    """Train ``config.generations`` generators in a chain, generation g + 1 only on the
-    ``n_samples`` digits of generation g (0: the real ones), and score each one's digits by
-    :func:`generation_report`. With ``out_dir``, each keeps its checkpoint and ``samples.npz`` in
-    ``generation-G/``, which ``resume=True`` reads back. ``trainer(x, g) -> (generator, history)``
-    (for tests) replaces the DCGAN. Defined in chapter 9."""
-    config = config or generations_config()
-    check_type("config", config, GenerationsConfig)
+    """Train ``config.generations`` generators in a chain, generation g + 1 only on the ``n_samples`` digits
+    of generation g (0: the real ones), and score each one's digits by :func:`generation_report`. With
+    ``out_dir``, each keeps its checkpoint and ``samples.npz`` in ``generation-G/``, which ``resume=True``
+    reads back; ``trainer(x, g) -> (generator, history)`` (tests) replaces the DCGAN. Chapter 9."""
+    config = check_type("config", config or generations_config(), GenerationsConfig)
     if trainer is not None and not callable(trainer):
         raise ValueError(f"trainer must be a function (x, g) -> (generator, history), got "
                          f"{type(trainer).__name__}")
@@ -153,8 +146,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
         return samples, history
 
     start = time.perf_counter()
-    reports, grids, trained_on, histories = [], [], [], []
-    samples = real
+    samples, reports, grids, trained_on, histories = real, [], [], [], []
     for g in range(config.generations + 1):
         if g:  # Generation g learns only from the digits of generation g - 1 (0: the real ones).
             trained_on.append({"images": int(len(samples)),
@@ -167,8 +159,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
         if on_generation:
             on_generation(g, reports[-1])
     if out_dir:
-        plain = [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()}
-                 for r in reports]
+        plain = [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for r in reports]
         summary = json.dumps({"reports": plain, "trained_on": trained_on})
         atomic_write(os.path.join(out_dir, "generations.json"),
                      lambda tmp: Path(tmp).write_text(summary), suffix=".json")

@@ -2,8 +2,7 @@
 
 A collapsed generator makes a batch of near-identical samples, each of which may look real on its
 own. These layers let the discriminator look at the whole batch (or at groups of samples) at once,
-so low variety becomes evidence of fakes and the generator is pushed to spread out.
-"""
+so low variety becomes evidence of fakes and the generator is pushed to spread out."""
 
 from __future__ import annotations
 
@@ -21,8 +20,7 @@ class MinibatchStdDev(keras.layers.Layer):
 
     def __init__(self, group_size=None, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        self.group_size = (None if group_size is None
-                           else check_positive_int("group_size", group_size))
+        self.group_size = None if group_size is None else check_positive_int("group_size", group_size)
         self.epsilon = float(epsilon)
 
     def build(self, input_shape):
@@ -40,8 +38,7 @@ class MinibatchStdDev(keras.layers.Layer):
         return ops.concatenate([x, extra], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        last = None if input_shape[-1] is None else input_shape[-1] + 1
-        return (*input_shape[:-1], last)
+        return (*input_shape[:-1], None if input_shape[-1] is None else input_shape[-1] + 1)
 
     def get_config(self):
         return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
@@ -61,19 +58,16 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError(f"MinibatchDiscrimination needs flat inputs of shape (n, d), "
-                             f"got {input_shape}")
-        self.T = self.add_weight(name="T",
-                                 shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+            raise ValueError(f"MinibatchDiscrimination needs flat inputs of shape (n, d), got {input_shape}")
+        self.T = self.add_weight(name="T", shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
                                  initializer=keras.initializers.RandomNormal(stddev=0.1))
 
     def call(self, x):
         m = ops.reshape(ops.matmul(x, self.T), (-1, self.num_kernels, self.kernel_dim))
         diff = ops.sum(ops.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, kernels)
-        # exp(0) = 1 for each sample with itself: subtract it, so only the others count; then
-        # average instead of Salimans et al.'s sum, so the features lie in [0, 1] whatever the
-        # batch size (summed, a collapsed batch of 128 gives 127 and saturates D's sigmoid, and a
-        # saturated D passes no gradient to G).
+        # exp(0) = 1 for each sample with itself: subtract it, so only the others count; then average instead
+        # of Salimans et al.'s sum, so the features lie in [0, 1] whatever the batch size (summed, a collapsed
+        # batch of 128 gives 127 and saturates D's sigmoid, and a saturated D passes no gradient to G).
         n = ops.cast(ops.shape(x)[0], x.dtype)
         closeness = (ops.sum(ops.exp(-diff), axis=1) - 1.0) / ops.maximum(n - 1.0, 1.0)
         return ops.concatenate([x, closeness], axis=-1)
@@ -82,8 +76,7 @@ class MinibatchDiscrimination(keras.layers.Layer):
         return (input_shape[0], input_shape[1] + self.num_kernels)
 
     def get_config(self):
-        return {**super().get_config(), "num_kernels": self.num_kernels,
-                "kernel_dim": self.kernel_dim}
+        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}
 
 
 @keras.saving.register_keras_serializable(package="ganlib")

@@ -45,11 +45,10 @@ _EPS = 1e-12
 # Per-classifier extras, kept off the Keras objects: metadata and the two-output inference model.
 _INFO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _FEATURE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_MNIST = "ganlib.data.MNIST from load_mnist() or None"  # what a ``data`` argument must be
 
 
 # --- input checks -------------------------------------------------------------------------------
-
-
 def _check_classifier(classifier):
     """Raise a ValueError unless ``classifier`` is a Keras model shaped like ours."""
     check_type("classifier", classifier, keras.Model, "Keras model from get_classifier()")
@@ -85,16 +84,10 @@ def _check_verbose(verbose) -> int:
     return int(verbose)
 
 
-_MNIST = "ganlib.data.MNIST from load_mnist() or None"  # what a ``data`` argument must be
-
-
 # --- the classifier -----------------------------------------------------------------------------
-
-
 def build_classifier(seed: int = 0):
-    """Return the untrained MNIST classifier, a small Keras CNN whose weights and dropout masks
-    ``seed`` fixes. Pooling after each convolution keeps training on a CPU to minutes.
-    Defined in chapter 5."""
+    """Return the untrained MNIST classifier, a small Keras CNN whose weights and dropout masks ``seed``
+    fixes. Pooling after each convolution keeps training on a CPU to minutes. Defined in chapter 5."""
     seed = check_non_negative_int("seed", seed)
 
     def init(i):
@@ -102,18 +95,15 @@ def build_classifier(seed: int = 0):
 
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1), name="image"),
-        layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1),
-                      name="conv_1"),
+        layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1), name="conv_1"),
         layers.MaxPooling2D(name="pool_1"),
-        layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init(2),
-                      name="conv_2"),
+        layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init(2), name="conv_2"),
         layers.MaxPooling2D(name="pool_2"),
         layers.Dropout(0.25, seed=seed * 100 + 3, name="dropout_1"),
         layers.Flatten(name="flatten"),
         layers.Dense(128, activation="relu", kernel_initializer=init(4), name=FEATURES_LAYER),
         layers.Dropout(0.5, seed=seed * 100 + 5, name="dropout_2"),
-        layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=init(6),
-                     name="probabilities"),
+        layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=init(6), name="probabilities"),
     ], name="mnist_classifier")
 
 
@@ -124,9 +114,8 @@ def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
     these copies so that 9,000 digits are enough. Defined in chapter 5."""
     x = check_images("images", images)[..., 0]
     check_type("rng", rng, np.random.Generator, "numpy.random.Generator")
-    max_shift = check_number("max_shift", max_shift, "non-negative")
-    max_degrees = check_number("max_degrees", max_degrees, "non-negative")
-    max_zoom = check_number("max_zoom", max_zoom, "non-negative")
+    max_shift, max_degrees, max_zoom = (check_number(name, value, "non-negative") for name, value in (
+        ("max_shift", max_shift), ("max_degrees", max_degrees), ("max_zoom", max_zoom)))
     if max_zoom >= 1:
         raise ValueError(f"max_zoom must be below 1, got {max_zoom!r}")
     centre = 13.5
@@ -186,9 +175,8 @@ def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
         history = model.fit(x, data.y_train[order], batch_size=_BATCH_SIZE, epochs=1,
                             shuffle=False, verbose=0)
         if verbose:
-            logs = history.history
-            print(f"  classifier epoch {epoch + 1}/{epochs}: loss {logs['loss'][-1]:.4f}, "
-                  f"train accuracy (augmented) {logs['accuracy'][-1]:.4f}", flush=True)
+            print(f"  classifier epoch {epoch + 1}/{epochs}: loss {history.history['loss'][-1]:.4f}, "
+                  f"train accuracy (augmented) {history.history['accuracy'][-1]:.4f}", flush=True)
     seconds = time.perf_counter() - start
     # Hand back an uncompiled copy, as get_classifier loads it: the optimizer's state is not
     # needed for inference and would triple the size of the cache file.
@@ -237,12 +225,10 @@ def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
     data = check_type("data", data, MNIST, _MNIST)
     epochs = check_positive_int("epochs", epochs)
     seed = check_non_negative_int("seed", seed)
-    if cache_dir is None:
-        cache_dir = default_cache_dir()
+    cache_dir = default_cache_dir() if cache_dir is None else cache_dir
     check_type("cache_dir", cache_dir, (str, os.PathLike), "path or None")
     source = "".join(c if c.isalnum() else "_" for c in str(data.source))
-    stem = (f"mnist_classifier_v{CLASSIFIER_VERSION}_{source}_{epochs}ep_seed{seed}_"
-            f"{_fingerprint(data)}")
+    stem = f"mnist_classifier_v{CLASSIFIER_VERSION}_{source}_{epochs}ep_seed{seed}_{_fingerprint(data)}"
     cache_dir = Path(cache_dir).expanduser()
     return cache_dir / f"{stem}.keras", cache_dir / f"{stem}.json"
 
@@ -256,8 +242,7 @@ def _save(model, info: dict, model_path: Path, info_path: Path) -> None:
     model_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(model_path, lambda tmp: model.save(tmp), suffix=".keras")
     text = json.dumps(dict(info, model_sha256=_sha256(model_path)), indent=2, sort_keys=True)
-    atomic_write(info_path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"),
-                 suffix=".json")
+    atomic_write(info_path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"), suffix=".json")
 
 
 def _load(model_path: Path, info_path: Path, expected: dict):
@@ -325,17 +310,13 @@ def classifier_info(classifier) -> dict:
 
 
 # --- the metrics --------------------------------------------------------------------------------
-
-
 def _feature_model(classifier):
     """The classifier with two outputs: the ``features`` layer and the class probabilities."""
-    model = _FEATURE_MODELS.get(classifier)
-    if model is None:
-        model = keras.Model(classifier.inputs[0],
-                            [classifier.get_layer(FEATURES_LAYER).output, classifier.outputs[0]],
-                            name=f"{classifier.name}_features")
-        _FEATURE_MODELS[classifier] = model
-    return model
+    if classifier not in _FEATURE_MODELS:
+        _FEATURE_MODELS[classifier] = keras.Model(
+            classifier.inputs[0], [classifier.get_layer(FEATURES_LAYER).output, classifier.outputs[0]],
+            name=f"{classifier.name}_features")
+    return _FEATURE_MODELS[classifier]
 
 
 def _activations(x: np.ndarray, classifier):
@@ -456,21 +437,14 @@ def evaluate(images, classifier, reference=None, splits: int = 10) -> dict:
     features, probs = _activations(x, classifier)
     counts = _counts(probs)
     score, score_std = _score_from_probs(probs, splits)
-    return {
-        "n": int(len(x)),
-        "classifier_score": score,
-        "classifier_score_std": score_std,
-        "fid": None if ref is None else _feature_distance(features,
-                                                          _activations(ref, classifier)[0]),
-        "class_kl": kl_from_uniform(counts),
-        "classes_present": int(np.sum(counts / counts.sum() >= MIN_CLASS_FRACTION)),
-        "class_histogram": counts.tolist(),
-    }
+    return {"n": int(len(x)), "classifier_score": score, "classifier_score_std": score_std,
+            "fid": None if ref is None else _feature_distance(features, _activations(ref, classifier)[0]),
+            "class_kl": kl_from_uniform(counts),
+            "classes_present": int(np.sum(counts / counts.sum() >= MIN_CLASS_FRACTION)),
+            "class_histogram": counts.tolist()}
 
 
 # --- image-to-image metrics (chapter 8) -----------------------------------------------------------
-
-
 def _check_pair(a, b):
     a, b = check_images("images", a), check_images("reference", b)
     if a.shape != b.shape:
@@ -501,8 +475,7 @@ def ssim(images, reference, win_size: int = 7) -> np.ndarray:
     if win_size % 2 == 0 or win_size > min(a.shape[1:]):
         raise ValueError(f"win_size must be odd and at most the image size, got {win_size}")
     c1, c2 = (0.01 * 2.0) ** 2, (0.03 * 2.0) ** 2
-    n_win = win_size * win_size
-    cov_norm = n_win / (n_win - 1.0)
+    cov_norm = win_size ** 2 / (win_size ** 2 - 1.0)  # sample (not population) covariance
     ux, uy = _box_mean(a, win_size), _box_mean(b, win_size)
     vx = cov_norm * (_box_mean(a * a, win_size) - ux * ux)
     vy = cov_norm * (_box_mean(b * b, win_size) - uy * uy)
@@ -512,10 +485,9 @@ def ssim(images, reference, win_size: int = 7) -> np.ndarray:
 
 
 def sharpness(images) -> np.ndarray:
-    """Root-mean-square gradient of each image on [0, 1] pixels. Squared, not plain |gradient|:
-    an edge blurred over 4 pixels keeps the same total rise (the mean of |gradient| would not
-    change) but has half the RMS, so crisp strokes score high and blurred ones low.
-    Defined in chapter 8."""
+    """Root-mean-square gradient of each image on [0, 1] pixels. Squared, not plain |gradient|: an edge
+    blurred over 4 pixels keeps the same total rise (the mean of |gradient| would not change) but has half
+    the RMS, so crisp strokes score high and blurred ones low. Defined in chapter 8."""
     x = (check_images("images", images)[..., 0].astype("float64") + 1.0) / 2.0
     dx, dy = np.diff(x, axis=2)[:, :-1, :], np.diff(x, axis=1)[:, :, :-1]
     return np.sqrt((dx ** 2 + dy ** 2).mean(axis=(1, 2)))

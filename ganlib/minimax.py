@@ -36,8 +36,7 @@ def _check_gaussian(name: str, pair) -> tuple[float, float]:
     """Return ``pair`` as ``(mean, std)`` floats, or raise a ValueError naming ``name``."""
     if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
         raise ValueError(f"{name} must be a pair (mean, std) of numbers, got {pair!r}")
-    return (check_number(f"{name}'s mean", pair[0]),
-            check_number(f"{name}'s std", pair[1], "positive"))
+    return check_number(f"{name}'s mean", pair[0]), check_number(f"{name}'s std", pair[1], "positive")
 
 
 def _check_x(x) -> tuple[np.ndarray, bool]:
@@ -87,16 +86,14 @@ def integration_grid(p, q, n: int = GRID_POINTS, width: float = GRID_WIDTH) -> n
     step = (high - low) / (n - 1)
     if step > 0.1 * min(p[1], q[1]):
         needed = math.ceil((high - low) / (0.1 * min(p[1], q[1]))) + 1
-        raise ValueError(f"n={n} grid points are too few for these distributions: the step "
-                         f"{step:.3g} must be at most a tenth of the smaller std; "
-                         f"use n >= {needed}")
+        raise ValueError(f"n={n} grid points are too few for these distributions: the step {step:.3g} must "
+                         f"be at most a tenth of the smaller std; use n >= {needed}")
     return np.linspace(low, high, n)
 
 
 def _integrate(values: np.ndarray, x: np.ndarray) -> float:
     """The trapezoidal rule on an evenly spaced grid."""
-    step = x[1] - x[0]
-    return float(step * (values[1:-1].sum() + 0.5 * (values[0] + values[-1])))
+    return float((x[1] - x[0]) * (values[1:-1].sum() + 0.5 * (values[0] + values[-1])))
 
 
 def _on_grid(p, q, n: int):
@@ -118,8 +115,7 @@ def _weighted_log(density: np.ndarray, log_values: np.ndarray) -> np.ndarray:
 
 def _log_ratios(log_p: np.ndarray, log_q: np.ndarray, log_m: np.ndarray) -> np.ndarray:
     """p log(p / m) + q log(q / m), the integrand of the divergences."""
-    return (_weighted_log(np.exp(log_p), log_p - log_m)
-            + _weighted_log(np.exp(log_q), log_q - log_m))
+    return _weighted_log(np.exp(log_p), log_p - log_m) + _weighted_log(np.exp(log_q), log_q - log_m)
 
 
 def _discriminator_values(d, x: np.ndarray) -> np.ndarray:
@@ -185,16 +181,14 @@ def discriminator_1d(hidden: int = 32, name: str = "discriminator_1d"):
     ], name=name)
 
 
-def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL,
-                           batch_size: int = BATCH_SIZE, learning_rate: float = LEARNING_RATE,
-                           seed: int = 0):
+def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL, batch_size: int = BATCH_SIZE,
+                           learning_rate: float = LEARNING_RATE, seed: int = 0):
     """Train :func:`discriminator_1d` with ``model.fit`` to tell ``n`` samples of ``p`` (label 1)
     from ``n`` of ``q`` (label 0); returns ``(model, history)``. Binary cross-entropy on a balanced
     set is -V(D, G) / 2 estimated from samples, so the trained model approximates D*."""
     p, q = _check_gaussian("p", p), _check_gaussian("q", q)
-    n = check_positive_int("n", n)
-    epochs = check_positive_int("epochs", epochs)
-    batch_size = check_positive_int("batch_size", batch_size)
+    n, epochs, batch_size = (check_positive_int(name, value) for name, value in
+                             (("n", n), ("epochs", epochs), ("batch_size", batch_size)))
     learning_rate = check_number("learning_rate", learning_rate, "positive")
     set_seed(seed)
     rng = np.random.default_rng(seed)
@@ -206,8 +200,7 @@ def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL,
     # The learning rate decays along a cosine to 0, so the last epochs settle instead of jitter.
     steps = epochs * math.ceil(2 * n / batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule),
-                  loss=keras.losses.BinaryCrossentropy())
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=keras.losses.BinaryCrossentropy())
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
     return model, history
 

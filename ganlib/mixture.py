@@ -3,9 +3,7 @@ al. 2017; VEEGAN; PacGAN): the ring of 8 and the grid of 25 Gaussians (:mod:`gan
 
 A generated sample is *high-quality* within 3 standard deviations of its nearest mean; a mode is
 *captured* when at least one high-quality sample is nearest to it; the KL divergence of their
-mode histogram from uniform says how evenly the captured modes are covered. Scores use 2,500
-samples, as the papers do.
-"""
+mode histogram from uniform says how evenly the captured modes are covered (:data:`SCORE_SAMPLES`)."""
 
 from __future__ import annotations
 
@@ -19,8 +17,7 @@ from keras import layers
 
 # The chapter's settings live in ganlib.config; importable from here too.
 from ganlib.checks import check_choice, check_number, check_positive_int, check_type
-from ganlib.config import (FIXES, LAYOUTS, PACGAN_SETUP, MixtureConfig, mixture_config,  # noqa: F401
-                           set_seed, table_budget)
+from ganlib.config import FIXES, LAYOUTS, MixtureConfig, mixture_config, set_seed, table_budget  # noqa: F401
 from ganlib.data import check_points, mixture_means, mixture_std, sample_mixture
 from ganlib.gaussian import adam
 from ganlib.metrics import kl_from_uniform
@@ -88,17 +85,15 @@ def mixture_discriminator(fix: str = "none", units: int = 256, pack: int = 4,
     check_choice("fix", fix, FIXES)
     units = check_positive_int("units", units)
     scale = check_number("scale", scale, "positive")
-    stack = [keras.Input(shape=(2,)), layers.Rescaling(1.0 / scale, name="standardize")]
-    if fix == "pack":
-        stack.append(Pack(check_positive_int("pack", pack), name="pack"))
+    stack = [keras.Input(shape=(2,)), layers.Rescaling(1.0 / scale, name="standardize"),
+             *([Pack(check_positive_int("pack", pack), name="pack")] if fix == "pack" else [])]
     for i in range(3):
         if fix == "mbstd" and i == 2:
             stack.append(MinibatchStdDev(group_size, name="minibatch_stddev"))
         stack += [layers.Dense(units), layers.LeakyReLU(negative_slope=0.2)]
     if fix == "minibatch":
         stack.append(MinibatchDiscrimination(num_kernels=8, kernel_dim=4, name="minibatch_discrimination"))
-    stack.append(layers.Dense(1, activation="sigmoid"))
-    return keras.Sequential(stack, name=name)
+    return keras.Sequential([*stack, layers.Dense(1, activation="sigmoid")], name=name)
 
 
 def pacgan_generator(latent_dim: int = 2, name: str = "generator"):
@@ -131,8 +126,7 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
     config = check_type("config", config or mixture_config(), MixtureConfig)
     set_seed(seed)
     k = rounds_per_call(config.steps, config.rounds_per_epoch)
-    epochs = config.steps // k
-    per_epoch = k * config.batch_size
+    epochs, per_epoch = config.steps // k, k * config.batch_size
     x = sample_mixture(per_epoch, config.layout, seed=seed)
     scale = mixture_scale(config.layout) if config.standardize else 1.0
     if config.networks == "pacgan":
@@ -141,8 +135,7 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
         networks = (mixture_generator(config.latent_dim, config.units, scale),
                     mixture_discriminator(config.fix, config.units, config.pack, config.group_size, scale))
     gan = GAN(*networks, noise="normal", ema_momentum=config.ema_momentum, rounds_per_step=k, seed=seed)
-    gan.compile(adam(config, config.learning_rate, epochs * k),
-                adam(config, config.learning_rate, epochs * k))
+    gan.compile(*(adam(config, config.learning_rate, epochs * k) for _ in range(2)))
     snapshots = Snapshots(n=SCORE_SAMPLES, seed=99, use_ema=False)
     history, seconds = timed_fit(gan, x, batch_size=per_epoch, epochs=epochs, verbose=verbose,
                                  callbacks=[snapshots])
@@ -151,34 +144,26 @@ def train_mixture(config: MixtureConfig | None = None, seed: int = 0, verbose="a
                score=score_samples(samples, config.layout), samples=samples, seconds=seconds)
 
 
-def _score_seed(config: MixtureConfig, seed: int, verbose=0):
-    """Train one seed and return its score row (a worker of :func:`run_seeds`)."""
+def _score_seed(config: MixtureConfig, seed: int, verbose=0, runs=None):
+    """Train one seed and return its score row (a worker of :func:`run_seeds`); its run goes into ``runs``."""
     run = train_mixture(config, seed=seed, verbose=verbose)
+    if runs is not None:
+        runs.append(run)
     score = {key: run.score[key] for key in ("modes", "high_quality", "kl")}
-    return {"seed": seed, **score, "seconds": round(run.seconds, 1)}, run
-
-
-def _score_seed_in_worker(config: MixtureConfig, seed: int):
-    return _score_seed(config, seed)[0]
+    return {"seed": seed, **score, "seconds": round(run.seconds, 1)}
 
 
 def run_seeds(config: MixtureConfig, seeds=5, first_seed: int = 0, verbose=0, return_last=False,
               workers: int = 1):
-    """Train ``seeds`` runs; summarise them as the published tables do (mean and standard error,
-    ``modes_se``..., of ``modes``, ``high_quality`` and ``kl``; ``per_seed``; summed ``seconds``);
-    with ``return_last``, ``(summary, last run trained in this process)``. ``workers`` > 1 trains
-    that many seeds at once (:func:`ganlib.training.over_seeds`)."""
+    """Train ``seeds`` runs (``workers`` at once, :func:`ganlib.training.over_seeds`) and summarise them as
+    the published tables do: mean and standard error (``modes_se``...) of ``modes``, ``high_quality`` and
+    ``kl``, ``per_seed``, summed ``seconds``; with ``return_last``, ``(summary, this process's last run)``."""
     seeds = check_positive_int("seeds", seeds)
     check_type("config", config, MixtureConfig)
     runs = []
-
-    def here(seed):
-        row, run = _score_seed(config, seed, verbose)
-        runs.append(run)
-        return row
-
-    rows = over_seeds(range(first_seed, first_seed + seeds), here,
-                      functools.partial(_score_seed_in_worker, config), workers)
+    rows = over_seeds(range(first_seed, first_seed + seeds),
+                      functools.partial(_score_seed, config, verbose=verbose, runs=runs),
+                      functools.partial(_score_seed, config), workers)
     per_seed = list(rows.values())
     result = {"layout": config.layout, "fix": config.fix}
     for key in ("modes", "high_quality", "kl"):  # mean and standard error over the seeds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import keras
@@ -15,8 +16,7 @@ def gaussian_generator(latent_dim: int = 4, name: str = "generator") -> keras.Se
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
-        layers.Dense(16, name="hidden"),
-        layers.LeakyReLU(negative_slope=0.1, name="leaky"),
+        layers.Dense(16, name="hidden"), layers.LeakyReLU(negative_slope=0.1, name="leaky"),
         layers.Dense(2, name="point"),
     ], name=name)
 
@@ -25,10 +25,8 @@ def gaussian_discriminator(name: str = "discriminator") -> keras.Sequential:
     """The 2-D demo's discriminator: the probability that a point is real. Defined in chapter 2."""
     return keras.Sequential([
         keras.Input(shape=(2,)),
-        layers.Dense(16, name="hidden_1"),
-        layers.LeakyReLU(negative_slope=0.1, name="leaky_1"),
-        layers.Dense(16, name="hidden_2"),
-        layers.LeakyReLU(negative_slope=0.1, name="leaky_2"),
+        layers.Dense(16, name="hidden_1"), layers.LeakyReLU(negative_slope=0.1, name="leaky_1"),
+        layers.Dense(16, name="hidden_2"), layers.LeakyReLU(negative_slope=0.1, name="leaky_2"),
         layers.Dense(1, activation="sigmoid", name="p_real"),
     ], name=name)
 
@@ -36,10 +34,15 @@ def gaussian_discriminator(name: str = "discriminator") -> keras.Sequential:
 # -- DCGANs for 28x28 MNIST digits (chapter 5) ------------------------------------------------
 
 
-def _normalized(layer, activation="relu"):
+def normalized(layer, activation="relu"):
     """``layer``, batch norm, then ReLU or LeakyReLU(0.2) (``"leaky"``): Radford et al.'s block."""
     return [layer, layers.BatchNormalization(),
             layers.LeakyReLU(negative_slope=0.2) if activation == "leaky" else layers.ReLU()]
+
+
+def chain(stack, h):
+    """``h`` through the layers of ``stack``, one after another."""
+    return functools.reduce(lambda h, layer: layer(h), stack, h)
 
 
 def seed_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> keras.Sequential:
@@ -49,14 +52,10 @@ def seed_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> kera
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
         layers.Dense(1024, activation="tanh"),
-        layers.Dense(7 * 7 * 128),
-        layers.BatchNormalization(),
-        layers.Activation("tanh"),
+        layers.Dense(7 * 7 * 128), layers.BatchNormalization(), layers.Activation("tanh"),
         layers.Reshape((7, 7, 128)),
-        layers.UpSampling2D(size=2),
-        layers.Conv2D(64, 5, padding="same", activation="tanh"),
-        layers.UpSampling2D(size=2),
-        layers.Conv2D(1, 5, padding="same", activation="tanh"),
+        layers.UpSampling2D(size=2), layers.Conv2D(64, 5, padding="same", activation="tanh"),
+        layers.UpSampling2D(size=2), layers.Conv2D(1, 5, padding="same", activation="tanh"),
     ], name=name)
 
 
@@ -64,12 +63,9 @@ def seed_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
     """The source text's DCGAN discriminator (Gildenblat 2020), layer for layer."""
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(64, 5, padding="same", activation="tanh"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(128, 5, activation="tanh"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(1024, activation="tanh"),
+        layers.Conv2D(64, 5, padding="same", activation="tanh"), layers.MaxPooling2D(2),
+        layers.Conv2D(128, 5, activation="tanh"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dense(1024, activation="tanh"),
         layers.Dense(1, activation="sigmoid"),
     ], name=name)
 
@@ -80,10 +76,10 @@ def radford_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> k
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
-        *_normalized(layers.Dense(7 * 7 * 256, use_bias=False)),
+        *normalized(layers.Dense(7 * 7 * 256, use_bias=False)),
         layers.Reshape((7, 7, 256)),
-        *_normalized(layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)),
-        *_normalized(layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)),
+        *normalized(layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)),
+        *normalized(layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)),
         layers.Conv2DTranspose(1, 5, strides=2, padding="same", activation="tanh"),
     ], name=name)
 
@@ -93,11 +89,9 @@ def radford_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential
     pooling, LeakyReLU(0.2), batch norm on every layer but the input one."""
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(64, 5, strides=2, padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        *_normalized(layers.Conv2D(128, 5, strides=2, padding="same", use_bias=False), "leaky"),
-        layers.Flatten(),
-        layers.Dense(1, activation="sigmoid"),
+        layers.Conv2D(64, 5, strides=2, padding="same"), layers.LeakyReLU(negative_slope=0.2),
+        *normalized(layers.Conv2D(128, 5, strides=2, padding="same", use_bias=False), "leaky"),
+        layers.Flatten(), layers.Dense(1, activation="sigmoid"),
     ], name=name)
 
 
@@ -110,33 +104,30 @@ def compact_dcgan_generator(latent_dim: int = 64, channels: int = 1,
     latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
         keras.Input(shape=(latent_dim,)),
-        *_normalized(layers.Dense(7 * 7 * 128, use_bias=False)),
+        *normalized(layers.Dense(7 * 7 * 128, use_bias=False)),
         layers.Reshape((7, 7, 128)),
-        *_normalized(layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)),
-        *_normalized(layers.Conv2D(64, 3, padding="same", use_bias=False)),
+        *normalized(layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)),
+        *normalized(layers.Conv2D(64, 3, padding="same", use_bias=False)),
         layers.Conv2DTranspose(check_positive_int("channels", channels), 4, strides=2, padding="same",
                                activation="tanh"),
     ], name=name)
 
 
 def compact_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
-    """The course's CPU-sized DCGAN discriminator: :func:`compact_image_trunk` + Dense(1, sigmoid).
-    Its third convolution (28 -> 14 -> 7 -> 4 pixels) judges whole strokes, not only pieces of
-    them: measured on the 2-core CPU it lifted the classifier score at 8 minutes from about 8.1 to
-    8.55 (two seeds) for 20 % more time per round."""
+    """The course's CPU-sized DCGAN discriminator: :func:`compact_image_trunk` + Dense(1, sigmoid). Its third
+    convolution (28 -> 14 -> 7 -> 4 pixels) judges whole strokes, not just pieces: on the 2-core CPU it lifted
+    the classifier score at 8 minutes from about 8.1 to 8.55 (two seeds) for 20 % more time per round."""
     return keras.Sequential([*compact_image_trunk(), layers.Dense(1, activation="sigmoid")], name=name)
 
 
 def compact_image_trunk(channels: int = 1) -> list:
     """The layers of the compact discriminator before its verdict, new each call: a 28x28 digit
-    (``channels`` deep) -> three strided convolutions -> 4 * 4 * 256 features. Chapter 9's BiGAN
-    encoder puts a Dense(latent_dim) after them instead."""
+    (``channels`` deep) -> three strided convolutions -> 4 * 4 * 256 features."""
     return [
         keras.Input(shape=(28, 28, check_positive_int("channels", channels))),
-        layers.Conv2D(64, 4, strides=2, padding="same"),
-        layers.LeakyReLU(negative_slope=0.2),
-        *_normalized(layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False), "leaky"),
-        *_normalized(layers.Conv2D(256, 4, strides=2, padding="same", use_bias=False), "leaky"),
+        layers.Conv2D(64, 4, strides=2, padding="same"), layers.LeakyReLU(negative_slope=0.2),
+        *normalized(layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False), "leaky"),
+        *normalized(layers.Conv2D(256, 4, strides=2, padding="same", use_bias=False), "leaky"),
         layers.Flatten(),
     ]
 
@@ -151,7 +142,6 @@ def forward_flops(model) -> int:
         if isinstance(layer, layers.Dense):
             total += 2 * int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
         elif isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
-            h, w = (layer.input if isinstance(layer, layers.Conv2DTranspose)
-                    else layer.output).shape[1:3]
+            h, w = (layer.input if isinstance(layer, layers.Conv2DTranspose) else layer.output).shape[1:3]
             total += 2 * math.prod(int(n) for n in layer.kernel.shape) * int(h) * int(w)
     return total

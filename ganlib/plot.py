@@ -33,8 +33,7 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
     real = check_points("real", real)
     if len(snapshots) == 0:
         raise ValueError("snapshots is empty: it needs the points of at least one epoch")
-    if epochs is None:
-        epochs = list(range(len(snapshots)))
+    epochs = list(range(len(snapshots))) if epochs is None else epochs
     bad = [e for e in epochs if not 0 <= e < len(snapshots)]
     if bad:
         raise ValueError(f"epochs {bad} are not in snapshots (0 to {len(snapshots) - 1})")
@@ -51,10 +50,9 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
         _ellipse(ax, center, (std, std), REAL_COLOR, "-")
         _ellipse(ax, fake.mean(axis=0), fake.std(axis=0), FAKE_COLOR, "--")
         # Ticks and a light grid, so positions can be read off every panel.
-        ax.set(xlim=lim, ylim=lim, aspect="equal", xticks=ticks, yticks=ticks)
+        ax.set(xlim=lim, ylim=lim, aspect="equal", xticks=ticks, yticks=ticks, axisbelow=True)
         ax.tick_params(labelsize=8)
         ax.grid(color="0.9", lw=0.6)
-        ax.set_axisbelow(True)
         ax.set_title(f"epoch {epoch}", fontsize=11)
     for ax in list(axes.flat)[len(epochs):]:
         ax.axis("off")
@@ -70,9 +68,8 @@ def _per_epoch(ax, history, curves, ylabel, hline=None, **legend):
         ax.plot(np.arange(1, len(history[key]) + 1), history[key], style, label=label, color=color)
     if hline is not None:
         ax.axhline(hline[0], color="gray", ls=":", label=hline[1])
-    ax.set_xlabel("epoch")
+    ax.set(xlabel="epoch", ylabel=ylabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel(ylabel)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), **legend)  # beside the curves
     ax.figure.tight_layout()
     return ax.figure
@@ -94,8 +91,7 @@ def outcome_counts(history, ax=None):
     return _per_epoch(ax, history, curves, "decisions per epoch", fontsize=9)
 
 
-def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6, labels=None,
-                      ncols=None):
+def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6, labels=None, ncols=None):
     """Generated points on the ring or grid, the modes circled in red: ``snapshots[i]`` for each
     of ``indices`` (default: up to ``max_panels`` spread over the run). Defined in chapter 7."""
     if not snapshots:
@@ -207,8 +203,7 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
     p = _probabilities(discriminator, grid).reshape(resolution, resolution)
 
     panels = 2 if score is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(9.5 if panels == 2 else 5.6, 4.9), squeeze=False)
-    axes = list(axes[0])
+    fig, (axes,) = plt.subplots(1, panels, figsize=(9.5 if panels == 2 else 5.6, 4.9), squeeze=False)
 
     def points(ax):
         ax.scatter(real[:, 0], real[:, 1], s=9, c=REAL_COLOR, lw=0, alpha=0.8, label="real")
@@ -217,8 +212,6 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
         ax.set_xlabel("feature 1", fontsize=11)
         ax.tick_params(labelsize=10)
-        if ax is axes[0]:
-            ax.set_ylabel("feature 2", fontsize=11)
 
     if score is not None:
         ax = axes[0]
@@ -232,12 +225,12 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
                       vmin=0.0, vmax=1.0, interpolation="bilinear")
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.6)
     points(ax)
+    axes[0].set_ylabel("feature 2", fontsize=11)
     ax.set_title("Dawn's verdict D(x)", fontsize=12)
     bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, ticks=[0, 0.5, 1])
     bar.ax.set_yticklabels(["0 fake", "0.5", "1 real"], fontsize=10)
     handles = [Line2D([], [], ls="", marker="o", color=REAL_COLOR, label="real"),
-               Line2D([], [], ls="", marker="x", color=FAKE_COLOR, mew=1.5,
-                      label="fake (shuffled)"),
+               Line2D([], [], ls="", marker="x", color=FAKE_COLOR, mew=1.5, label="fake (shuffled)"),
                Line2D([], [], color="k", lw=1.6, label="D(x) = 0.5")]
     if score is not None:
         handles.append(Line2D([], [], color="0.25", lw=1.3, label="equal score"))
@@ -281,12 +274,10 @@ def _check_counts(name, value, keys):
 
 
 #: The four outcomes of chapter 1: who made the sample, what Dawn said, and who learns from it.
-OUTCOME_ROWS = (
-    ("tp", "real", "real", "TP  true positive", None),
-    ("fn", "real", "fake", "FN  false negative", "Dawn"),
-    ("fp", "fake", "real", "FP  false positive", "Dawn"),
-    ("tn", "fake", "fake", "TN  true negative", "Glenn"),
-)
+OUTCOME_ROWS = (("tp", "real", "real", "TP  true positive", None),
+                ("fn", "real", "fake", "FN  false negative", "Dawn"),
+                ("fp", "fake", "real", "FP  false positive", "Dawn"),
+                ("tn", "fake", "fake", "TN  true negative", "Glenn"))
 
 
 def outcomes_diagram(counts=None):
@@ -306,22 +297,17 @@ def outcomes_diagram(counts=None):
         ax.text(x, top, title, ha="center", va="center", fontsize=11, color="0.3", style="italic")
     for i, (key, made, said, outcome, learner) in enumerate(OUTCOME_ROWS):
         y = top - 0.55 - i * row_h
-        h = row_h - 0.2
         color = REAL_COLOR if made == "real" else FAKE_COLOR
-        _box(ax, columns[0][1], y, columns[0][2], h, "a real note" if made == "real" else "Glenn's fake",
-             face=_LIGHT[color], edge=color)
-        _box(ax, columns[1][1], y, columns[1][2], h, f"\u201c{said}\u201d", face=_LIGHT[DAWN_COLOR],
-             edge=DAWN_COLOR)
         mistake = key in ("fn", "fp")
-        _box(ax, columns[2][1], y, columns[2][2], h, outcome, weight="bold",
-             edge="k" if mistake else "0.5", lw=2.0 if mistake else 1.2)
-        if learner is None:
-            _box(ax, columns[3][1], y, columns[3][2], h, "nobody", face=_LIGHT["gray"], edge="0.6",
-                 ink="0.35", style="--")
-        else:
-            learner_color = DAWN_COLOR if learner == "Dawn" else GLENN_COLOR
-            _box(ax, columns[3][1], y, columns[3][2], h, learner, face=learner_color,
-                 edge=learner_color, ink="white", weight="bold")
+        learner_color = DAWN_COLOR if learner == "Dawn" else GLENN_COLOR
+        # Each box's text and style, one per column.
+        cells = [("a real note" if made == "real" else "Glenn's fake", dict(face=_LIGHT[color], edge=color)),
+                 (f"\u201c{said}\u201d", dict(face=_LIGHT[DAWN_COLOR], edge=DAWN_COLOR)),
+                 (outcome, dict(weight="bold", edge="k" if mistake else "0.5", lw=2.0 if mistake else 1.2)),
+                 ("nobody", dict(face=_LIGHT["gray"], edge="0.6", ink="0.35", style="--")) if learner is None
+                 else (learner, dict(face=learner_color, edge=learner_color, ink="white", weight="bold"))]
+        for (_, x, w), (text, style) in zip(columns, cells):
+            _box(ax, x, y, w, row_h - 0.2, text, **style)
         for (_, x0, w0), (_, x1, w1) in zip(columns[:3], columns[1:4]):
             _arrow(ax, x0 + w0 / 2 + 0.05, y, x1 - w1 / 2 - 0.05, y)
         if counts is not None:
@@ -331,12 +317,10 @@ def outcomes_diagram(counts=None):
 
 
 #: What goes into each step of the round (chapter 2's table), and which network the step is for.
-ROUND_STEPS = {
-    "fn": ("(a) FN step", "real x \u2192 D\nlabel 1 (real)", "discriminator"),
-    "tn": ("(b) TN step", "G(z) \u2192 frozen D\nlabel 1 (real)", "generator"),
-    "fp": ("(c) FP step", "G(z) \u2192 D\nlabel 0 (fake)", "discriminator"),
-    "tn2": ("(d) TN again", "G(z) \u2192 frozen D\nlabel 1 (real)", "generator"),
-}
+ROUND_STEPS = {"fn": ("(a) FN step", "real x \u2192 D\nlabel 1 (real)", "discriminator"),
+               "tn": ("(b) TN step", "G(z) \u2192 frozen D\nlabel 1 (real)", "generator"),
+               "fp": ("(c) FP step", "G(z) \u2192 D\nlabel 0 (fake)", "discriminator"),
+               "tn2": ("(d) TN again", "G(z) \u2192 frozen D\nlabel 1 (real)", "generator")}
 
 
 def _check_audit(label, audit):
@@ -353,11 +337,10 @@ def _check_audit(label, audit):
 
 
 def round_diagram(audits, weights=None):
-    """The four-step round as a diagram: which network's weights each step moved, a box that
-    should be the other way framed in red. ``audits`` maps a row label to an audit as
-    :func:`ganlib.freeze.ganlib_round` returns it, or is one audit; ``weights``
-    (``{"generator": n, "discriminator": m}``) are printed in the boxes that learn.
-    Defined in chapter 2."""
+    """The four-step round as a diagram: which network's weights each step moved, a box that should be the
+    other way framed in red. ``audits`` maps a row label to an audit as :func:`ganlib.freeze.ganlib_round`
+    returns it, or is one audit; ``weights`` (``{"generator": n, "discriminator": m}``) are printed in the
+    boxes that learn. Defined in chapter 2."""
     if isinstance(audits, dict) and set(audits) == set(STEPS):
         audits = {"": audits}
     if not isinstance(audits, dict) or not audits:
@@ -371,7 +354,7 @@ def round_diagram(audits, weights=None):
     row_h = 2 * chip_h + gap + 0.3
     height = head_h + row_h * len(audits)
     fig, ax = _canvas(width, height)
-    names = {"generator": ("G", GLENN_COLOR), "discriminator": ("D", DAWN_COLOR)}
+    chips = (("generator", "G", GLENN_COLOR), ("discriminator", "D", DAWN_COLOR))
     for j, step in enumerate(STEPS):
         title, inputs, _ = ROUND_STEPS[step]
         x = left + (j + 0.5) * col_w
@@ -386,12 +369,10 @@ def round_diagram(audits, weights=None):
             ax.text(0.08, y_mid, label, ha="left", va="center", fontsize=11, weight="bold")
         for j, step in enumerate(STEPS):
             x = left + (j + 0.5) * col_w
-            learner = ROUND_STEPS[step][2]
-            for k, net in enumerate(("generator", "discriminator")):
-                short, color = names[net]
+            for k, (net, short, color) in enumerate(chips):
                 y = y_mid + (0.5 - k) * (chip_h + gap)
                 moved = bool(audit[step][net])
-                wrong = moved != (net == learner)
+                wrong = moved != (net == ROUND_STEPS[step][2])  # did the step move the wrong network?
                 red = "#c00000"
                 if moved:
                     count = "" if weights is None else f"\n({int(weights[net]):,} weights)"
@@ -453,8 +434,7 @@ def combined_model_diagram(combined):
         ax.text(x, top - 0.22, f"{key}: {model.name}", ha="center", va="center", fontsize=11,
                 weight="bold", color="0.25" if frozen else color, bbox=dict(white, facecolor=face))
         for k, line in enumerate(layers):
-            ax.text(x, top - 0.55 - 0.26 * k, line, ha="center", va="center", fontsize=10,
-                    bbox=white)
+            ax.text(x, top - 0.55 - 0.26 * k, line, ha="center", va="center", fontsize=10, bbox=white)
         status = f"{_n_weights(model.weights):,} weights, " + ("frozen" if frozen else "trainable")
         ax.text(x, y - h / 2 + 0.22, status, ha="center", va="center", fontsize=10,
                 weight="bold", color="0.2" if frozen else color, bbox=white)
@@ -499,9 +479,8 @@ def image_grid(images, ncols=8):
 
 
 def save_image(path, image, **kwargs):
-    """Write a 2-D image in [0, 1] (e.g. an :func:`image_grid`) to ``path`` as a grey PNG (a colour
-    one ``(h, w, 3)`` as it is),
-    atomically: an interrupted run never leaves half a file. Returns ``path``."""
+    """Write a 2-D image in [0, 1] (e.g. an :func:`image_grid`) to ``path`` as a grey PNG (a colour one
+    ``(h, w, 3)`` as it is), atomically: an interrupted run never leaves half a file. Returns ``path``."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     atomic_write(path, lambda tmp: plt.imsave(tmp, image, cmap="gray", format="png",
                                               **{"vmin": 0, "vmax": 1, **kwargs}), suffix=".png")

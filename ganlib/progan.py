@@ -3,11 +3,11 @@
 Karras et al. (2018) train on tiny images first, then add layers to both networks and *fade*
 them in, doubling the resolution stage by stage. The growing networks own their layers once and
 wire them into each phase's Keras model, so all phases share one set of weights (no copy that
-could drift); :class:`ProGAN` trains one phase with the WGAN-GP loss on the fused round.
-"""
+could drift); :class:`ProGAN` trains one phase with the WGAN-GP loss on the fused round."""
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -22,6 +22,7 @@ from ganlib.checks import (check_batch, check_choice, check_non_negative_int, ch
                            check_positive_int, is_number)
 from ganlib.backend import input_gradient
 from ganlib.layers import MinibatchStdDev
+from ganlib.models import chain
 from ganlib.plot import image_grid, save_image
 from ganlib.training import GAN, Run, timed_fit
 
@@ -33,9 +34,8 @@ CHECKPOINT_NAME = "progan.npz"
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class PixelNorm(keras.layers.Layer):
-    """Scale each pixel's feature vector to unit mean square: ``x / sqrt(mean(x**2) + eps)``
-    over the last axis, ``eps = 1e-8``. Keeps G's signals from growing in the competition
-    (Karras et al. 4.2)."""
+    """Scale each pixel's feature vector to unit mean square: ``x / sqrt(mean(x**2) + 1e-8)`` over
+    the last axis. Keeps G's signals from growing in the competition (Karras et al. 4.2)."""
 
     def call(self, x):
         return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
@@ -101,9 +101,8 @@ class EqualizedConv2D(_Equalized):
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class FadeIn(keras.layers.Layer):
-    """Blend two paths of the same shape, ``FadeIn()([old, new])``: ``(1 - alpha) * old + alpha
-    * new``. ``alpha`` is non-trainable (gradients never move it); training moves it from 0 to 1
-    over a fade-in phase. Defined in chapter 6."""
+    """Blend two paths of the same shape, ``FadeIn()([old, new])``: ``(1 - alpha) * old + alpha * new``.
+    ``alpha`` is non-trainable; training moves it from 0 to 1 over a fade-in phase. Defined in chapter 6."""
 
     def build(self, input_shape):
         self.alpha = self.add_weight(shape=(), name="alpha", initializer="zeros", trainable=False)
@@ -137,12 +136,6 @@ def _lrelu():
     return layers.LeakyReLU(negative_slope=0.2)
 
 
-def _chain(stack, h):
-    for layer in stack:
-        h = layer(h)
-    return h
-
-
 class GrowingGenerator:
     """ProGAN's generator (Karras et al.'s, narrower), grown one resolution at a time: every
     :meth:`model` wires the same layer objects. ``channels`` maps resolution to width. Chapter 6."""
@@ -168,9 +161,9 @@ class GrowingGenerator:
         new top block's image blended with the previous stage's image, upsampled."""
         resolution = _check_resolution(resolution, fading)
         z = keras.Input(shape=(self.latent_dim,))
-        h = _chain(self.base, z)
+        h = chain(self.base, z)
         for r in RESOLUTIONS[1:RESOLUTIONS.index(resolution) + 1]:
-            before, h = h, _chain(self.blocks[r], h)
+            before, h = h, chain(self.blocks[r], h)
         image = self.to_rgb[resolution](h)
         if fading:
             old = layers.UpSampling2D(2, interpolation="nearest")(self.to_rgb[resolution // 2](before))
@@ -202,12 +195,12 @@ class GrowingDiscriminator:
         block's features blended with the previous stage's fromRGB of the image, average-pooled."""
         resolution = _check_resolution(resolution, fading)
         x = keras.Input(shape=(resolution, resolution, 1))
-        h = _chain(self.from_rgb[resolution], x)
+        h = chain(self.from_rgb[resolution], x)
         for r in reversed(RESOLUTIONS[1:RESOLUTIONS.index(resolution) + 1]):
-            h = _chain(self.blocks[r], h)
+            h = chain(self.blocks[r], h)
             if fading and r == resolution:
-                h = self.fade([_chain(self.from_rgb[r // 2], layers.AveragePooling2D(2)(x)), h])
-        return keras.Model(x, _chain(self.end, h),
+                h = self.fade([chain(self.from_rgb[r // 2], layers.AveragePooling2D(2)(x)), h])
+        return keras.Model(x, chain(self.end, h),
                            name=f"discriminator_{resolution}{'_fading' if fading else ''}")
 
 
@@ -233,8 +226,7 @@ def to_28(images):
     (nearest) to 32x32 and the 2-pixel border that :func:`pad_to_32` added cut off again."""
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4 or images.shape[-1] != 1 or images.shape[1] not in RESOLUTIONS:
-        raise ValueError(f"images must have shape (n, r, r, 1) with r in {RESOLUTIONS}, "
-                         f"got {images.shape}")
+        raise ValueError(f"images must have shape (n, r, r, 1) with r in {RESOLUTIONS}, got {images.shape}")
     f = 32 // images.shape[1]
     big = images.repeat(f, axis=1).repeat(f, axis=2) if f > 1 else images
     return np.clip(big[:, 2:30, 2:30, :], -1.0, 1.0)
@@ -254,10 +246,9 @@ def gradient_penalty(critic, real, fake, eps):
 
 
 class ProGAN(GAN):
-    """One phase of ProGAN training: per round D learns (:meth:`critic_loss`), then G. While
-    fading (``fade_rounds > 0``), every :class:`FadeIn`'s ``alpha`` is ``min(1, (round + 1) /
-    fade_rounds)``, the round counted in ``phase_round``, which checkpoints keep, so a resumed
-    phase continues at the right alpha. Defined in chapter 6."""
+    """One phase of ProGAN: per round D learns (:meth:`critic_loss`), then G. While fading
+    (``fade_rounds > 0``) every :class:`FadeIn`'s ``alpha`` is ``min(1, (round + 1) / fade_rounds)``, the
+    round counted in ``phase_round`` (checkpointed: a resumed phase goes on at its alpha). Chapter 6."""
 
     extra_metrics = ("gp", "alpha")
     counts_outcomes = False  # a critic's scores are not probabilities
@@ -289,7 +280,8 @@ class ProGAN(GAN):
         alpha = ops.minimum(1.0, (t + 1.0) / float(self.fade_rounds)) if self.fade_rounds else ops.ones(())
         self.assign(self._alphas, [alpha] * len(self._alphas))
         z_d, _, z_g, eps = self.draw(lambda m: [*(self.sample_noise(m) for _ in range(3)),
-                                                keras.random.uniform((m, 1, 1, 1), seed=self.seed_generator)], real)
+                                                keras.random.uniform((m, 1, 1, 1), seed=self.seed_generator)],
+                                     real)
         fake = self.run(self.generator, z_d)
         d_loss, gp = self.learn(self.discriminator, self.critic_loss, real, fake, eps)  # (1)
         g_loss = self.learn(self.generator, self.generator_loss, z_g)  # (2)
@@ -300,9 +292,7 @@ class ProGAN(GAN):
     def critic_loss(self, real, fake, eps):
         """``mean D(fake) - mean D(real) + gp_weight * GP + drift * mean D(real)**2``, GP the
         :func:`gradient_penalty` on random blends of real and fake images; and GP."""
-        def critic(x):
-            return self.run(self.discriminator, x)
-
+        critic = functools.partial(self.run, self.discriminator)
         d_real, d_fake = critic(real), critic(fake)
         gp = gradient_penalty(critic, real, fake, eps)
         wasserstein = ops.mean(d_fake) - ops.mean(d_real)
@@ -317,9 +307,8 @@ class ProGAN(GAN):
 
 
 def phases(config, grow=True):
-    """The phases of a run as ``(resolution, fading, rounds)``: 4x4 stable, then for 8, 16 and 32
-    a fade-in and a stable phase (``grow=True``); or one 32x32 phase (``grow=False``), whose
-    length is set by minutes (see :func:`train_progan`)."""
+    """The phases of a run, ``(resolution, fading, rounds)``: 4x4 stable, then for 8, 16 and 32 a fade-in and
+    a stable phase; with ``grow=False`` one 32x32 phase of :func:`train_progan`'s ``minutes``."""
     if not grow:
         return [(RESOLUTIONS[-1], False, None)]
     out = [(RESOLUTIONS[0], False, config.stable_rounds[0])]
@@ -339,11 +328,10 @@ def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
 
 def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifier=None,
                  grow=True, minutes=None, verbose=1):
-    """Train ProGAN on MNIST padded to 32x32 through :func:`phases` (``grow=False``: the final
-    networks for ``minutes``); return a :class:`ganlib.training.Run`. A checkpoint every
-    ``config.chunk_rounds`` rounds (the phase and round, so alpha too) lets ``resume=True``
-    continue; every ``config.eval_minutes`` of training and after every phase the averaged
-    generator's :func:`to_28` samples are scored by chapter 5's classifier. Defined in chapter 6."""
+    """Train ProGAN on MNIST padded to 32x32 through :func:`phases` (``grow=False``: the final networks for
+    ``minutes``): a :class:`ganlib.training.Run`. A checkpoint every ``config.chunk_rounds`` rounds (phase and
+    round, so alpha too) lets ``resume=True`` continue; every ``config.eval_minutes`` of training and after
+    each phase, chapter 5's classifier scores the averaged generator's :func:`to_28` samples. Chapter 6."""
     if not grow and not (is_number(minutes) and minutes > 0):
         raise ValueError(f"grow=False needs minutes, a positive number, got {minutes!r}")
     path, data = checkpoint.start(seed, data, out_dir, resume, CHECKPOINT_NAME)
@@ -387,8 +375,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     gan = None
     meta = checkpoint.resume(saved_phase, path, resume, expect=same_run, config=config)
     saved = meta["extra"] if meta else None
-    if saved is not None:
-        state.update({k: saved[k] for k in state})
+    state.update({k: saved[k] for k in state} if saved is not None else {})
     grids, fades, fixed_z = [], {}, None
     start_wall = time.perf_counter()
     for index in range(state["phase"], len(plan)):
@@ -422,8 +409,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
             logs = {k: v[-1] for k, v in history.items()}
             if bar is not None:
                 bar.update(state["round"], values=[(k, logs[k]) for k in ("d_loss", "g_loss", "alpha")])
-            if fading:
-                # The same 8 noise vectors as alpha rises: the new block fading in.
+            if fading:  # the same 8 noise vectors as alpha rises: the new block fading in
                 alpha = min(1.0, state["round"] / rounds)
                 fades.setdefault(resolution, []).append((alpha, gan.generate(z=fixed_z[:8])))
             elif verbose:
@@ -435,8 +421,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
             save(gan, index, index)
             if path:  # the fixed-noise digits after every chunk: a stopped run keeps them all
                 name = f"phase{index + 1}_round{state['round']:05d}.png"
-                save_image(os.path.join(out_dir, "chunks", name),
-                           image_grid(to_28(gan.generate(z=fixed_z))))
+                save_image(os.path.join(out_dir, "chunks", name), image_grid(to_28(gan.generate(z=fixed_z))))
         scores = evaluate(gan, resolution, 1.0)
         state["stages"].append({"resolution": resolution, "fading": fading,
                                 "rounds": state["round"], "minutes": state["trained"] / 60,

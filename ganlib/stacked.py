@@ -5,10 +5,8 @@ that drops digits, or ties one channel's digit to another's, misses some of the 
 000-999. Scored as published: chapter 5's classifier reads each channel of 26,000 samples; the
 modes are the triples seen at least once, and the KL divergence is that of their frequencies from
 the uniform distribution. The networks are chapter 5's compact DCGAN with three channels (PacGAN's
-own, Radford's DCGAN with 5x5 kernels up to 512 channels, costs about 2.5 times as much per
-sample, and PacGAN trains it for 100,000 rounds); the remedies are PacGAN's packing and the minibatch
-standard deviation.
-"""
+own, Radford's DCGAN with 5x5 kernels up to 512 channels, costs about 2.5 times as much per sample,
+and PacGAN trains it for 100,000 rounds); the remedies are PacGAN's packing and the minibatch stddev."""
 
 from __future__ import annotations
 
@@ -33,9 +31,8 @@ MODES = 1000
 #: Each seed's record in its folder (``seed-N/``), written when its run is finished, and the
 #: first :data:`SHOWN` of its scored samples (uint8, 0 to 255).
 RESULT_NAME, SAMPLES_NAME, SHOWN = "result.json", "samples.npy", 36
-#: Published Stacked MNIST rows in VEEGAN's set-up: PacGAN's Table 2 (Lin et al. 2018; its
-#: repository's stacked_MNIST_experiments/results/Table2.png): modes of 1000 and KL, the "±" a
-#: standard error over 10 runs.
+#: Published Stacked MNIST rows in VEEGAN's set-up, PacGAN's Table 2 (Lin et al. 2018; its repository's
+#: stacked_MNIST_experiments/results/Table2.png): modes of 1000 and KL, "±" a standard error over 10 runs.
 PUBLISHED = {"DCGAN (as VEEGAN ran it)": ("99.0", "3.40"), "ALI": ("16.0", "5.40"),
              "Unrolled GAN": ("48.7", "4.32"), "VEEGAN": ("150.0", "2.95"),
              "DCGAN (PacGAN's)": ("78.9 ± 6.5", "4.50 ± 0.13"),
@@ -54,15 +51,12 @@ def stack_digits(digits, n, rng, labels=None):
 def _stack(digits, n, rng, labels=None):
     picks = rng.integers(0, len(digits), size=(n, 3))
     images = np.concatenate([digits[picks[:, c]] for c in range(3)], axis=-1)
-    if labels is None:
-        return images
-    return images, np.asarray(labels)[picks] @ np.array([100, 10, 1])
+    return images if labels is None else (images, np.asarray(labels)[picks] @ np.array([100, 10, 1]))
 
 
 class StackedDigits(keras.utils.PyDataset):
-    """``batches`` batches of ``batch_size`` stacks per epoch, each drawn afresh from ``digits``
-    (:func:`stack_digits`): the 60,000 training digits give 2.16e14 stacks, so a stack
-    practically never comes twice."""
+    """``batches`` batches of ``batch_size`` fresh stacks of ``digits`` per epoch (:func:`stack_digits`):
+    60,000 training digits give 2.16e14 stacks, so one practically never comes twice."""
 
     def __init__(self, digits, batch_size, batches, seed=0):
         super().__init__()
@@ -92,14 +86,12 @@ def score_stacks(images, classifier) -> dict:
     """The published scores of ``images``: ``modes`` (how many of the 1,000 appear at least once),
     ``kl`` (KL divergence of the mode frequencies from the uniform, in nats) and ``counts``."""
     counts = mode_counts(images, classifier)
-    return {"modes": int(np.count_nonzero(counts)), "kl": metrics.kl_from_uniform(counts),
-            "counts": counts}
+    return {"modes": int(np.count_nonzero(counts)), "kl": metrics.kl_from_uniform(counts), "counts": counts}
 
 
 class StackedMetrics(keras.callbacks.Callback):
-    """After every epoch, :func:`score_stacks` of ``n`` generated stacks (noise seed ``seed +
-    epoch``) into the logs as ``modes`` and ``kl`` (the signature of
-    :class:`ganlib.training.SampleMetrics`, ``reference`` unused)."""
+    """After every epoch, :func:`score_stacks` of ``n`` generated stacks (noise seed ``seed + epoch``)
+    into the logs as ``modes`` and ``kl`` (:class:`ganlib.training.SampleMetrics`'s signature)."""
 
     def __init__(self, classifier, reference=None, n=10_000, seed=7):
         super().__init__()
@@ -112,8 +104,7 @@ class StackedMetrics(keras.callbacks.Callback):
 
 
 def generate(gan, n, seed, chunk: int = 2000) -> np.ndarray:
-    """``n`` samples of ``gan``'s averaged generator, ``chunk`` at a time, the noise from
-    ``default_rng(seed)``."""
+    """``n`` samples of ``gan``'s averaged generator, ``chunk`` at once, noise from ``default_rng(seed)``."""
     z = gan.noise_array(check_positive_int("n", n), rng=np.random.default_rng(seed))
     return np.concatenate([gan.generate(z=z[i:i + chunk]) for i in range(0, n, chunk)])
 
@@ -138,9 +129,8 @@ def metz_generator(latent_dim: int = 256, name: str = "generator"):
     """Metz et al.'s Stacked MNIST generator (PacGAN's unrolled_GAN_experiment code): noise ->
     Dense(4x4x64) -> 3x3 transposed convolutions to 7x7x32, 14x14x16, 28x28x8 (each with batch
     norm and ReLU) -> a 3x3 convolution to three channels, tanh."""
-    up = [layer for filters, extra in ((32, 0), (16, 1), (8, 1)) for layer in (
-        layers.Conv2DTranspose(filters, 3, strides=2, padding="same", output_padding=extra),
-        layers.BatchNormalization(), layers.ReLU())]
+    up = [layer for filters, extra in ((32, 0), (16, 1), (8, 1)) for layer in models._normalized(
+        layers.Conv2DTranspose(filters, 3, strides=2, padding="same", output_padding=extra))]
     return keras.Sequential([keras.Input(shape=(check_positive_int("latent_dim", latent_dim),)),
                              layers.Dense(4 * 4 * 64), layers.BatchNormalization(), layers.ReLU(),
                              layers.Reshape((4, 4, 64)), *up,
@@ -222,11 +212,10 @@ def _seed_row(config, seed, out_dir=None, resume=False, verbose=0):
 
 def run_seeds(config: StackedConfig, seeds: int = 3, first_seed: int = 0, workers: int = 1,
               out_dir=None, resume=False, verbose=0) -> dict:
-    """Train ``seeds`` runs, ``workers`` at once in processes of one thread each
-    (:func:`ganlib.training.over_seeds`), each in ``out_dir/seed-N`` if given (``resume``: finished
-    seeds are read back, the others continued); ``modes`` and ``kl`` as mean, standard deviation
-    (``modes_std``) and standard error (``modes_se``), ``per_seed`` rows (with ``counts``, the
-    1,000 modes' samples, and ``samples``, a few stacks as uint8)."""
+    """Train ``seeds`` runs, ``workers`` at once in one-thread processes (:func:`ganlib.training.over_seeds`),
+    each in ``out_dir/seed-N`` if given (``resume``: finished seeds are read back, the others continued);
+    ``modes`` and ``kl`` as mean, standard deviation (``modes_std``) and standard error (``modes_se``),
+    ``per_seed`` rows (with ``counts``, the 1,000 modes' samples, and ``samples``, a few stacks as uint8)."""
     check_type("config", config, StackedConfig)
     seeds = check_positive_int("seeds", seeds)
     one = functools.partial(_seed_row, config, out_dir=out_dir, resume=resume)

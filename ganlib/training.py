@@ -3,13 +3,13 @@ the base class of every method), the callbacks every chapter shares and the :cla
 
 Freezing reads no ``trainable`` flag: each step differentiates with respect to one network's
 explicit list of variables, the second correct way to freeze in Keras 3 (:mod:`ganlib.freeze` has
-the first; :mod:`ganlib.backend` the plumbing).
-"""
+the first; :mod:`ganlib.backend` the plumbing)."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import itertools
 import math
 import multiprocessing
 import signal
@@ -45,8 +45,7 @@ class GAN(keras.Model):
     ``fit(x)`` takes real samples, or ``{"real": x, "noise": z}`` (z: (n, 3, latent_dim), the
     noise of steps (b) to (d)) to repeat a run step for step (:mod:`ganlib.freeze`). The history
     holds ``d_loss``, ``g_loss`` and D's decisions at 0.5 (:data:`OUTCOMES`). A new method
-    subclasses it and writes only what differs (ganlib/README.md). Defined in chapter 2.
-    """
+    subclasses it and writes only what differs (ganlib/README.md). Defined in chapter 2."""
 
     #: Further metrics (means of what a method passes to :meth:`record`); the argument overrides it.
     extra_metrics = ()
@@ -68,20 +67,17 @@ class GAN(keras.Model):
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
         self.noise = check_choice("noise", noise, ("uniform01", "uniform", "normal"))
         self.rounds_per_step = check_positive_int("rounds_per_step", rounds_per_step)
-        self.d_batch_stats_in_g_step = bool(d_batch_stats_in_g_step)
-        self.ema_momentum = float(ema_momentum)
+        self.d_batch_stats_in_g_step, self.ema_momentum = bool(d_batch_stats_in_g_step), float(ema_momentum)
         self.ema_generator = self._averaged(generator)
         self.seed_generator = keras.random.SeedGenerator(seed)
         extra = self.extra_metrics if extra_metrics is None else extra_metrics
         self.trackers = [keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss")]
         self.trackers += [keras.metrics.Sum(name=name) for name in OUTCOMES if self.counts_outcomes]
         self.trackers += [keras.metrics.Mean(name=name) for name in extra]
-        # Plain objects, which Keras does not track: each network's variables, what it learns
-        # and what it keeps (batch-norm statistics); what the step in progress works on.
+        # Plain objects Keras does not track: each network's variables, what it learns and what it
+        # keeps (batch-norm statistics); what the step in progress works on.
         self._lists, self._live = types.SimpleNamespace(learns=None, keeps=None), _Live()
-        # Both networks arrive built, so the GAN is too: Keras must not build it by calling it on
-        # real samples (its call() takes noise).
-        self.built = True
+        self.built = True  # as its networks are: Keras must not build it on real samples (call() takes noise)
 
     def _averaged(self, model):
         """A frozen copy of ``model`` to hold its moving average (None without averaging)."""
@@ -112,13 +108,11 @@ class GAN(keras.Model):
             self._lists.keeps = {id(n): list(n.non_trainable_variables) for n in self.networks()}
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy()
-        d_ids = {id(v) for v in self._lists.learns[id(self.discriminator)]}
-        # One optimizer object for Keras's bookkeeping (the JAX trainer carries its state); the
-        # round itself calls the two inner optimizers directly.
-        optimizer = keras.optimizers.MultiOptimizer(
-            lambda v: d_optimizer if id(v) in d_ids else g_optimizer)
-        super().compile(optimizer=optimizer, **kwargs)
-        optimizer.build([v for n in self.networks() for v in self._lists.learns[id(n)]])
+        learns = self._lists.learns
+        g_optimizer.build([v for n in self.networks()[:-1] for v in learns[id(n)]])
+        d_optimizer.build(learns[id(self.discriminator)])
+        # One optimizer object for Keras's bookkeeping; the round calls the two above directly.
+        super().compile(optimizer=backend.OptimizerPair(g_optimizer, d_optimizer), **kwargs)
 
     @property
     def metrics(self):
@@ -167,15 +161,13 @@ class GAN(keras.Model):
         of ``loss_fn(*args)`` (``loss`` or ``(loss, *aux)``, returned). Networks run through
         :meth:`run` are frozen unless they learn here; the learners' batch statistics move."""
         learners = list(learners) if isinstance(learners, (list, tuple)) else [learners]
-        s, sizes = self._live.store, [len(self._lists.learns[id(n)]) for n in learners]
-        replicas = backend.replica()[0]
+        s, replicas = self._live.store, backend.replica()[0]
+        variables = [v for net in learners for v in self._lists.learns[id(net)]]
+        cuts = list(itertools.accumulate((len(self._lists.learns[id(n)]) for n in learners), initial=0))
 
         def loss(values):
-            bound, start = {}, 0
-            for net, size in zip(learners, sizes):
-                bound[id(net)] = [values[start:start + size], s.get(self._lists.keeps[id(net)]), None]
-                start += size
-            self._live.bound = bound
+            self._live.bound = bound = {id(net): [values[a:b], s.get(self._lists.keeps[id(net)]), None]
+                                        for net, a, b in zip(learners, cuts, cuts[1:])}
             try:
                 out = loss_fn(*args)
             finally:
@@ -185,10 +177,9 @@ class GAN(keras.Model):
             scaled = value / replicas if replicas > 1 else value
             return scaled, (out, [bound[id(n)][2] for n in learners])
 
-        values = [v for net in learners for v in s.get(self._lists.learns[id(net)])]
-        (_, (out, new_keeps)), grads = backend.value_and_grad(loss)(values)
+        (_, (out, new_keeps)), grads = backend.value_and_grad(loss)(s.get(variables))
         optimizer = self.d_optimizer if learners[0] is self.discriminator else self.g_optimizer
-        s.apply(optimizer, grads, [v for net in learners for v in self._lists.learns[id(net)]])
+        s.apply(optimizer, grads, variables)
         for net, keeps in zip(learners, new_keeps):
             if keeps is not None:
                 s.set(self._lists.keeps[id(net)], keeps)
@@ -210,12 +201,10 @@ class GAN(keras.Model):
         return out
 
     def draw(self, fn, batch):
-        """``fn(n)``'s random draws from ``self.seed_generator`` for a batch like ``batch``. Under
-        TensorFlow's MirroredStrategy every replica holds the same seed state, so each draws for
-        all replicas and keeps its own slice."""
+        """``fn(n)``'s draws from ``self.seed_generator`` for a batch like ``batch``. Under MirroredStrategy
+        every replica holds the same seed state, so each draws for all replicas and keeps its own slice."""
         s, (replicas, replica) = self._live.store, backend.replica()
-        n = ops.shape(batch)[0]
-        state = self.seed_generator.state
+        n, state = ops.shape(batch)[0], self.seed_generator.state
         with keras.StatelessScope(state_mapping=[(state, s.get([state])[0])]) as scope:
             draws = fn(n * replicas)
             new_state = scope.get_current_value(state)
@@ -239,12 +228,11 @@ class GAN(keras.Model):
             return
         t = ops.cast(self.value(self.g_optimizer.iterations), "float32") / float(self.g_steps_per_round)
         m = ops.minimum(self.ema_momentum, (1.0 + t) / (10.0 + t))
-        for ema_model, model in self.averaged():
-            pairs = [(e, w) for e, w in zip(ema_model.weights, model.weights, strict=True)
-                     if not self._fixed(w)]
-            ema, live = [e for e, _ in pairs], [w for _, w in pairs]
-            self.assign(ema, [m * e + (1.0 - m) * w for e, w in
-                              zip(self._live.store.get(ema), self._live.store.get(live))])
+        pairs = [(e, w) for average, model in self.averaged()
+                 for e, w in zip(average.weights, model.weights, strict=True) if not self._fixed(w)]
+        ema, live = [e for e, _ in pairs], [w for _, w in pairs]
+        self.assign(ema, [m * e + (1.0 - m) * w for e, w in
+                          zip(self._live.store.get(ema), self._live.store.get(live))])
 
     def _fixed(self, variable):
         """Whether a weight is set by the method rather than averaged (ProGAN's fade-in alpha)."""
@@ -272,8 +260,7 @@ class GAN(keras.Model):
         return keras.random.uniform(shape, low, 1.0, seed=seed)
 
     def generate(self, n=None, z=None, seed=None, use_ema=True):
-        """Generated samples as a NumPy array, from the noise of :meth:`noise_input`; ``use_ema``:
-        the averaged generator if any."""
+        """Samples as a NumPy array from :meth:`noise_input`'s noise; ``use_ema``: the averaged G's if any."""
         z = self.noise_input(n, z, seed)
         model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         # A direct call: for these small batches it is faster than predict(), which compiles.
@@ -291,28 +278,23 @@ class GAN(keras.Model):
 
     def noise_array(self, n, rng=None):
         """``n`` noise vectors as a NumPy array, from ``rng`` or NumPy's global generator."""
-        n = check_positive_int("n", n)
-        rng = np.random if rng is None else rng
-        shape = (n, self.latent_dim)
-        if self.noise == "uniform01":
-            if isinstance(rng, np.random.Generator):
-                return rng.random(shape, dtype="float32")
-            return rng.random(shape).astype("float32")
+        rng, shape = np.random if rng is None else rng, (check_positive_int("n", n), self.latent_dim)
+        if self.noise == "uniform01":  # a Generator draws float32 itself, NumPy's global one float64
+            return (rng.random(shape, dtype="float32") if isinstance(rng, np.random.Generator)
+                    else rng.random(shape).astype("float32"))
         if self.noise == "uniform":
             return rng.uniform(-1.0, 1.0, shape).astype("float32")
         return rng.standard_normal(shape).astype("float32")
 
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         """``keras.Model.fit`` on whole rounds, every network trainable for the call."""
-        k = self.rounds_per_step
+        k, devices = self.rounds_per_step, backend.devices_in_use(self)
         size = 32 if batch_size is None else batch_size
-        devices = backend.devices_in_use(self)
         if devices > 1 and size % (devices * k):
             raise ValueError(f"batch_size ({size}) must be a multiple of the {devices} devices"
                              + (f" times rounds_per_step ({k})" if k > 1 else "")
                              + ": each device gets an equal share of every batch")
-        # A dataset (no len) is left to the user.
-        if k > 1 and (isinstance(x, (dict, np.ndarray)) or hasattr(x, "__len__")):
+        if k > 1 and hasattr(x, "__len__"):  # a dataset (no len) is left to the user
             n = len(next(iter(x.values())) if isinstance(x, dict) else x)
             if size % k:
                 raise ValueError(f"batch_size ({size}) must be a multiple of rounds_per_step ({k}): "
@@ -327,12 +309,10 @@ class GAN(keras.Model):
     def _rounds(self, store, data):
         """Run the rounds in one batch of ``fit`` (see ``rounds_per_step``); return the logs."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._live.store = store
-        k = self.rounds_per_step
+        self._live.store, k = store, self.rounds_per_step
         if k == 1:
             self.train_round(x)
         else:
-            # Split the batch into k rounds and loop over them inside the compiled step.
             split = keras.tree.map_structure(lambda t: ops.reshape(t, (k, -1, *ops.shape(t)[1:])), x)
 
             def body(i, carry):
@@ -362,8 +342,7 @@ class GAN(keras.Model):
     def run_step(self, step, real=None, z=None):
         """One step of the round (:data:`STEPS`) on its own, eagerly, on ``real`` (fn) or noise
         ``z``: chapter 2's audit watches which network's weights each step changes."""
-        if step not in STEPS:
-            raise ValueError(f"step must be one of {STEPS}, got {step!r}")
+        check_choice("step", step, STEPS)
         if self._lists.learns is None:
             raise ValueError("compile the GAN before running a step")
         variables = list({id(v): v for v in [*self.variables, *self.d_optimizer.variables,
@@ -421,13 +400,11 @@ def pad_to_rounds(x, batch_size, rng=None):
 
 
 def count_outcomes(discriminator, real, fake):
-    """D's four outcomes (:data:`OUTCOMES`) on a real and a fake batch, a sample judged real when
-    D's output is at least 0.5. Defined in chapter 1."""
+    """D's :data:`OUTCOMES` on a real and a fake batch, real when D's output >= 0.5. Defined in chapter 1."""
     counts = []
     for name, x in (("real", real), ("fake", fake)):
-        x = check_batch(name, x, discriminator.input_shape[1:])
-        p = np.asarray(discriminator.predict_on_batch(x)).reshape(-1)
-        counts.append((int(np.sum(p >= 0.5)), len(p)))
+        p = np.asarray(discriminator.predict_on_batch(check_batch(name, x, discriminator.input_shape[1:])))
+        counts.append((int(np.sum(p >= 0.5)), p.size))
     (tp, n_real), (fp, n_fake) = counts
     return {"tp": tp, "fn": n_real - tp, "fp": fp, "tn": n_fake - fp}
 
@@ -470,10 +447,8 @@ class StopOnNaN(keras.callbacks.Callback):
         bad = sorted(k for k, v in (logs or {}).items() if not math.isfinite(float(v)))
         if bad:
             self.model.stop_training = True
-            raise FloatingPointError(
-                f"training produced a NaN or infinite loss ({', '.join(bad)}) in epoch "
-                f"{self._epoch + 1}, batch {batch + 1}, and stopped"
-            )
+            raise FloatingPointError(f"training produced a NaN or infinite loss ({', '.join(bad)}) in epoch "
+                                     f"{self._epoch + 1}, batch {batch + 1}, and stopped")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -488,8 +463,7 @@ class Snapshots(keras.callbacks.Callback):
         super().__init__()
         self.n = check_positive_int("n", n)
         self.seed, self.use_ema, self.draw = seed, bool(use_ema), draw
-        self.z = None
-        self.snapshots = []
+        self.z, self.snapshots = None, []
 
     def _snap(self):
         self.snapshots.append(self.draw(self.model) if self.draw
@@ -506,8 +480,7 @@ class Snapshots(keras.callbacks.Callback):
 
 
 def timed_fit(model, x, y=None, callbacks=(), shuffle=True, **kwargs):
-    """``model.fit(x, y, ...)`` with the NaN guard (:class:`StopOnNaN`) before ``callbacks``:
-    ``(history, seconds)``, the history's values as floats."""
+    """``model.fit(x, y, ...)``, :class:`StopOnNaN` before ``callbacks``: ``(history as floats, seconds)``."""
     start = time.perf_counter()
     fit = model.fit(x, y, shuffle=shuffle, callbacks=[StopOnNaN(), *callbacks], **kwargs)
     seconds = time.perf_counter() - start
@@ -524,8 +497,7 @@ class SampleMetrics(keras.callbacks.Callback):
     def __init__(self, classifier, reference=None, n=2000, seed=7):
         super().__init__()
         self.classifier, self.reference, self.seed = classifier, reference, seed
-        self.n = check_positive_int("n", n)
-        self.results = []
+        self.n, self.results = check_positive_int("n", n), []
 
     def score(self, epoch):
         images = self.model.generate(self.n, seed=self.seed + epoch)
@@ -539,11 +511,10 @@ class SampleMetrics(keras.callbacks.Callback):
 
 
 def round_flops(generator, discriminator, batch_size) -> int:
-    """FLOPs of one four-step round on ``batch_size`` real and fake samples (chapter 2). A backward
-    pass costs about twice its forward pass (input and weight gradients), so per sample, with G
-    and D each network's forward FLOPs (:func:`ganlib.models.forward_flops`): (a) D learns, 3 D;
-    (b) G learns through the frozen D, 3 G + 2 D (D's input gradients only); (c) the fakes, G,
-    then D learns, 3 D; (d) as (b). In all 7 G + 10 D."""
+    """FLOPs of one four-step round on ``batch_size`` real and fake samples (chapter 2). A backward pass costs
+    about twice its forward pass (input and weight gradients), so per sample, with G and D each network's
+    forward FLOPs (:func:`ganlib.models.forward_flops`): (a) D learns, 3 D; (b) G learns through the frozen D,
+    3 G + 2 D (D's input gradients only); (c) the fakes, G, then D learns, 3 D; (d) as (b): 7 G + 10 D."""
     batch_size = check_positive_int("batch_size", batch_size)
     return batch_size * (7 * forward_flops(generator) + 10 * forward_flops(discriminator))
 
@@ -560,9 +531,7 @@ class TimeBudget(keras.callbacks.Callback):
     def last_epoch(self, initial_epoch, epochs):
         """The ``epochs`` to hand to ``fit``: ``initial_epoch`` (train no further) when a resumed
         run has already used its minutes, else ``epochs``."""
-        if self.minutes is not None and self.already >= self.minutes:
-            return initial_epoch
-        return epochs
+        return initial_epoch if self.minutes is not None and self.already >= self.minutes else epochs
 
     def on_train_begin(self, logs=None):
         self.trained, self.epochs = 0.0, 0
@@ -615,8 +584,10 @@ class LearningRateDecay(keras.callbacks.Callback):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """One short line per epoch of the numbers the chapters quote first, for ``verbose=0`` in place
-    of Keras's progress bar."""
+    """One line per epoch of the numbers the chapters quote first, for ``verbose=0`` (no progress bar)."""
+
+    FORMS = (("minutes", "{:5.1f} min"), ("lr_scale", "rates x{:.2f}"), ("classifier_score", "score {:.2f}"),
+             ("fid", "FID {:6.1f}"), ("class_kl", "KL {:.3f}"))
 
     def __init__(self, name=""):
         super().__init__()
@@ -625,16 +596,7 @@ class EpochLog(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         parts = [f"{self.name}epoch {epoch + 1:>3}"]
-        if "minutes" in logs:
-            parts.append(f"{logs['minutes']:5.1f} min")
-        if "lr_scale" in logs:
-            parts.append(f"rates x{logs['lr_scale']:.2f}")
-        if "classifier_score" in logs:
-            parts.append(f"score {logs['classifier_score']:.2f}")
-        if "fid" in logs:
-            parts.append(f"FID {logs['fid']:6.1f}")
-        if "class_kl" in logs:
-            parts.append(f"KL {logs['class_kl']:.3f}")
+        parts += [form.format(logs[key]) for key, form in self.FORMS if key in logs]
         if all(key in logs for key in ("tp", "fn", "tn", "fp")):
             real = logs["tp"] / max(logs["tp"] + logs["fn"], 1)
             fake = logs["tn"] / max(logs["tn"] + logs["fp"], 1)

@@ -139,6 +139,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 @needs_jax
 def test_every_method_round_trips_on_jax_and_loads_tensorflow_checkpoints(tmp_path):
     for name, build in BUILDERS.items():

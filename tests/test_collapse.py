@@ -87,6 +87,7 @@ def test_cli_collapse_trains_and_writes_its_grid(tmp_path, cli):
     assert (tmp_path / "collapse-mbstd.png").exists()
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 @needs_jax
 def test_training_with_the_remedy_runs_on_jax():
     code = """

@@ -16,10 +16,12 @@ def test_unet_skips_keep_the_input_size_tensorflow():
     conditional_checks.check_unet_keeps_the_size_and_the_known_pixels()
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_one_epoch_of_each_model_trains_tensorflow():
     conditional_checks.check_rounds_train_both_kinds_and_pix2pix()
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_acgan_class_loss_falls_on_real_labels_tensorflow():
     conditional_checks.check_acgan_class_loss_falls_on_real_labels()
 
@@ -148,6 +150,7 @@ def test_degrade_gives_each_task_its_input():
 # -- the command line ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 @pytest.mark.parametrize("kind", ["cgan", "acgan"])
 def test_cli_conditional_quick(kind, tmp_path, cli):
     proc = cli(kind, "--quick", "--out", str(tmp_path / kind))

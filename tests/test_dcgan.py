@@ -166,6 +166,7 @@ def test_compact_networks_have_the_described_shapes():
     assert [c.filters for c in convs] == [64, 128, 256] and convs[-1].output.shape[1:3] == (4, 4)
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_steps_per_execution_changes_speed_not_numbers(mnist):
     # Keras's steps_per_execution (several rounds per compiled call) must train the fused GAN
     # exactly as one round per call: same weights, averaged G and logs, bit for bit; 5 batches
@@ -253,6 +254,7 @@ def _generator_steps(decay_start):
     return history, steps[1] / steps[0]
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_learning_rate_decay_reaches_the_steps():
     # decay_start 0: epoch 1 trains at 0.75 of the rates, epoch 2 at 0.25, so Adam's steps
     # (about the rate each) shrink to about a third; without decay they stay about the same.

@@ -215,6 +215,7 @@ def test_generations_config_checks():
 # -- the command line ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_cli_bigan_quick(tmp_path, cli):
     proc = cli("bigan", "--quick", "--out", str(tmp_path / "b"))
     result = last_json(proc)
@@ -225,6 +226,7 @@ def test_cli_bigan_quick(tmp_path, cli):
     assert (tmp_path / "b" / "reconstructions.png").exists()
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_cli_generations_quick(tmp_path, cli):
     proc = cli("generations", "--quick", "--generations", "2",
                "--out", str(tmp_path / "g"))

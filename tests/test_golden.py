@@ -38,10 +38,10 @@ BACKENDS = [b for b in golden_record.BACKENDS if b != "jax" or jax_available()]
 
 @pytest.fixture(scope="module")
 def runs(request):
-    """``{backend: the recorder's output}``, both backends run at once, each in its own process
-    (all trainers, on two otherwise idle cores: about 1.5 to 2 minutes with JAX's compilation
-    cache warm, TensorFlow's ~95 s of CPU being the longer; about 3.5 minutes cold). Only the
-    trainers of the selected tests run: ``-k progan`` runs ProGAN alone on both backends."""
+    """``{backend: the recorder's output}``, each selected backend in its own process, run at
+    once (all trainers: TensorFlow's take about 95 s of CPU; JAX's, in ``make test-slow``, about
+    1.5 minutes with its compilation cache warm, 3.5 cold). Only the trainers of the selected
+    tests run: ``-k progan`` runs ProGAN alone."""
     wanted = {}
     for item in request.session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -56,8 +56,8 @@ def runs(request):
 
 def _cases():
     for backend in golden_record.BACKENDS:
-        marks = [] if backend != "jax" or jax_available() else [
-            pytest.mark.skip(reason="JAX is not installed")]
+        marks = [] if backend != "jax" else [pytest.mark.slow] + (
+            [] if jax_available() else [pytest.mark.skip(reason="JAX is not installed")])
         for name in sorted(GOLDEN[backend]):
             yield pytest.param(backend, name, id=f"{backend}-{name}", marks=marks)
 
@@ -76,7 +76,8 @@ def test_this_cpu_has_its_own_golden_values():
                     "`python tests/golden_record.py --record`")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", [b if b != "jax" else pytest.param(b, marks=pytest.mark.slow)
+                                     for b in BACKENDS])
 def test_the_run_used_this_checkout(runs, backend):
     out = runs[backend]
     assert out["backend"] == backend

@@ -75,6 +75,7 @@ def _quick_cfg():
                                 batch_size=8, n_train=64, metric_samples=50)
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_resume_after_a_kill_continues_at_the_right_phase_and_alpha(tmp_path, monkeypatch, mnist_small):
     data, classifier = mnist_small
     cfg = _quick_cfg()
@@ -118,6 +119,7 @@ def test_resume_refuses_another_runs_checkpoint(tmp_path, mnist_small):
                             classifier=classifier, grow=False, minutes=0.01, verbose=0)
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_cli_quick_run_prints_the_json_line(tmp_path, cli):
     out = tmp_path / "run"
     result = last_json(cli("progan", "--quick", "--out", str(out)))

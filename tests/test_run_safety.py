@@ -72,7 +72,7 @@ print(json.dumps({"d_moved": moved, "d_flag_after": d.trainable}))
 """
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=needs_jax)])
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=[needs_jax, pytest.mark.slow])])
 def test_fit_works_and_d_learns_after_a_leftover_frozen_flag(backend):
     result = last_json(run_python(FROZEN_FLAG_FIT, backend=backend))
     assert result == {"d_moved": True, "d_flag_after": False}
@@ -86,6 +86,7 @@ def test_fused_round_leaves_the_other_network_bit_identical_tensorflow():
     assert audit["fused"] == CORRECT
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 @needs_jax
 def test_fused_round_leaves_the_other_network_bit_identical_jax():
     audit = last_json(run_python(args=["-m", "ganlib", "freeze-audit"], backend="jax"))
@@ -140,6 +141,7 @@ def test_classic_and_fused_agree_with_batch_norm_tensorflow():
     assert result["classic_counts"] == result["fused_counts"]
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 @needs_jax
 def test_classic_and_fused_agree_with_batch_norm_jax():
     code = ("import json, sys; sys.path.insert(0, 'tests'); from test_run_safety import "
@@ -169,6 +171,7 @@ class Diverge(keras.callbacks.Callback):
         self.current = epoch
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_nan_with_metrics_on_stops_cleanly_and_keeps_the_checkpoint(tmp_path, mnist):
     cfg = dataclasses.replace(config.dcgan_config("radford", quick=True), n_train=256,
                               metric_samples=100, epochs=3)
@@ -461,6 +464,7 @@ def resume_line(err, cwd):
                           capture_output=True, timeout=600)
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 def test_ctrl_c_in_dcgan_exits_130_keeps_every_epochs_figure_and_resume_finishes(tmp_path):
     # The epoch line (training.EpochLog) is printed after that epoch's checkpoint and figure.
     # The compact DCGAN: the quickest of the three per epoch.

@@ -33,6 +33,7 @@ def test_freeze_audit_tensorflow():
     check_audit(freeze.freeze_audit())
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 @needs_jax
 def test_freeze_audit_jax():
     proc = run_python(args=["-m", "ganlib", "freeze-audit"], backend="jax")
@@ -47,6 +48,7 @@ def test_classic_and_fused_agree_tensorflow(rounds_per_step):
     assert sum(result["fused_counts"].values()) == 2 * 20 * 32
 
 
+@pytest.mark.slow  # a long end-to-end run: make test-slow, which CI runs (tests/README.md)
 @needs_jax
 def test_classic_and_fused_agree_jax():
     code = "import json; from ganlib import freeze; print(json.dumps(freeze.classic_vs_fused(rounds=20, rounds_per_step=5)))"
