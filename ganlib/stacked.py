@@ -129,7 +129,7 @@ def metz_generator(latent_dim: int = 256, name: str = "generator"):
     """Metz et al.'s Stacked MNIST generator (PacGAN's unrolled_GAN_experiment code): noise ->
     Dense(4x4x64) -> 3x3 transposed convolutions to 7x7x32, 14x14x16, 28x28x8 (each with batch
     norm and ReLU) -> a 3x3 convolution to three channels, tanh."""
-    up = [layer for filters, extra in ((32, 0), (16, 1), (8, 1)) for layer in models._normalized(
+    up = [layer for filters, extra in ((32, 0), (16, 1), (8, 1)) for layer in models.normalized(
         layers.Conv2DTranspose(filters, 3, strides=2, padding="same", output_padding=extra))]
     return keras.Sequential([keras.Input(shape=(check_positive_int("latent_dim", latent_dim),)),
                              layers.Dense(4 * 4 * 64), layers.BatchNormalization(), layers.ReLU(),
