@@ -9,6 +9,7 @@ folder claimed before anything heavy is imported: a mistake costs a second, not 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shlex
@@ -74,12 +75,15 @@ def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=Non
         parser.add_argument("--resume", action="store_true", help=f"continue the run in --out {resume}")
 
 
-def _start(args, cfg=None, stem=None, checkpoint_name=None):
-    """Claim the run's folder before any training (``--out``, new or empty unless ``--resume``;
-    else ``runs/stem``, ``runs/stem-2``, ...), print the first line and return the folder (None:
-    nothing is written). :func:`main` removes the folder again if the run writes nothing."""
+def _start(args, make=None, stem=None, checkpoint_name=None):
+    """Build the run's configuration, ``make(**settings)`` with the settings given on the command
+    line (None without ``make``); claim its folder before any training (``--out``, new or empty
+    unless ``--resume``; else ``runs/stem``, ``runs/stem-2``, ...; None: nothing is written); print
+    the first line and return both. :func:`main` removes the folder again if nothing is written."""
     from ganlib import checkpoint
 
+    given = ("arch", "task", "layout", "fix", "distribute", "epochs", "minutes", "generations", "steps")
+    cfg = make(**{k: getattr(args, k) for k in given if getattr(args, k, None) is not None}) if make else None
     args.checkpoint = checkpoint_name or checkpoint.CHECKPOINT_NAME
     if getattr(args, "resume", False):
         if not args.out:
@@ -94,15 +98,9 @@ def _start(args, cfg=None, stem=None, checkpoint_name=None):
         args.run_dir, args.created = args.out, files.claim_out_dir(args.out, "--out")
     elif stem:
         args.run_dir, args.created = files.new_run_dir(os.path.join("runs", stem))
-    more = () if cfg is None else ("· budget:", cfg.budget, "· out:", args.run_dir)
+    more = () if stem is None else ("· budget:", cfg.budget, "· out:", args.run_dir)
     print(config.device_report(), "· mode:", config.mode(), *more, flush=True)
-    return args.run_dir
-
-
-def _overrides(args):
-    """The settings given on the command line, as config overrides."""
-    names = ("epochs", "minutes", "generations", "steps")
-    return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+    return cfg, args.run_dir
 
 
 def _last(history, *keys):
@@ -135,8 +133,7 @@ def _run_conditional(args):
     from ganlib import conditional, metrics, plot
     from ganlib.data import load_mnist
 
-    cfg = config.conditional_config(args.experiment, **_overrides(args))
-    out = _start(args, cfg, args.experiment)
+    cfg, out = _start(args, functools.partial(config.conditional_config, args.experiment), args.experiment)
     data = load_mnist()
     classifier = metrics.get_classifier(data=data)
     run = conditional.train_conditional(cfg, seed=args.seed, out_dir=out, resume=args.resume,
@@ -156,8 +153,7 @@ def _run_conditional(args):
 def _run_pix2pix(args):
     from ganlib import conditional
 
-    cfg = config.pix2pix_config(args.task, **_overrides(args))
-    out = _start(args, cfg, f"pix2pix-{args.task}")
+    cfg, out = _start(args, config.pix2pix_config, f"pix2pix-{args.task}")
     run = conditional.train_pix2pix(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2)
     strip = np.concatenate([np.concatenate(list(v[..., 0]), axis=1) for v in run.examples.values()], axis=0)
     _save(out, {"strip.png": (strip + 1) / 2}, vmin=0, vmax=1)
@@ -175,8 +171,7 @@ def _run_bigan(args):
     from ganlib import bigan, metrics, plot
     from ganlib.data import load_mnist
 
-    cfg = config.bigan_config(**_overrides(args))
-    out = _start(args, cfg, "bigan")
+    cfg, out = _start(args, config.bigan_config, "bigan")
     data = load_mnist()
     classifier = metrics.get_classifier(data=data)
     run = bigan.train_bigan(cfg, seed=args.seed, out_dir=out, resume=args.resume, data=data,
@@ -199,9 +194,8 @@ def _run_bigan(args):
 def _run_generations(args):
     from ganlib import generated, plot
 
-    cfg = config.generations_config(**_overrides(args))
     # A folder holds a chain once its first generation has started.
-    out = _start(args, cfg, "generations", checkpoint_name="generation-1")
+    cfg, out = _start(args, config.generations_config, "generations", "generation-1")
     run = generated.run_generations(
         cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=2,
         on_generation=lambda g, report: print(generated.generation_line(g, report), flush=True))
@@ -300,8 +294,7 @@ def build_parser():
 def _run_mixture(args):
     from ganlib import mixture
 
-    cfg = mixture.mixture_config(args.layout, args.fix, **_overrides(args))
-    out = _start(args)
+    cfg, out = _start(args, config.mixture_config)
     result, last = mixture.run_seeds(cfg, seeds=args.seeds, verbose=2, return_last=True, workers=args.workers)
     for s in result["per_seed"]:
         print(f"seed {s['seed']}: {s['modes']} modes, {100 * s['high_quality']:.1f}% high-quality, "
@@ -320,8 +313,7 @@ def _run_mixture(args):
 def _run_collapse(args):
     from ganlib import collapse, plot  # plot: already imported by collapse
 
-    cfg = collapse.collapse_config(args.fix, **_overrides(args))
-    out = _start(args)
+    cfg, out = _start(args, config.collapse_config)
     run = collapse.train_collapse(cfg, seed=args.seed, verbose=2)
     result = {"class_histogram": run.histograms[-1] if run.histograms else None,
               **_last(run.history, "class_kl", "classes_present"), "histograms": run.histograms,
@@ -335,8 +327,8 @@ def _run_collapse(args):
 def _run_gaussian(args):
     from ganlib import data, gaussian, plot
 
-    cfg = config.gaussian_config()
-    out = _start(args)
+    cfg = config.gaussian_config()  # its --epochs go to the trainer
+    out = _start(args)[1]
     run = gaussian.train_gaussian(cfg, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                                   verbose=2)
     result = run.summary()
@@ -353,8 +345,7 @@ def _run_gaussian(args):
 def _run_dcgan(args):
     from ganlib import data, dcgan, metrics, plot, training
 
-    cfg = config.dcgan_config(args.arch, distribute=args.distribute, **_overrides(args))
-    out = _start(args, cfg, f"dcgan-{args.arch}")
+    cfg, out = _start(args, config.dcgan_config, f"dcgan-{args.arch}")
     run = dcgan.train_dcgan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=0,
                             callbacks=[training.EpochLog(args.arch)])
     _save(out, {f"samples_epoch{epoch:03d}.png": plot.image_grid(grid)
@@ -371,8 +362,7 @@ def _run_dcgan(args):
 def _run_progan(args):
     from ganlib import plot, progan
 
-    cfg = config.progan_config()
-    out = _start(args, cfg, "progan", progan.CHECKPOINT_NAME)
+    cfg, out = _start(args, config.progan_config, "progan", progan.CHECKPOINT_NAME)
     run = progan.train_progan(cfg, seed=args.seed, out_dir=out, resume=args.resume, verbose=1)
     _save(out, {f"samples_{label.replace(' ', '_')}.png": plot.image_grid(progan.to_28(grid))
                 for label, grid in run.grids})
@@ -386,8 +376,7 @@ def _run_progan(args):
 def _run_stacked(args):
     from ganlib import plot, stacked
 
-    cfg = stacked.stacked_config(args.fix, args.arch, **_overrides(args))
-    out = _start(args, cfg, f"stacked-{args.arch}-{args.fix}", checkpoint_name="seed-0")
+    cfg, out = _start(args, config.stacked_config, f"stacked-{args.arch}-{args.fix}", "seed-0")
     result = stacked.run_seeds(cfg, args.seeds, workers=args.workers, out_dir=out, resume=args.resume,
                                verbose=2)
     samples = result["per_seed"][-1]["samples"]
@@ -429,19 +418,9 @@ def _import_keras_quietly():
         os.close(saved)
 
 
-def _checkpoint_epoch(path):
-    """The complete epochs the checkpoint at ``path`` records, or None when that cannot be read
-    (read here, not through ganlib.checkpoint, so that no checkpoint can fail the Ctrl-C line)."""
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            epoch = json.loads(str(saved["__meta__"]))["epoch"]
-    except Exception:
-        return None
-    return epoch if type(epoch) is int and epoch >= 0 else None
-
-
 def _interrupted(args, argv):
-    """The Ctrl-C line: how to continue the run, if a checkpoint was kept."""
+    """The Ctrl-C line: how to continue the run, if a checkpoint was kept (after which complete
+    epoch, where ganlib's checkpoint records one)."""
     from ganlib.checkpoint import CHECKPOINT_NAME
 
     kept = args.run_dir and hasattr(args, "resume") and os.path.join(args.run_dir, args.checkpoint)
@@ -449,8 +428,14 @@ def _interrupted(args, argv):
         return "interrupted; nothing to resume"
     again = [a for a in argv if a != "--resume"] + ["--resume"]
     again += [] if args.out else ["--out", args.run_dir]
-    epoch = _checkpoint_epoch(kept) if args.checkpoint == CHECKPOINT_NAME else None
-    after = "" if epoch is None else f" after epoch {epoch}"
+    epoch = None
+    try:  # read here, not through ganlib.checkpoint, so that no checkpoint can fail this line
+        if args.checkpoint == CHECKPOINT_NAME:
+            with np.load(kept, allow_pickle=False) as saved:
+                epoch = json.loads(str(saved["__meta__"]))["epoch"]
+    except Exception:
+        pass
+    after = f" after epoch {epoch}" if type(epoch) is int and epoch >= 0 else ""
     return f"interrupted{after}; continue with: python -m ganlib {shlex.join(again)}"
 
 

@@ -82,13 +82,6 @@ def state_variables(gan) -> dict:
     return keyed
 
 
-def _to_numpy(variable):
-    """A variable's value as a NumPy array (also a TensorFlow variable mirrored across devices,
-    which ``convert_to_numpy`` refuses for integer dtypes)."""
-    value = variable.value
-    return np.asarray(value.numpy() if hasattr(value, "numpy") else keras.ops.convert_to_numpy(value))
-
-
 def _plain_config(config):
     """``config`` (a dataclass) as it reads back from JSON (tuples become lists)."""
     return None if config is None else json.loads(json.dumps(dataclasses.asdict(config)))
@@ -121,7 +114,10 @@ def read_npz(path, what="ganlib checkpoint") -> dict:
 def save_checkpoint(gan, path, epoch, history=None, extra=None, config=None):
     """Write ``gan`` after ``epoch`` epochs to ``path`` with ``history``, ``extra``, ``config``."""
     epoch = check_non_negative_int("epoch", epoch)
-    arrays = {key: _to_numpy(v) for key, v in state_variables(gan).items()}
+    # .numpy() also reads TF variables mirrored across devices (convert_to_numpy refuses integer ones).
+    values = {key: variable.value for key, variable in state_variables(gan).items()}
+    arrays = {key: np.asarray(v.numpy() if hasattr(v, "numpy") else keras.ops.convert_to_numpy(v))
+              for key, v in values.items()}
     meta = {"format": FORMAT, "keras": keras.__version__, "method": type(gan).__name__,
             "config": _plain_config(config), "epoch": epoch, "history": history or {},
             "extra": extra or {}}
@@ -161,8 +157,7 @@ def read_checkpoint(path, config=None, expect=None, method=None):
     if META not in arrays:
         raise ValueError(f"path {path!r} is not a ganlib checkpoint (no metadata)")
     meta = _read_meta(path, str(arrays.pop(META)))  # format 1 (keys by position) has no format
-    if method is not None:
-        _check_method(path, meta, method)
+    _check_method(path, meta, method)
     saved, now = meta["config"], _plain_config(config)
     if saved is not None and now is not None:
         changed = [f"{k} {saved.get(k)!r} (now {now.get(k)!r})"
@@ -178,13 +173,21 @@ def read_checkpoint(path, config=None, expect=None, method=None):
 
 
 def _check_method(path, meta, method):
-    if meta["method"] != method:
+    if method not in (None, meta["method"]):
         raise ValueError(f"{path!r} is a checkpoint of a {meta['method']}, not of a {method}: "
                          "choose another folder or start a new run")
 
 
-def _assign(gan, path, meta, arrays):
-    """Check the method, every key and shape of ``arrays`` against ``gan``, then assign them."""
+def resume(gan, path, resume=True, expect=None, config=None):
+    """The one way every trainer continues a run: with ``resume`` and a checkpoint at ``path``,
+    load it into ``gan`` and return its record; otherwise (a fresh start) None. ``gan`` may be a
+    function ``record -> GAN`` where the checkpoint decides which GAN (ProGAN's phase). The method,
+    every key and every shape are checked before any variable is assigned."""
+    if not (resume and path and os.path.exists(path)):
+        return None
+    model = isinstance(gan, keras.Model)
+    meta, arrays = read_checkpoint(path, config, expect, type(gan).__name__ if model else None)
+    gan = gan if model else gan(meta)
     name = type(gan).__name__
     _check_method(path, meta, name)
     variables = state_variables(gan)
@@ -199,65 +202,33 @@ def _assign(gan, path, meta, arrays):
                              f"this {name} {tuple(variable.shape)}: was it saved with other networks?")
     for key, variable in variables.items():
         variable.assign(arrays[key])
-
-
-def resume(gan, path, resume=True, expect=None, config=None):
-    """The one way every trainer continues a run: with ``resume`` and a checkpoint at ``path``,
-    load it into ``gan`` and return its record; otherwise (a fresh start) None. ``gan`` may be a
-    function ``record -> GAN`` where the checkpoint decides which GAN (ProGAN's phase)."""
-    if not (resume and path and os.path.exists(path)):
-        return None
-    model = isinstance(gan, keras.Model)
-    meta, arrays = read_checkpoint(path, config, expect, type(gan).__name__ if model else None)
-    _assign(gan if model else gan(meta), path, meta, arrays)
     return meta
 
 
 _resume = resume  # for fit, whose argument has the same name
 
 
-def run_path(out_dir, resume, name=CHECKPOINT_NAME):
-    """The checkpoint's path in ``out_dir`` (checked, then created), or None without one."""
-    if resume and not out_dir:
-        raise ValueError("resume=True needs out_dir: the folder that holds the run's checkpoints")
-    if not out_dir:
-        return None
-    prepare_out_dir(out_dir, "out_dir")
-    path = os.path.join(out_dir, name)
-    if resume and os.path.exists(path):
-        read_checkpoint(path)  # a cut-short or foreign file fails now, before any data is loaded
-    return path
-
-
 class EpochCheckpoint(keras.callbacks.Callback):
     """Save a checkpoint after every epoch with all the logs so far (``epoch``: that of the file on
-    disk, 0: none); put it after ``StopOnNaN`` and the callbacks that add to the logs."""
+    disk, 0: none), then the newest digits of ``snapshots`` (if given) as ``epochs/epoch_NNN.png``
+    beside it: a run stopped at any moment keeps a figure of every finished epoch. Put it after
+    ``StopOnNaN`` and the callbacks that add to the logs."""
 
-    def __init__(self, path, history=None, extra=None, config=None, epoch=0):
+    def __init__(self, path, history=None, extra=None, config=None, epoch=0, snapshots=None):
         super().__init__()
         self.path, self.extra, self.config, self.epoch = path, extra or {}, config, epoch
         self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.snapshots = snapshots
 
     def on_epoch_end(self, epoch, logs=None):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(float(v))
         save_checkpoint(self.model, self.path, epoch + 1, self.history, self.extra, self.config)
         self.epoch = epoch + 1
-
-
-class EpochFigures(keras.callbacks.Callback):
-    """After every epoch, the newest digits of ``snapshots`` as ``folder/epochs/epoch_NNN.png``:
-    a run stopped at any moment keeps a figure of every finished epoch."""
-
-    def __init__(self, snapshots, folder):
-        super().__init__()
-        self.snapshots, self.folder = snapshots, os.path.join(folder, "epochs")
-
-    def on_epoch_end(self, epoch, logs=None):
-        images = np.asarray(self.snapshots.snapshots[-1])
+        images = np.asarray(self.snapshots.snapshots[-1] if self.snapshots is not None else [])
         if images.ndim == 4 and images.shape[1:] in ((28, 28, 1), (28, 28, 3)):
-            ncols = int(np.ceil(np.sqrt(len(images))))
-            save_image(os.path.join(self.folder, f"epoch_{epoch + 1:03d}.png"), image_grid(images, ncols))
+            figure = os.path.join(os.path.dirname(self.path), "epochs", f"epoch_{epoch + 1:03d}.png")
+            save_image(figure, image_grid(images, int(np.ceil(np.sqrt(len(images))))))
 
 
 def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_callbacks=(),
@@ -273,14 +244,13 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
     budget = TimeBudget(config.minutes, already=(history.get("minutes") or [0.0])[-1])
     for callback in decay:
         callback.budget = budget
-    saver = EpochCheckpoint(path, history, extra, config, epoch=initial_epoch) if path else None
-    figures = [EpochFigures(cb, os.path.dirname(path)) for cb in callbacks
-               if path and isinstance(cb, Snapshots)][:1]
+    snapshots = next((cb for cb in callbacks if isinstance(cb, Snapshots)), None)
+    saver = EpochCheckpoint(path, history, extra, config, initial_epoch, snapshots) if path else None
     try:
         history, seconds = timed_fit(
             gan, x, batch_size=config.batch_size, initial_epoch=initial_epoch,
             epochs=budget.last_epoch(initial_epoch, config.epochs), verbose=verbose,
-            callbacks=[budget, *decay, *callbacks, *([saver] if saver else []), *figures, *user_callbacks])
+            callbacks=[budget, *decay, *callbacks, *([saver] if saver else []), *user_callbacks])
     except FloatingPointError as exc:
         kept = (f"the last good checkpoint (epoch {saver.epoch}) is kept at {path}"
                 if saver and saver.epoch else "no checkpoint was written")
@@ -289,9 +259,13 @@ def fit(gan, x, config, path=None, resume=False, extra=None, callbacks=(), user_
 
 
 def start(seed, data=None, out_dir=None, resume=False, name=CHECKPOINT_NAME):
-    """How every MNIST trainer starts: ``(path, data)``, the checkpoint's :func:`run_path` in
-    ``out_dir`` (checked first), then the seed set and ``data`` (MNIST by default)."""
-    path = run_path(out_dir, resume, name)
+    """How every MNIST trainer starts: ``(path, data)``, the checkpoint's path in ``out_dir`` (checked,
+    then created; None without one), then the seed set and ``data`` (MNIST by default)."""
+    if resume and not out_dir:
+        raise ValueError("resume=True needs out_dir: the folder that holds the run's checkpoints")
+    path = os.path.join(prepare_out_dir(out_dir, "out_dir"), name) if out_dir else None
+    if resume and path and os.path.exists(path):
+        read_checkpoint(path)  # a cut-short or foreign file fails now, before any data is loaded
     set_seed(seed)
     return path, data if data is not None else load_mnist()
 

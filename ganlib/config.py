@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
 import os
 import random
 
 import numpy as np
 
-from ganlib.checks import check_choice, check_non_negative_int, check_number, is_int, is_number
+from ganlib.checks import check_choice, check_non_negative_int, is_int, is_number
 
 #: The environment variable that switches quick mode on ("1", "true", "yes").
 QUICK_ENV = "GANLIB_QUICK"
@@ -39,32 +40,54 @@ def mode() -> str:
     return "quick" if is_quick() else "full"
 
 
-#: The rules of :func:`check_fields`: what a field must be, and the test of its value.
+#: The error of a field that does not tile the batch (packs with fix="pack", minibatch-stddev groups).
+_TILE = "batch_size ({cfg.batch_size}) must be a multiple of {name} ({value})"
+#: The rules a field declared with :func:`checked` may name, in the order they are checked: the
+#: error (``none`` is " or None" for a field typed ``... | None``, which may be None) and the test.
 _RULES = {
-    "ints": ("a positive integer", lambda value, cfg: is_int(value) and value >= 1),
-    "counts": ("a non-negative integer", lambda value, cfg: is_int(value) and value >= 0),
-    "numbers": ("a positive number", lambda value, cfg: is_number(value) and value > 0),
-    "fractions": ("in [0, 1)", lambda value, cfg: is_number(value) and 0 <= value < 1),
-    "shares": ("in [0, 1]", lambda value, cfg: is_number(value) and 0 <= value <= 1),
-    "batches": ("at least batch_size ({cfg.batch_size})",
-                lambda value, cfg: is_int(value) and value >= cfg.batch_size),
+    "levels": ("channels and stable_rounds need 4 entries (4, 8, 16, 32), fade_rounds 3 (8, 16, 32)",
+               lambda v, c: len(c.channels) == 4 and len(c.stable_rounds) == 4 and len(c.fade_rounds) == 3),
+    "int": ("{name} must be a positive integer{none}, got {value!r}", lambda v, c: is_int(v) and v >= 1),
+    "count": ("{name} must be a non-negative integer{none}, got {value!r}",
+              lambda v, c: is_int(v) and v >= 0),
+    "number": ("{name} must be a positive number{none}, got {value!r}", lambda v, c: is_number(v) and v > 0),
+    "fraction": ("{name} must be in [0, 1){none}, got {value!r}", lambda v, c: is_number(v) and 0 <= v < 1),
+    "share": ("{name} must be in [0, 1]{none}, got {value!r}", lambda v, c: is_number(v) and 0 <= v <= 1),
+    "batches": ("{name} must be at least batch_size ({cfg.batch_size}){none}, got {value!r}",
+                lambda v, c: is_int(v) and v >= c.batch_size),
+    "weight": ("{name} must be a non-negative number, got {value!r}",
+               lambda v, c: is_number(v) and math.isfinite(v) and v >= 0),
+    "fours": ("{name} must be a multiple of 4, got {value}", lambda v, c: v % 4 == 0),
+    "ints": ("{name} must hold positive integers, got {value!r}",
+             lambda v, c: all(is_int(n) and n >= 1 for n in v)),
+    "packs": (_TILE, lambda v, c: c.fix != "pack" or c.batch_size % v == 0),
+    "tiles": (_TILE, lambda v, c: c.batch_size % v == 0),
 }
 
 
-def check_fields(cfg, choices: dict | None = None, **rules) -> None:
-    """One-line ValueErrors naming the field: ``choices`` maps fields to their allowed values (and
-    ``budget`` to :data:`BUDGETS`), ``rules`` name the fields of each :data:`_RULES` (or None)."""
-    types = {field.name: str(field.type) for field in dataclasses.fields(cfg)}
-    choices = {**(choices or {}), **({"budget": BUDGETS} if "budget" in types else {})}
-    for name, allowed in choices.items():
-        check_choice(name, getattr(cfg, name), allowed)
-    assert set(rules) <= set(_RULES), f"unknown rules {sorted(set(rules) - set(_RULES))}"
-    for rule, (what, ok) in _RULES.items():
-        for name in rules.get(rule, ()):
-            value, optional = getattr(cfg, name), "None" in types[name]
-            if not (ok(value, cfg) or optional and value is None):
-                raise ValueError(f"{name} must be {what.format(cfg=cfg)}{' or None' if optional else ''}, "
-                                 f"got {value!r}")
+def checked(default, *rules):
+    """A field of ``default`` that :class:`CheckedConfig` checks: ``rules`` are names of
+    :data:`_RULES` or a tuple of the allowed values."""
+    assert all(isinstance(rule, tuple) or rule in _RULES for rule in rules), f"unknown rule in {rules}"
+    return dataclasses.field(default=default, metadata={"rules": rules})
+
+
+class CheckedConfig:
+    """A configuration checked when it is made, by one-line ValueErrors naming the field: first each
+    field's choices, then each rule of :data:`_RULES` in turn over the fields (:func:`checked`)."""
+
+    def __post_init__(self):
+        fields = [(field.name, field.metadata.get("rules", ()), "None" in str(field.type))
+                  for field in dataclasses.fields(self)]
+        for name, rules, _ in fields:
+            for allowed in (rule for rule in rules if isinstance(rule, tuple)):
+                check_choice(name, getattr(self, name), allowed)
+        for rule, (error, ok) in _RULES.items():
+            for name, rules, optional in fields:
+                value = getattr(self, name)
+                if rule in rules and not (optional and value is None or ok(value, self)):
+                    none = " or None" if optional else ""
+                    raise ValueError(error.format(name=name, value=value, cfg=self, none=none))
 
 
 def configure(config_class, settings: dict, overrides: dict, **fixed):
@@ -79,7 +102,7 @@ def configure(config_class, settings: dict, overrides: dict, **fixed):
 
 
 @dataclasses.dataclass(frozen=True)
-class GaussianConfig:
+class GaussianConfig(CheckedConfig):
     """The 2-D Gaussian demo (chapters 2 and 3). Data, networks, batch, noise and 13 epochs (the
     source's figure shows epochs 0-10 and 13) are the source text's; the optimizer is the course's
     (chapter 3): a faster D tracks G's current samples (two time-scale update rule), and Adam's
@@ -89,17 +112,14 @@ class GaussianConfig:
     center: tuple = (5.0, 5.0)
     std: float = 1.0
     latent_dim: int = 4
-    batch_size: int = 32
-    epochs: int = 13
+    batch_size: int = checked(32, "int")
+    epochs: int = checked(13, "count")
     learning_rate: float = 1e-3
     d_learning_rate: float | None = 4e-3
     beta_1: float = 0.5
     beta_2: float = 0.99
     final_lr_fraction: float = 1.0
     ema_momentum: float = 0.999
-
-    def __post_init__(self):
-        check_fields(self, counts=("epochs",), ints=("batch_size",))
 
 
 def gaussian_config(quick: bool | None = None) -> GaussianConfig:
@@ -167,30 +187,26 @@ DCGAN_ARCHS = ("seed", "radford", "compact")
 
 
 @dataclasses.dataclass(frozen=True)
-class DCGANConfig:
+class DCGANConfig(CheckedConfig):
     """The MNIST DCGAN (chapter 5). ``learning_rate`` None is the architecture's own
     (ganlib.dcgan); after ``decay_start`` of the training (of the minutes, else of the epochs)
     both learning rates fall linearly to 0 (1.0: never; ganlib.training.LearningRateDecay);
     ``distribute`` trains data-parallel on every visible device."""
 
-    arch: str = "seed"
-    epochs: int = 5
-    minutes: float | None = None
+    arch: str = checked("seed", DCGAN_ARCHS)
+    epochs: int = checked(5, "count")
+    minutes: float | None = checked(None, "number")
     batch_size: int = 128
     latent_dim: int = 100
-    noise: str = "uniform"
+    noise: str = checked("uniform", ("uniform", "normal"))
     n_train: int | None = None
     learning_rate: float | None = None
     d_learning_rate: float | None = None
-    ema_momentum: float = 0.0
-    decay_start: float = 1.0
+    ema_momentum: float = checked(0.0, "fraction")
+    decay_start: float = checked(1.0, "share")
     metric_samples: int = 2000
     distribute: bool = False
-    budget: str = "cpu"
-
-    def __post_init__(self):
-        check_fields(self, {"arch": DCGAN_ARCHS, "noise": ("uniform", "normal")}, numbers=("minutes",),
-                     counts=("epochs",), fractions=("ema_momentum",), shares=("decay_start",))
+    budget: str = checked("cpu", BUDGETS)
 
 
 #: Each architecture's own settings (seed and radford: DCGANConfig's defaults); chapter 5
@@ -222,40 +238,29 @@ def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str
 
 
 @dataclasses.dataclass(frozen=True)
-class ProGANConfig:
+class ProGANConfig(CheckedConfig):
     """Chapter 6's ProGAN (ganlib.progan). The loss and optimizer are Karras et al.'s (WGAN-GP with
     a ``drift`` term that keeps D's scores near 0; Adam(1e-3, 0, 0.99)); the widths (``channels``
     at 4, 8, 16, 32 pixels) and phase lengths (``stable_rounds`` at 4 to 32, ``fade_rounds`` at 8
     to 32) are scaled down for the budget. ``batch_size`` is a multiple of 4: the minibatch
     standard deviation works in groups of 4."""
 
-    channels: tuple = (64, 64, 32, 16)
-    latent_dim: int = 64
-    batch_size: int = 32
+    channels: tuple = checked((64, 64, 32, 16), "levels", "ints")
+    latent_dim: int = checked(64, "int")
+    batch_size: int = checked(32, "int", "fours")
     learning_rate: float = 1e-3
     beta_1: float = 0.0
     beta_2: float = 0.99
     gp_weight: float = 10.0
     drift: float = 1e-3
     ema_momentum: float = 0.999
-    stable_rounds: tuple = (600, 600, 800, 2400)
-    fade_rounds: tuple = (600, 800, 1000)
-    chunk_rounds: int = 100
+    stable_rounds: tuple = checked((600, 600, 800, 2400), "ints")
+    fade_rounds: tuple = checked((600, 800, 1000), "ints")
+    chunk_rounds: int = checked(100, "int")
     eval_minutes: float = 1.0
-    metric_samples: int = 2000
+    metric_samples: int = checked(2000, "int")
     n_train: int | None = None
-    budget: str = "cpu"
-
-    def __post_init__(self):
-        if len(self.channels) != 4 or len(self.stable_rounds) != 4 or len(self.fade_rounds) != 3:
-            raise ValueError("channels and stable_rounds need 4 entries (4, 8, 16, 32), "
-                             "fade_rounds 3 (8, 16, 32)")
-        check_fields(self, ints=("latent_dim", "batch_size", "chunk_rounds", "metric_samples"))
-        if self.batch_size % 4:
-            raise ValueError(f"batch_size must be a multiple of 4, got {self.batch_size}")
-        for name in ("channels", "stable_rounds", "fade_rounds"):
-            if not all(is_int(v) and v >= 1 for v in getattr(self, name)):
-                raise ValueError(f"{name} must hold positive integers, got {getattr(self, name)!r}")
+    budget: str = checked("cpu", BUDGETS)
 
 
 #: ProGAN's budgets: quick (CI), CPU (the book's run, scaled to about 20 minutes of training for
@@ -281,38 +286,28 @@ FIXES = ("none", "mbstd", "minibatch", "pack")
 
 
 @dataclasses.dataclass(frozen=True)
-class MixtureConfig:
+class MixtureConfig(CheckedConfig):
     """One mixture run (chapter 7): ``steps`` learning rounds, the learning rate decaying along a
     cosine to ``final_lr_fraction`` of itself; ``group_size``: the minibatch standard deviation's
     group (None: the batch); ``rounds_per_epoch``: rounds per compiled call, a snapshot after each;
     ``standardize``: the networks work in units of the mixture's standard deviation."""
 
-    layout: str = "ring"
-    fix: str = "none"
-    networks: str = "course"
-    steps: int = 10_000
-    batch_size: int = 128
-    latent_dim: int = 8
-    units: int = 256
-    learning_rate: float = 1e-3
+    layout: str = checked("ring", LAYOUTS)
+    fix: str = checked("none", FIXES)
+    networks: str = checked("course", ("course", "pacgan"))
+    steps: int = checked(10_000, "int")
+    batch_size: int = checked(128, "int")
+    latent_dim: int = checked(8, "int")
+    units: int = checked(256, "int")
+    learning_rate: float = checked(1e-3, "number")
     beta_1: float = 0.5
     beta_2: float = 0.999
-    final_lr_fraction: float = 0.01
-    ema_momentum: float = 0.999
-    pack: int = 4
-    group_size: int | None = None
-    rounds_per_epoch: int = 500
+    final_lr_fraction: float = checked(0.01, "share")
+    ema_momentum: float = checked(0.999, "fraction")
+    pack: int = checked(4, "int", "packs")
+    group_size: int | None = checked(None, "int", "tiles")
+    rounds_per_epoch: int = checked(500, "int")
     standardize: bool = True
-
-    def __post_init__(self):
-        check_fields(self, {"layout": LAYOUTS, "fix": FIXES, "networks": ("course", "pacgan")},
-                     numbers=("learning_rate",), shares=("final_lr_fraction",),
-                     ints=("steps", "batch_size", "latent_dim", "units", "pack", "rounds_per_epoch",
-                           "group_size"), fractions=("ema_momentum",))
-        # Packs and minibatch-stddev groups must tile the batch.
-        for name, size in (("pack", self.fix == "pack" and self.pack), ("group_size", self.group_size)):
-            if size and self.batch_size % size:
-                raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of {name} ({size})")
 
 
 #: PacGAN's own set-up of the mixtures (Lin et al.'s code, fjxmlzn/PacGAN, synthetic_data_experiments): its
@@ -355,24 +350,19 @@ HYPERPARAMETERS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class CollapseConfig:
+class CollapseConfig(CheckedConfig):
     """One MNIST run of chapter 7 (ganlib.collapse); the defaults are the *poorly chosen*
     :data:`HYPERPARAMETERS`."""
 
-    fix: str = "none"
-    epochs: int = 4
-    batch_size: int = 64
-    latent_dim: int = 64
-    learning_rate: float = 1e-3
-    d_learning_rate: float | None = None
-    beta_1: float = 0.9
-    n_train: int | None = None
-    metric_samples: int = 2000
-
-    def __post_init__(self):
-        check_fields(self, {"fix": MNIST_FIXES}, numbers=("learning_rate", "d_learning_rate"),
-                     ints=("epochs", "batch_size", "latent_dim", "metric_samples", "n_train"),
-                     fractions=("beta_1",))
+    fix: str = checked("none", MNIST_FIXES)
+    epochs: int = checked(4, "int")
+    batch_size: int = checked(64, "int")
+    latent_dim: int = checked(64, "int")
+    learning_rate: float = checked(1e-3, "number")
+    d_learning_rate: float | None = checked(None, "number")
+    beta_1: float = checked(0.9, "fraction")
+    n_train: int | None = checked(None, "int")
+    metric_samples: int = checked(2000, "int")
 
 
 def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -> CollapseConfig:
@@ -392,35 +382,27 @@ _STACKED_ARCH_SETTINGS = {"metz": {"batch_size": 128, "latent_dim": 256, "learni
 
 
 @dataclasses.dataclass(frozen=True)
-class StackedConfig:
+class StackedConfig(CheckedConfig):
     """One Stacked MNIST run (chapter 7, ganlib.stacked): chapter 5's compact DCGAN with three
     colour channels, its optimizers, noise, batch and average; ``rounds_per_epoch`` rounds on
     freshly stacked digits between two scorings of ``metric_samples`` stacks; the final score
     on ``eval_samples`` (26,000, as published); ``pack`` samples per pack with ``fix="pack"``."""
 
-    fix: str = "none"
-    arch: str = "compact"
-    epochs: int = 200
-    minutes: float | None = None
-    rounds_per_epoch: int = 250
-    batch_size: int = 64
-    latent_dim: int = 64
-    learning_rate: float = 5e-4
-    d_learning_rate: float = 1.5e-3
-    beta_2: float = 0.999
-    ema_momentum: float = 0.999
-    pack: int = 2
-    metric_samples: int = 5000
-    eval_samples: int = 26_000
-    budget: str = "cpu"
-
-    def __post_init__(self):
-        check_fields(self, {"fix": STACKED_FIXES, "arch": STACKED_ARCHS}, counts=("epochs",),
-                     numbers=("minutes", "learning_rate", "d_learning_rate"),
-                     ints=("rounds_per_epoch", "batch_size", "latent_dim", "pack", "metric_samples",
-                           "eval_samples"), fractions=("ema_momentum", "beta_2"))
-        if self.fix == "pack" and self.batch_size % self.pack:
-            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
+    fix: str = checked("none", STACKED_FIXES)
+    arch: str = checked("compact", STACKED_ARCHS)
+    epochs: int = checked(200, "count")
+    minutes: float | None = checked(None, "number")
+    rounds_per_epoch: int = checked(250, "int")
+    batch_size: int = checked(64, "int")
+    latent_dim: int = checked(64, "int")
+    learning_rate: float = checked(5e-4, "number")
+    d_learning_rate: float = checked(1.5e-3, "number")
+    beta_2: float = checked(0.999, "fraction")
+    ema_momentum: float = checked(0.999, "fraction")
+    pack: int = checked(2, "int", "packs")
+    metric_samples: int = checked(5000, "int")
+    eval_samples: int = checked(26_000, "int")
+    budget: str = checked("cpu", BUDGETS)
 
 
 #: Stacked MNIST's budgets: CPU (the book's run: 2,000 rounds per seed, at most STACKED_CPU_MINUTES, two seeds
@@ -437,8 +419,7 @@ _STACKED_BUDGETS = {
 
 def stacked_config(fix: str = "none", arch: str = "compact", quick: bool | None = None,
                    budget_name: str | None = None, **overrides) -> StackedConfig:
-    """Stacked MNIST's configuration of ``fix`` and ``arch`` for the budget of this run (see
-    :func:`budget`)."""
+    """Stacked MNIST's configuration of ``fix`` and ``arch`` for this run's budget (see :func:`budget`)."""
     check_choice("fix", fix, STACKED_FIXES)
     check_choice("arch", arch, STACKED_ARCHS)
     budgets = {name: {**_STACKED_ARCH_SETTINGS.get(arch, {}), **settings}
@@ -447,48 +428,39 @@ def stacked_config(fix: str = "none", arch: str = "compact", quick: bool | None 
 
 
 @dataclasses.dataclass(frozen=True)
-class ConditionalConfig:
+class ConditionalConfig(CheckedConfig):
     """Chapter 8's CGAN and ACGAN: chapter 5's compact DCGAN with a label, the same optimizers,
     noise, batch and average. ``class_weight`` weighs ACGAN's class cross-entropy."""
 
-    kind: str = "cgan"
-    epochs: int = 200
-    minutes: float | None = None
-    batch_size: int = 64
+    kind: str = checked("cgan", ("cgan", "acgan"))
+    epochs: int = checked(200, "count")
+    minutes: float | None = checked(None, "number")
+    batch_size: int = checked(64, "int")
     latent_dim: int = 64
     learning_rate: float = 5e-4
     d_learning_rate: float = 1.5e-3
     ema_momentum: float = 0.999
     class_weight: float = 1.0
     metric_samples: int = 2000
-    n_train: int | None = None
-    budget: str = "cpu"
-
-    def __post_init__(self):
-        check_fields(self, {"kind": ("cgan", "acgan")}, counts=("epochs",), numbers=("minutes",),
-                     ints=("batch_size",), batches=("n_train",))
+    n_train: int | None = checked(None, "batches")
+    budget: str = checked("cpu", BUDGETS)
 
 
 @dataclasses.dataclass(frozen=True)
-class Pix2PixConfig:
+class Pix2PixConfig(CheckedConfig):
     """Chapter 8's image-to-image GANs: Isola et al.'s losses and optimizer (Adam 2e-4, beta_1 =
     0.5, L1 weight 100); ``task`` "superres" (7x7 -> 28x28) or "inpaint" (a 12x12 square)."""
 
-    task: str = "superres"
-    epochs: int = 200
-    minutes: float | None = None
-    batch_size: int = 64
+    task: str = checked("superres", ("superres", "inpaint"))
+    epochs: int = checked(200, "count")
+    minutes: float | None = checked(None, "number")
+    batch_size: int = checked(64, "int")
     learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
-    l1_weight: float = 100.0
+    l1_weight: float = checked(100.0, "weight")
     eval_samples: int = 1000
-    n_train: int | None = None
-    budget: str = "cpu"
-
-    def __post_init__(self):
-        check_fields(self, {"task": ("superres", "inpaint")}, counts=("epochs",), numbers=("minutes",),
-                     ints=("batch_size",), batches=("n_train",))
-        check_number("l1_weight", self.l1_weight, "non-negative")
+    n_train: int | None = checked(None, "batches")
+    budget: str = checked("cpu", BUDGETS)
 
 
 #: Chapter 8's budgets. CPU: the book's stored run, 10 minutes for each of CGAN and ACGAN and 6 for each
@@ -512,44 +484,36 @@ def pix2pix_config(task: str = "superres", quick: bool | None = None, budget_nam
 
 
 @dataclasses.dataclass(frozen=True)
-class BiGANConfig:
+class BiGANConfig(CheckedConfig):
     """Chapter 9's BiGAN (ganlib.bigan). ``learning_rate`` is the generator's and the encoder's (one
     optimizer: they learn together), and ``ema_momentum`` averages both: 0.995, about 200 rounds, under two
     epochs, because the live pair's reconstructions swing by 20 points from one epoch to the next."""
 
-    epochs: int = 200
-    minutes: float | None = None
-    batch_size: int = 64
-    latent_dim: int = 64
-    learning_rate: float = 2e-4
-    d_learning_rate: float = 2e-4
-    ema_momentum: float = 0.995
+    epochs: int = checked(200, "count")
+    minutes: float | None = checked(None, "number")
+    batch_size: int = checked(64, "int")
+    latent_dim: int = checked(64, "int")
+    learning_rate: float = checked(2e-4, "number")
+    d_learning_rate: float = checked(2e-4, "number")
+    ema_momentum: float = checked(0.995, "fraction")
     metric_samples: int = 2000
-    n_train: int | None = None
-    budget: str = "cpu"
-
-    def __post_init__(self):
-        check_fields(self, counts=("epochs",), numbers=("minutes", "learning_rate", "d_learning_rate"),
-                     ints=("batch_size", "latent_dim"), fractions=("ema_momentum",), batches=("n_train",))
+    n_train: int | None = checked(None, "batches")
+    budget: str = checked("cpu", BUDGETS)
 
 
 @dataclasses.dataclass(frozen=True)
-class GenerationsConfig:
+class GenerationsConfig(CheckedConfig):
     """Chapter 9's chain of generators (ganlib.generated), each trained on the ``n_samples``
     digits of the one before (None: as many as the real training digits)."""
 
-    generations: int = 4
-    epochs: int = 200
-    minutes: float | None = None
-    batch_size: int = 64
-    n_samples: int | None = None
-    n_train: int | None = None
-    metric_samples: int = 1000
-    budget: str = "cpu"
-
-    def __post_init__(self):
-        check_fields(self, counts=("epochs",), numbers=("minutes",),
-                     ints=("batch_size", "generations", "metric_samples"), batches=("n_train", "n_samples"))
+    generations: int = checked(4, "int")
+    epochs: int = checked(200, "count")
+    minutes: float | None = checked(None, "number")
+    batch_size: int = checked(64, "int")
+    n_samples: int | None = checked(None, "batches")
+    n_train: int | None = checked(None, "batches")
+    metric_samples: int = checked(1000, "int")
+    budget: str = checked("cpu", BUDGETS)
 
 
 #: Chapter 9's budgets. CPU: the book's stored run, 8 minutes of BiGAN and 4 per generation (4

@@ -54,8 +54,7 @@ def _check_classifier(classifier):
     check_type("classifier", classifier, keras.Model, "Keras model from get_classifier()")
     try:
         classifier.get_layer(FEATURES_LAYER)
-        out_shape = tuple(classifier.outputs[0].shape)
-        in_shape = tuple(classifier.inputs[0].shape)
+        out_shape, in_shape = (tuple(tensors[0].shape) for tensors in (classifier.outputs, classifier.inputs))
     except (ValueError, AttributeError, IndexError, TypeError) as exc:
         raise ValueError(f"classifier must be a built Keras model with a layer named "
                          f"{FEATURES_LAYER!r} (see get_classifier()): {exc}") from exc
@@ -128,16 +127,14 @@ def augment(images, rng, max_shift: float = 2.0, max_degrees: float = 10.0,
         zoom = 1 + rng.uniform(-max_zoom, max_zoom, n)
         shift = rng.uniform(-max_shift, max_shift, (n, 2))
         # For each output pixel, where it comes from in the input (inverse map about the centre).
-        cos = (np.cos(angle) / zoom)[:, None, None]
-        sin = (np.sin(angle) / zoom)[:, None, None]
+        cos, sin = ((f(angle) / zoom)[:, None, None] for f in (np.cos, np.sin))
         sy = cos * yy - sin * xx + centre - shift[:, 0, None, None]
         sx = sin * yy + cos * xx + centre - shift[:, 1, None, None]
         y0, x0 = np.floor(sy), np.floor(sx)
         fy, fx = (sy - y0).astype("float32"), (sx - x0).astype("float32")
         # Pad with the background so every neighbour of a source point exists.
         padded = np.pad(chunk, ((0, 0), (1, 2), (1, 2)), constant_values=-1.0)
-        y0 = np.clip(y0.astype(np.int64) + 1, 0, 29)
-        x0 = np.clip(x0.astype(np.int64) + 1, 0, 29)
+        y0, x0 = (np.clip(v.astype(np.int64) + 1, 0, 29) for v in (y0, x0))
         i = np.arange(n)[:, None, None]
         out[start:start + n] = (padded[i, y0, x0] * (1 - fy) * (1 - fx)
                                 + padded[i, y0 + 1, x0] * fy * (1 - fx)
@@ -226,10 +223,9 @@ def classifier_paths(data: MNIST, epochs: int, seed: int = 0, cache_dir=None):
     epochs = check_positive_int("epochs", epochs)
     seed = check_non_negative_int("seed", seed)
     cache_dir = default_cache_dir() if cache_dir is None else cache_dir
-    check_type("cache_dir", cache_dir, (str, os.PathLike), "path or None")
+    cache_dir = Path(check_type("cache_dir", cache_dir, (str, os.PathLike), "path or None")).expanduser()
     source = "".join(c if c.isalnum() else "_" for c in str(data.source))
     stem = f"mnist_classifier_v{CLASSIFIER_VERSION}_{source}_{epochs}ep_seed{seed}_{_fingerprint(data)}"
-    cache_dir = Path(cache_dir).expanduser()
     return cache_dir / f"{stem}.keras", cache_dir / f"{stem}.json"
 
 
@@ -247,8 +243,7 @@ def _save(model, info: dict, model_path: Path, info_path: Path) -> None:
 
 def _load(model_path: Path, info_path: Path, expected: dict):
     """Return ``(model, info)`` from the cache; raise (any exception) if it is unusable."""
-    with open(info_path, encoding="utf-8") as f:
-        info = json.load(f)
+    info = json.loads(Path(info_path).read_text(encoding="utf-8"))
     if not isinstance(info, dict):
         raise ValueError("the metadata is not a JSON object")
     accuracy = info.get("test_accuracy")
@@ -301,12 +296,10 @@ def get_classifier(data: MNIST | None = None, cache_dir=None, retrain: bool = Fa
 def classifier_info(classifier) -> dict:
     """The metadata of a classifier from :func:`get_classifier` (``test_accuracy``, settings,
     ``path``, ``from_cache``). Defined in chapter 5."""
-    _check_classifier(classifier)
-    try:
-        return dict(_INFO[classifier])
-    except KeyError:
+    if _check_classifier(classifier) not in _INFO:
         raise ValueError("classifier did not come from get_classifier(), so it has no "
-                         "recorded test accuracy") from None
+                         "recorded test accuracy")
+    return dict(_INFO[classifier])
 
 
 # --- the metrics --------------------------------------------------------------------------------

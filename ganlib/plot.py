@@ -20,10 +20,7 @@ from ganlib.training import STEPS
 
 REAL_COLOR = "#1f77b4"
 FAKE_COLOR = "#d62728"
-
-
-def _ellipse(ax, center, radii, color, style):
-    ax.add_patch(Ellipse(center, 2 * radii[0], 2 * radii[1], fill=False, edgecolor=color, lw=2, ls=style))
+_MID = {"ha": "center", "va": "center"}  # text centred on its point
 
 
 def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4, lim=(-2, 11)):
@@ -47,8 +44,9 @@ def epoch_grid(real, snapshots, epochs=None, center=(5.0, 5.0), std=1.0, ncols=4
         fake = check_points(f"snapshots[{epoch}]", snapshots[epoch])[:500]
         ax.scatter(shown[:, 0], shown[:, 1], s=4, c=REAL_COLOR, alpha=0.35, lw=0)
         ax.scatter(fake[:, 0], fake[:, 1], s=4, c=FAKE_COLOR, alpha=0.35, lw=0)
-        _ellipse(ax, center, (std, std), REAL_COLOR, "-")
-        _ellipse(ax, fake.mean(axis=0), fake.std(axis=0), FAKE_COLOR, "--")
+        for xy, radii, color, style in ((center, (std, std), REAL_COLOR, "-"),
+                                        (fake.mean(axis=0), fake.std(axis=0), FAKE_COLOR, "--")):
+            ax.add_patch(Ellipse(xy, 2 * radii[0], 2 * radii[1], fill=False, edgecolor=color, lw=2, ls=style))
         # Ticks and a light grid, so positions can be read off every panel.
         ax.set(xlim=lim, ylim=lim, aspect="equal", xticks=ticks, yticks=ticks, axisbelow=True)
         ax.tick_params(labelsize=8)
@@ -123,36 +121,31 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
 def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
     """ProGAN's networks at each stage, a block coloured by the stage that added it (the same
     layer in every later panel). Defined in chapter 6."""
-    resolutions = (4, 8, 16, 32)
+    sizes = [f"{r}×{r}" for r in (4, 8, 16, 32)]
     if len(channels) != 4:
         raise ValueError(f"channels needs 4 widths (4, 8, 16, 32), got {channels!r}")
-    colors = plt.cm.viridis(np.linspace(0.2, 0.85, 4))
-    inks = ["w" if 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 0.5 else "k" for c in colors]
+    # Each stage's (colour, text colour), the text white on dark colours; noise and score are white.
+    styles = [(c, "w" if 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 0.5 else "k")
+              for c in plt.cm.viridis(np.linspace(0.2, 0.85, 4))]
     # Two stages a row: four columns side by side would shrink the labels below reading size in
     # the book's 688-pixel column. Boxes are one unit apart in every panel (rows of 8 and 12).
     units = (8, 12)
     fig, axes = plt.subplots(2, 2, figsize=(8.6, 9.6), gridspec_kw={"height_ratios": units})
-    for col, (ax, stage) in enumerate(zip(axes.ravel(), resolutions)):
-        rows = [(f"noise ({latent_dim} numbers)", "white", "k")]
-        rows += [(f"G block {r}×{r}×{c}", colors[i], inks[i]) for i, (r, c) in
-                 enumerate(zip(resolutions[: col + 1], channels))]
-        rows += [(f"toRGB → {stage}×{stage} image", colors[col], inks[col]),
-                 (f"fromRGB {stage}×{stage}", colors[col], inks[col])]
-        rows += [(f"D block {resolutions[i]}×{resolutions[i]}", colors[i], inks[i])
-                 for i in reversed(range(col + 1))]
-        rows += [("score (a real number)", "white", "k")]
-        n, height = len(rows), units[col // 2]
-        for i, (text, face, ink) in enumerate(rows):
+    for col, ax in enumerate(axes.ravel()):
+        rows = ([(f"noise ({latent_dim} numbers)", ("white", "k"))]
+                + [(f"G block {sizes[i]}×{channels[i]}", styles[i]) for i in range(col + 1)]
+                + [(f"toRGB → {sizes[col]} image", styles[col]), (f"fromRGB {sizes[col]}", styles[col])]
+                + [(f"D block {sizes[i]}", styles[i]) for i in reversed(range(col + 1))]
+                + [("score (a real number)", ("white", "k"))])
+        height = units[col // 2]
+        for i, (text, (face, ink)) in enumerate(rows):
             y = height - (i + 0.5)
-            ax.add_patch(FancyBboxPatch((0.06, y - 0.3), 0.88, 0.6, boxstyle="round,pad=0.005",
-                                        facecolor=face, edgecolor="0.3"))
-            ax.text(0.5, y, text, ha="center", va="center", color=ink, fontsize=10)
-            if i < n - 1:
-                ax.annotate("", xy=(0.5, y - 0.7), xytext=(0.5, y - 0.3),
-                            arrowprops={"arrowstyle": "->", "color": "0.3"})
+            _box(ax, 0.5, y, 0.88, 0.6, text, face=face, ink=ink, size=10, lw=None, box="round,pad=0.005")
+            if i < len(rows) - 1:
+                _arrow(ax, 0.5, y - 0.3, 0.5, y - 0.7, color="0.3", style="->", lw=None, shrink=2)
         ax.set(xlim=(0, 1), ylim=(0, height))
         ax.axis("off")
-        ax.set_title(f"stage {col + 1}: {stage}×{stage}", fontsize=12)
+        ax.set_title(f"stage {col + 1}: {sizes[col]}", fontsize=12)
     fig.suptitle("ProGAN grows both networks;\na colour is one set of layers, reused by every later stage",
                  fontsize=12)
     fig.tight_layout()
@@ -202,31 +195,26 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype("float32")
     p = _probabilities(discriminator, grid).reshape(resolution, resolution)
 
-    panels = 2 if score is not None else 1
-    fig, (axes,) = plt.subplots(1, panels, figsize=(9.5 if panels == 2 else 5.6, 4.9), squeeze=False)
-
-    def points(ax):
-        ax.scatter(real[:, 0], real[:, 1], s=9, c=REAL_COLOR, lw=0, alpha=0.8, label="real")
-        ax.scatter(fake[:, 0], fake[:, 1], s=14, c=FAKE_COLOR, marker="x", lw=0.9, alpha=0.8,
-                   label="fake (shuffled)")
-        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
-        ax.set_xlabel("feature 1", fontsize=11)
-        ax.tick_params(labelsize=10)
-
+    titles = ["per-feature score", "Dawn's verdict D(x)"][score is None:]
+    fig, (axes,) = plt.subplots(1, len(titles), figsize=(9.5 if len(titles) == 2 else 5.6, 4.9),
+                                 squeeze=False)
     if score is not None:
-        ax = axes[0]
         s_grid = np.asarray(score(grid), dtype="float64").reshape(resolution, resolution)
         levels = np.sort(np.percentile(np.asarray(score(real), dtype="float64"), [25, 50, 75]))
-        ax.contour(gx, gy, s_grid, levels=levels, colors="0.25", linewidths=1.3, linestyles="solid")
-        points(ax)
-        ax.set_title("per-feature score", fontsize=12)
+        axes[0].contour(gx, gy, s_grid, levels=levels, colors="0.25", linewidths=1.3, linestyles="solid")
     ax = axes[-1]
     image = ax.imshow(p, origin="lower", extent=(-lim, lim, -lim, lim), cmap=DECISION_CMAP,
                       vmin=0.0, vmax=1.0, interpolation="bilinear")
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.6)
-    points(ax)
+    for panel, title in zip(axes, titles):  # the points over each panel's lines
+        panel.scatter(real[:, 0], real[:, 1], s=9, c=REAL_COLOR, lw=0, alpha=0.8, label="real")
+        panel.scatter(fake[:, 0], fake[:, 1], s=14, c=FAKE_COLOR, marker="x", lw=0.9, alpha=0.8,
+                      label="fake (shuffled)")
+        panel.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+        panel.set_xlabel("feature 1", fontsize=11)
+        panel.tick_params(labelsize=10)
+        panel.set_title(title, fontsize=12)
     axes[0].set_ylabel("feature 2", fontsize=11)
-    ax.set_title("Dawn's verdict D(x)", fontsize=12)
     bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, ticks=[0, 0.5, 1])
     bar.ax.set_yticklabels(["0 fake", "0.5", "1 real"], fontsize=10)
     handles = [Line2D([], [], ls="", marker="o", color=REAL_COLOR, label="real"),
@@ -240,18 +228,18 @@ def decision_map(discriminator, real, fake, score=None, n_shown=300, lim=None, r
 
 
 def _box(ax, x, y, w, h, text, face="white", edge="0.3", ink="k", size=11, weight="normal",
-         style="-", hatch=None, lw=1.2):
-    """A rounded box centred on (x, y), in the diagram's inch coordinates, with centred text."""
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+         style="-", hatch=None, lw=1.2, box="round,pad=0.02,rounding_size=0.08"):
+    """A rounded box centred on (x, y), in the axes' data coordinates, with centred text."""
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle=box,
                                 facecolor=face, edgecolor=edge, ls=style, hatch=hatch, lw=lw))
     if text:
-        ax.text(x, y, text, ha="center", va="center", color=ink, fontsize=size, weight=weight)
+        ax.text(x, y, text, **_MID, color=ink, fontsize=size, weight=weight)
 
 
-def _arrow(ax, x0, y0, x1, y1, color="0.35", style="-|>", lw=1.3, rad=0.0):
+def _arrow(ax, x0, y0, x1, y1, color="0.35", style="-|>", lw=1.3, rad=0.0, shrink=0):
     ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                 arrowprops={"arrowstyle": style, "color": color, "lw": lw,
-                            "shrinkA": 0, "shrinkB": 0, "connectionstyle": f"arc3,rad={rad}"})
+                            "shrinkA": shrink, "shrinkB": shrink, "connectionstyle": f"arc3,rad={rad}"})
 
 
 def _canvas(width, height):
@@ -294,7 +282,7 @@ def outcomes_diagram(counts=None):
         columns.append(("this batch", 8.75, 0.95))
     top = height - 0.3
     for title, x, _ in columns:
-        ax.text(x, top, title, ha="center", va="center", fontsize=11, color="0.3", style="italic")
+        ax.text(x, top, title, **_MID, fontsize=11, color="0.3", style="italic")
     for i, (key, made, said, outcome, learner) in enumerate(OUTCOME_ROWS):
         y = top - 0.55 - i * row_h
         color = REAL_COLOR if made == "real" else FAKE_COLOR
@@ -311,8 +299,8 @@ def outcomes_diagram(counts=None):
         for (_, x0, w0), (_, x1, w1) in zip(columns[:3], columns[1:4]):
             _arrow(ax, x0 + w0 / 2 + 0.05, y, x1 - w1 / 2 - 0.05, y)
         if counts is not None:
-            ax.text(columns[4][1], y, f"{int(counts[key]):,}", ha="center", va="center",
-                    fontsize=13, weight="bold", color="k" if counts[key] else "0.55")
+            ax.text(columns[4][1], y, f"{int(counts[key]):,}", **_MID, fontsize=13, weight="bold",
+                    color="k" if counts[key] else "0.55")
     return fig
 
 
@@ -358,9 +346,8 @@ def round_diagram(audits, weights=None):
     for j, step in enumerate(STEPS):
         title, inputs, _ = ROUND_STEPS[step]
         x = left + (j + 0.5) * col_w
-        ax.text(x, height - 0.2, title, ha="center", va="center", fontsize=12, weight="bold")
-        ax.text(x, height - 0.6, inputs, ha="center", va="center", fontsize=10, color="0.25",
-                linespacing=1.15)
+        ax.text(x, height - 0.2, title, **_MID, fontsize=12, weight="bold")
+        ax.text(x, height - 0.6, inputs, **_MID, fontsize=10, color="0.25", linespacing=1.15)
         if j:
             _arrow(ax, x - col_w / 2 - 0.12, height - 0.2, x - col_w / 2 + 0.12, height - 0.2)
     for i, (label, audit) in enumerate(audits.items()):
@@ -431,13 +418,13 @@ def combined_model_diagram(combined):
         _box(ax, x, y, w, h, "", face=face, edge="0.45" if frozen else color,
              hatch="///" if frozen else None, lw=2.0)
         top, white = y + h / 2, {"facecolor": "white", "edgecolor": "none", "pad": 1.0}
-        ax.text(x, top - 0.22, f"{key}: {model.name}", ha="center", va="center", fontsize=11,
+        ax.text(x, top - 0.22, f"{key}: {model.name}", **_MID, fontsize=11,
                 weight="bold", color="0.25" if frozen else color, bbox=dict(white, facecolor=face))
         for k, line in enumerate(layers):
-            ax.text(x, top - 0.55 - 0.26 * k, line, ha="center", va="center", fontsize=10, bbox=white)
+            ax.text(x, top - 0.55 - 0.26 * k, line, **_MID, fontsize=10, bbox=white)
         status = f"{_n_weights(model.weights):,} weights, " + ("frozen" if frozen else "trainable")
-        ax.text(x, y - h / 2 + 0.22, status, ha="center", va="center", fontsize=10,
-                weight="bold", color="0.2" if frozen else color, bbox=white)
+        ax.text(x, y - h / 2 + 0.22, status, **_MID, fontsize=10, weight="bold",
+                color="0.2" if frozen else color, bbox=white)
         return h
 
     io_box("z", "noise z", combined.input_shape)
@@ -455,7 +442,7 @@ def combined_model_diagram(combined):
     updated = "G's and D's weights are" if discriminator.trainable else "only G's weights are"
     ax.text((x_g + x_loss) / 2, y - h_d / 2 - 0.3 - 0.42,
             f"the gradient flows back through D; {updated} updated",
-            ha="center", va="center", fontsize=10, color=GLENN_COLOR)
+            **_MID, fontsize=10, color=GLENN_COLOR)
     ax.add_patch(Rectangle((0.05, 0.08), width - 0.1, height - 0.16, fill=False, ls="--",
                            edgecolor="0.4", lw=1.2))
     ax.text(0.2, height - 0.3, f"combined model \u201c{combined.name}\u201d: "
