@@ -1,10 +1,9 @@
 """The backend plumbing behind :class:`ganlib.training.GAN`, kept here so that no method sees it.
 
-A GAN's round has steps that each change *one* network's variables (chapter 2), which Keras 3's
-own ``train_step`` cannot say, so the round differentiates with respect to explicit lists of
-variables: on TensorFlow in place in a ``tf.function`` with a ``GradientTape``
-(:class:`VariableStore`), on JAX as a pure function of the values with ``jax.value_and_grad``
-(:class:`ValueStore`). Both stores have the same verbs, so the round is written once."""
+A GAN's round has steps that each change *one* network's variables, which Keras 3's own ``train_step``
+cannot say: the round differentiates with respect to explicit lists of variables, on TensorFlow in place
+with a ``GradientTape`` in a ``tf.function`` (:class:`VariableStore`), on JAX as a pure function of the
+values with ``jax.value_and_grad`` (:class:`ValueStore`); same verbs, so the round is written once."""
 
 from __future__ import annotations
 
@@ -17,6 +16,12 @@ import keras
 
 BACKENDS = ("tensorflow", "jax")
 
+# Only the backend that runs, which Keras has imported already (the other may not be installed).
+if keras.backend.backend() == "jax":
+    import jax
+elif keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+
 
 def _backend():
     backend = keras.backend.backend()
@@ -28,10 +33,7 @@ def _backend():
 def value_and_grad(fn):
     """Wrap ``fn(values) -> (loss, aux)`` to return ``((loss, aux), d loss / d values)``."""
     if _backend() == "jax":
-        import jax  # the backend in use: imported only when it is the one running
-
         return jax.value_and_grad(fn, has_aux=True)
-    import tensorflow as tf
 
     def wrapped(values):
         with tf.GradientTape() as tape:
@@ -74,8 +76,7 @@ class ValueStore:
 
 
 class VariableStore:
-    """The variables of a step updated in place (TensorFlow: the step is a ``tf.function``, which
-    orders the reads and writes as written). Same verbs as :class:`ValueStore`."""
+    """The variables of a step updated in place (TensorFlow: a ``tf.function`` keeps their order)."""
 
     def get(self, variables):
         return [v.value for v in variables]
@@ -118,18 +119,13 @@ def eager_store(variables):
         return
     store = ValueStore(variables, [v.value for v in variables])
     yield store
-    for v, value in zip(variables, store.get(variables)):
-        v.assign(value)
+    VariableStore().set(variables, store.get(variables))
 
 
 def replica():
     """``(replicas, this replica's index)`` inside TensorFlow's ``MirroredStrategy``, else (1, 0):
     under JAX's ``DataParallel`` the batch is one array split by XLA, a loss already its mean."""
-    if _backend() != "tensorflow":
-        return 1, 0
-    import tensorflow as tf
-
-    context = tf.distribute.get_replica_context()
+    context = tf.distribute.get_replica_context() if _backend() == "tensorflow" else None
     if context is None or context.num_replicas_in_sync == 1:
         return 1, 0
     return context.num_replicas_in_sync, context.replica_id_in_sync_group
@@ -166,8 +162,6 @@ def data_parallel(enabled=True):
         with keras.distribution.DataParallel(devices=devices).scope():
             yield len(devices)
     else:
-        import tensorflow as tf
-
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
         with strategy.scope():
@@ -179,8 +173,6 @@ def devices_in_use(model=None):
     if _backend() == "jax":
         distribution = keras.distribution.distribution()
         return 1 if distribution is None else int(np.prod(distribution.device_mesh.shape))
-    import tensorflow as tf
-
     strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
     return int(strategy.num_replicas_in_sync)
 
@@ -191,10 +183,7 @@ def one_thread():
     wait on each other: three 2-thread trainings on 2 cores ran about 8 times slower each than
     one alone. Call it before the process computes anything."""
     if _backend() == "tensorflow":
-        import tensorflow as tf
-
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     else:  # read when JAX starts its CPU client, at the first computation
-        os.environ["XLA_FLAGS"] = " ".join([os.environ.get("XLA_FLAGS", ""),
-                                            "--xla_cpu_multi_thread_eigen=false"]).strip()
+        os.environ["XLA_FLAGS"] = f"{os.getenv('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false".strip()

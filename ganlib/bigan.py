@@ -16,7 +16,7 @@ from keras import layers
 
 from ganlib.checks import check_array, check_images, check_positive_int, check_type
 from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict
-from ganlib.models import compact_dcgan_generator, compact_image_trunk
+from ganlib.models import chain, compact_dcgan_generator, compact_image_trunk
 from ganlib.config import BiGANConfig, bigan_config
 from ganlib import checkpoint, metrics
 from ganlib.conditional import Pix2Pix, training_digits
@@ -29,16 +29,13 @@ def bigan_encoder(latent_dim: int = 64, name: str = "encoder") -> keras.Sequenti
 
 
 def bigan_discriminator(latent_dim: int = 64, name: str = "discriminator") -> keras.Model:
-    """(image, code) -> P(real pair): two strided convolutions on the image, Dense(512) on the
-    code, joined and judged by Dense(512) -> Dense(1, sigmoid). No batch norm: D sees one kind of
-    pair per step. Defined in chapter 9."""
-    latent_dim = check_positive_int("latent_dim", latent_dim)
+    """(image, code) -> P(real pair): convolutions on the image, a Dense layer on the code, joined and
+    judged. No batch norm: D sees one kind of pair per step. Defined in chapter 9."""
     image = keras.Input((28, 28, 1), name="image")
-    code = keras.Input((latent_dim,), name="code")
-    h = image
-    for width in (64, 128):
-        h = layers.LeakyReLU(negative_slope=0.2)(layers.Conv2D(width, 4, strides=2, padding="same")(h))
-    h = layers.Flatten()(h)
+    code = keras.Input((check_positive_int("latent_dim", latent_dim),), name="code")
+    h = chain([layers.Conv2D(64, 4, strides=2, padding="same"), layers.LeakyReLU(negative_slope=0.2),
+               layers.Conv2D(128, 4, strides=2, padding="same"), layers.LeakyReLU(negative_slope=0.2),
+               layers.Flatten()], image)
     c = layers.LeakyReLU(negative_slope=0.2)(layers.Dense(512)(code))
     j = layers.LeakyReLU(negative_slope=0.2)(layers.Dense(512)(layers.Concatenate()([h, c])))
     return keras.Model([image, code], layers.Dense(1, activation="sigmoid")(j), name=name)
@@ -46,11 +43,9 @@ def bigan_discriminator(latent_dim: int = 64, name: str = "discriminator") -> ke
 
 class BiGAN(GAN):
     """G, E and D of (image, code) pairs; G and E share one optimizer and learn in the same steps,
-    the labels swapped. The objective (Donahue et al. 2017), D's output a probability:
+    the labels swapped. Defined in chapter 9. The objective (Donahue et al. 2017), D's output a probability:
 
-        min_{G,E} max_D  E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))]
-
-    Defined in chapter 9."""
+        min_{G,E} max_D  E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))]"""
 
     def __init__(self, generator, encoder, discriminator, **kwargs):
         check_type("encoder", encoder, keras.Model, "keras.Model")

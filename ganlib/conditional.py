@@ -24,7 +24,6 @@ from ganlib.models import chain, normalized, compact_dcgan_generator, compact_im
 from ganlib import checkpoint, metrics
 from ganlib.files import atomic_write
 
-#: Digits 0..9.
 N_CLASSES = 10
 
 
@@ -37,25 +36,19 @@ def conditional_generator(latent_dim=64, embed_dim=16, name="generator"):
     return keras.Model([z, y], h, name=name)
 
 
-def _image_trunk(h):
-    """Chapter 5's compact discriminator up to its verdict (its layers without its input), on ``h``."""
-    return chain(compact_image_trunk()[1:], h)
-
-
 def cgan_discriminator(name="discriminator"):
-    """CGAN's D(x, y): the label's embedding, 784 learned numbers laid out as a second 28x28
-    channel beside the image, then the compact discriminator. Output: P(real pair)."""
+    """CGAN's D(x, y) -> P(real pair): the label's 28x28 embedding beside the image, then chapter 5's D."""
     x = keras.Input((28, 28, 1), name="image")
     y = keras.Input((), dtype="int32", name="label")
     plane = layers.Reshape((28, 28, 1))(layers.Embedding(N_CLASSES, 28 * 28, name="label_plane")(y))
-    h = _image_trunk(layers.Concatenate()([x, plane]))
+    h = chain(compact_image_trunk()[1:], layers.Concatenate()([x, plane]))  # [1:]: not its Input
     return keras.Model([x, y], layers.Dense(1, activation="sigmoid", name="real")(h), name=name)
 
 
 def acgan_discriminator(name="discriminator"):
     """ACGAN's D(x): the compact discriminator with two heads, P(real) and 10 class logits."""
     x = keras.Input((28, 28, 1), name="image")
-    h = _image_trunk(x)
+    h = chain(compact_image_trunk()[1:], x)
     real = layers.Dense(1, activation="sigmoid", name="real")(h)
     logits = layers.Dense(N_CLASSES, name="class_logits")(h)
     return keras.Model(x, [real, logits], name=name)
@@ -76,13 +69,10 @@ class ConditionalGAN(GAN):
 
     def train_round(self, batch):
         real, y_real = batch["real"], ops.cast(batch["label"], "int32")
-
-        def noise_and_labels(n):
-            return [*(self.sample_noise(n) for _ in range(3)),
-                    *(keras.random.randint((n,), 0, N_CLASSES, seed=self.seed_generator,
-                                           dtype="int32") for _ in range(3))]
-
-        z_b, z_c, z_d, y_b, y_c, y_d = self.draw(noise_and_labels, real)
+        z_b, z_c, z_d = self.draw(lambda n: [self.sample_noise(n) for _ in range(3)], real)
+        y_b, y_c, y_d = self.draw(
+            lambda n: [keras.random.randint((n,), 0, N_CLASSES, seed=self.seed_generator) for _ in range(3)],
+            real)
         D, G = self.discriminator, self.generator
         _, d_real, class_real, p_real = self.learn(D, self.d_loss, real, y_real, 1.0)  # (a)
         _, g_1 = self.learn(G, self.g_loss, z_b, y_b)  # (b)
@@ -209,44 +199,36 @@ def upsample_bicubic(small, size=28):
     return np.clip(ops.convert_to_numpy(big), -1.0, 1.0).astype("float32")
 
 
-def square_masks(n, size=12, low=5, high=11, rng=None):
-    """``n`` masks (n, 28, 28, 1): 1 inside a ``size`` x ``size`` square whose top-left corner is
-    drawn uniformly from [low, high] in both directions (the middle of the digit), else 0."""
-    rng = np.random.default_rng(0) if rng is None else rng
-    masks = np.zeros((n, 28, 28, 1), dtype="float32")
-    rows, cols = rng.integers(low, high + 1, n), rng.integers(low, high + 1, n)
-    for i, (r, c) in enumerate(zip(rows, cols)):
-        masks[i, r:r + size, c:c + size] = 1.0
-    return masks
-
-
 def degrade(images, task, rng=None):
     """``(inputs, baseline)`` for ``task``. ``superres``: the digits shrunk to 7x7 and upsampled
-    bicubically, both. ``inpaint``: the digits with a 12x12 square set to the background (-1),
-    the mask as a second channel; the baseline is the masked digit."""
+    bicubically, both. ``inpaint``: the digits with a 12x12 square set to the background (-1), its
+    top-left corner drawn by ``rng`` (default ``default_rng(0)``) from rows and columns 5 to 11 (the
+    middle of the digit), the mask as a second channel; the baseline is the masked digit."""
     check_choice("task", task, ("superres", "inpaint"))
     images = check_images("images", images)
     if task == "superres":
         up = upsample_bicubic(shrink(images))
         return up, up
-    masks = square_masks(len(images), rng=rng)
+    rng = np.random.default_rng(0) if rng is None else rng
+    masks = np.zeros_like(images)
+    rows, cols = rng.integers(5, 12, len(images)), rng.integers(5, 12, len(images))
+    for mask, r, c in zip(masks, rows, cols):
+        mask[r:r + 12, c:c + 12] = 1.0
     masked = images * (1.0 - masks) - masks
     return np.concatenate([masked, masks], axis=-1), masked
 
 
 def unet_generator(in_channels=1, paste=False, name="generator"):
-    """pix2pix's U-Net for 28x28 digits: 28 -> 14 -> 7 (encoder), 7 -> 14 -> 28 (decoder), each
-    decoder level joined to the encoder's features of its size (the skip connections), the last
-    to the input itself, so fine detail the input has need not pass through the 7x7 bottleneck.
-    With ``paste`` (inpainting) the pixels outside the mask are the input's own."""
+    """pix2pix's U-Net for 28x28 digits: 28 -> 14 -> 7 -> 14 -> 28, each decoder level joined to the
+    encoder's features of its size (skip connections; the last to the input), so fine detail need not
+    pass the 7x7 bottleneck. With ``paste`` (inpainting) the pixels outside the mask are the input's own."""
     x = keras.Input((28, 28, in_channels), name="damaged")
     e1 = layers.LeakyReLU(negative_slope=0.2)(layers.Conv2D(32, 4, strides=2, padding="same")(x))
     e2 = chain(normalized(layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False), "leaky"), e1)
     h = chain(normalized(layers.Conv2D(128, 3, padding="same", use_bias=False), "leaky"), e2)
-    h = chain(normalized(layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)), h)
-    h = layers.Concatenate()([h, e1])  # skip at 14x14
-    h = chain(normalized(layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False)), h)
-    h = layers.Concatenate()([h, x])  # skip at 28x28: the input itself
+    for width, skip in ((64, e1), (32, x)):  # up to 14x14, then 28x28: the input itself
+        up = normalized(layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False))
+        h = layers.Concatenate()([chain(up, h), skip])
     out = layers.Conv2D(1, 3, padding="same", activation="tanh")(h)
     if paste:  # G's pixels inside the mask (the input's second channel), the input's outside
         mask = x[..., 1:2]
@@ -330,10 +312,9 @@ def translation_report(outputs, truth, labels, classifier) -> dict:
 
 def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                   classifier=None, verbose="auto"):
-    """Train chapter 8's image-to-image GAN (checkpointed, resumable), then its L1-only twin, the
-    same U-Net with as many generator steps (twice the epochs: G takes two per round; its weights
-    in ``out_dir`` let a resumed run skip it). Both, and the plain baseline, are scored by
-    :func:`translation_report` on ``config.eval_samples`` test digits. Defined in chapter 8."""
+    """Train chapter 8's image-to-image GAN, then its L1-only twin: the same U-Net, as many generator
+    steps (twice the epochs: G takes two per round; its weights in ``out_dir`` let a resumed run skip
+    it). :func:`translation_report` scores both and the baseline on ``config.eval_samples`` test digits."""
     config = config or pix2pix_config()
     checkpoint_path, data = checkpoint.start(seed, data, out_dir, resume)
     classifier = classifier or metrics.get_classifier(data=data)
@@ -344,7 +325,6 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
         gan, {"input": given, "target": x}, config, checkpoint_path, resume, {"seed": seed},
         [Snapshots(draw=lambda model: model.translate(given[:16]))], verbose=verbose)
 
-    epochs = 2 * len(history.get("d_loss", []))
     keras.utils.set_random_seed(seed)
     l1 = unet_generator(given.shape[-1], paste=config.task == "inpaint", name="l1_only")
     l1.compile(optimizer=_adam(config.learning_rate), loss="mean_absolute_error")
@@ -355,9 +335,9 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
             l1.load_weights(l1_path)
         except Exception as exc:  # truncated, or another network's
             raise checkpoint.unreadable(l1_path, "weights file of the L1-only network", exc) from None
-    elif epochs:
+    elif history.get("d_loss"):
         l1_history, l1_seconds = timed_fit(l1, given, x, batch_size=config.batch_size,
-                                           epochs=epochs, verbose=verbose)
+                                           epochs=2 * len(history["d_loss"]), verbose=verbose)
         if l1_path:
             atomic_write(l1_path, l1.save_weights, suffix=".weights.h5")
 

@@ -1,6 +1,5 @@
-"""Datasets and the generator's noise: chapter 3's 2-D Gaussian and uniform noise (the source
-text's), chapter 7's mixtures, and MNIST (chapter 5), shipped with ganlib: the original 60,000 +
-10,000 digits and quick mode's 9,000 + 1,000 (ganlib/datasets/MNIST_LICENSE.md: their sources)."""
+"""Datasets and the generator's noise: chapter 3's 2-D Gaussian and uniform noise (the source text's), chapter
+7's mixtures and the shipped MNIST of chapter 5 (ganlib/datasets/MNIST_LICENSE.md: its sources)."""
 
 from __future__ import annotations
 
@@ -54,8 +53,7 @@ def sample_mixture(n: int, layout: str = "ring", seed: int | None = 0) -> np.nda
     n = check_positive_int("n", n)
     means, std = mixture_means(layout), mixture_std(layout)
     rng = np.random.default_rng(seed)
-    which = rng.integers(len(means), size=n)
-    return (means[which] + std * rng.standard_normal((n, 2))).astype("float32")
+    return (means[rng.integers(len(means), size=n)] + std * rng.standard_normal((n, 2))).astype("float32")
 
 
 def check_points(name: str, x):
@@ -106,8 +104,7 @@ def _mnist_split(name: str, x, y):
         raise ValueError(f"MNIST {name} images must have shape (n, 28, 28), got {x.shape}")
     if y.shape != (len(x),) or x.dtype != np.uint8 or y.max() > 9:
         raise ValueError(f"MNIST {name}: {len(x)} uint8 images need as many labels 0..9")
-    x = (x.astype("float32") / np.float32(127.5) - np.float32(1.0))[..., None]
-    return x, y.astype("int64")
+    return (x.astype("float32") / np.float32(127.5) - np.float32(1.0))[..., None], y.astype("int64")
 
 
 def _dataset_file(name: str):

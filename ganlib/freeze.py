@@ -5,22 +5,22 @@ D, set ``D.trainable = False``, then compiled the combined model, relying on ``c
 of the flags. **Keras 3 takes no such snapshot**: a model reads the flags when it first builds its train
 function (TensorFlow: then cached for good; JAX: read again at every call). So D *never* learns: Keras warns
 once ("The model does not have any trainable weights") and the generator wins a game against a discriminator
-that is not playing. :class:`ClassicGAN` sets ``D.trainable`` right before every call, so each model's first
-call happens in its right state (which TensorFlow caches) and so does every later one (which JAX needs).
-:func:`freeze_audit` checks the recipes by watching which weights change.
-"""
+that is not playing. :class:`ClassicGAN` sets ``D.trainable`` right before every call, so that each call
+sees its right state; :func:`freeze_audit` watches which weights each recipe changes."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
 import keras
 
 from ganlib import data, models
-from ganlib.checks import check_batch, check_choice, check_positive_int
+from ganlib.checks import check_batch, check_choice, check_positive_int, check_type
 from ganlib.config import set_seed
 from ganlib.training import GAN, STEPS
 
@@ -58,8 +58,7 @@ class ClassicGAN:
         p_real = judge(self.discriminator, real)
         d_real = self.train_discriminator(real, 1.0)  # (a) FN step
         g_1 = self.train_generator(z_tn)  # (b) TN step
-        # Fakes made in training mode, as in any train step: batch norm uses the batch's own
-        # statistics (and updates its running averages), as the fused round does.
+        # Fakes made in training mode, as by the fused round: batch norm uses the batch's own statistics.
         fakes = keras.ops.convert_to_numpy(self.generator(z_fp, training=True))
         p_fake = judge(self.discriminator, fakes)
         d_fake = self.train_discriminator(fakes, 0.0)  # (c) FP step
@@ -83,9 +82,8 @@ def judge(discriminator, x, training=True):
     return keras.ops.convert_to_numpy(p).reshape(-1)
 
 
-def _audit_round(generator, discriminator, steps):
-    """Run ``steps[name]()`` in the round's order, recording whether any weight of each network
-    changed, bit for bit."""
+def _audit_round(generator, discriminator, **steps):
+    """Run ``steps[name]()`` in the round's order, recording whether any weight of each network changed."""
     networks = {"generator": generator, "discriminator": discriminator}
     report = {}
     for name in STEPS:
@@ -105,24 +103,20 @@ def keras2_idiom_round(generator, discriminator, real, noise, learning_rate=1e-3
     combined = keras.Model(z, discriminator(generator(z)))
     combined.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
     ones, zeros = np.ones((len(real), 1)), np.zeros((len(real), 1))
-    return _audit_round(generator, discriminator, {
-        "fn": lambda: discriminator.train_on_batch(real, ones),
-        "tn": lambda: combined.train_on_batch(noise[0], ones),
-        "fp": lambda: discriminator.train_on_batch(generator.predict_on_batch(noise[1]), zeros),
-        "tn2": lambda: combined.train_on_batch(noise[2], ones),
-    })
+    return _audit_round(generator, discriminator, fn=lambda: discriminator.train_on_batch(real, ones),
+                        tn=lambda: combined.train_on_batch(noise[0], ones),
+                        fp=lambda: discriminator.train_on_batch(generator.predict_on_batch(noise[1]), zeros),
+                        tn2=lambda: combined.train_on_batch(noise[2], ones))
 
 
 def ganlib_round(generator, discriminator, real, noise, learning_rate=1e-3):
     """One round trained with :class:`ClassicGAN` (Keras 3 correct); returns the audit."""
     gan = ClassicGAN(generator, discriminator, keras.optimizers.Adam(learning_rate),
                      keras.optimizers.Adam(learning_rate))
-    return _audit_round(generator, discriminator, {
-        "fn": lambda: gan.train_discriminator(real, 1.0),
-        "tn": lambda: gan.train_generator(noise[0]),
-        "fp": lambda: gan.train_discriminator(generator.predict_on_batch(noise[1]), 0.0),
-        "tn2": lambda: gan.train_generator(noise[2]),
-    })
+    return _audit_round(generator, discriminator, fn=lambda: gan.train_discriminator(real, 1.0),
+                        tn=lambda: gan.train_generator(noise[0]),
+                        fp=lambda: gan.train_discriminator(generator.predict_on_batch(noise[1]), 0.0),
+                        tn2=lambda: gan.train_generator(noise[2]))
 
 
 def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
@@ -130,12 +124,10 @@ def fused_round(generator, discriminator, real, noise, learning_rate=1e-3):
     ``GAN.run_step`` (the code ``fit`` runs), which reads no trainable flag; returns the audit."""
     gan = GAN(generator, discriminator)
     gan.compile(keras.optimizers.Adam(learning_rate), keras.optimizers.Adam(learning_rate))
-    return _audit_round(generator, discriminator, {
-        "fn": lambda: gan.run_step("fn", real=real),
-        "tn": lambda: gan.run_step("tn", z=noise[0]),
-        "fp": lambda: gan.run_step("fp", z=noise[1]),
-        "tn2": lambda: gan.run_step("tn2", z=noise[2]),
-    })
+    return _audit_round(generator, discriminator, fn=lambda: gan.run_step("fn", real=real),
+                        tn=lambda: gan.run_step("tn", z=noise[0]),
+                        fp=lambda: gan.run_step("fp", z=noise[1]),
+                        tn2=lambda: gan.run_step("tn2", z=noise[2]))
 
 
 def freeze_audit(batch_size=32, seed=0):
@@ -148,8 +140,7 @@ def freeze_audit(batch_size=32, seed=0):
     noise = [data.uniform_noise(batch_size, 4, seed=seed + i + 1) for i in range(3)]
     recipes = {"keras2_idiom": keras2_idiom_round, "ganlib": ganlib_round, "fused": fused_round}
     with warnings.catch_warnings():
-        # The Keras-2 idiom triggers "The model does not have any trainable weights": that is the
-        # bug being demonstrated, reported by the audit itself.
+        # The Keras-2 idiom's "does not have any trainable weights" warning: the bug the audit reports.
         warnings.simplefilter("ignore", UserWarning)
         return {name: round_fn(models.gaussian_generator(), models.gaussian_discriminator(),
                                real, noise) for name, round_fn in recipes.items()}
@@ -174,24 +165,18 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
     n = rounds * batch_size
     real = data.gaussian_data(n, seed=seed)
     noise = data.uniform_noise(n * 3, 4, seed=seed + 1).reshape(n, 3, 4)
-
-    def adam():
-        return keras.optimizers.Adam(learning_rate, beta_1=0.5)
-
+    adam = functools.partial(keras.optimizers.Adam, learning_rate, beta_1=0.5)
     if networks is None:
         def networks():
             return models.gaussian_generator(), models.gaussian_discriminator()
-    elif not callable(networks):
-        raise ValueError(f"networks must be a function returning (generator, discriminator), "
-                         f"got {type(networks).__name__}")
+    check_type("networks", networks, Callable, "function returning (generator, discriminator)")
     nets = {}
     for way in ("classic", "fused"):
         set_seed(seed)  # the same initial weights for both
         nets[way] = tuple(networks())
 
     classic = ClassicGAN(*nets["classic"], adam(), adam())
-    # Hide TensorFlow's "triggered tf.function retracing" warnings: building several small models
-    # in a row retraces on purpose here.
+    # Hide TensorFlow's "triggered tf.function retracing" warnings: these small models retrace on purpose.
     logger = logging.getLogger("tensorflow")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -202,8 +187,7 @@ def classic_vs_fused(rounds=20, batch_size=32, rounds_per_step=1, seed=0, learni
         logger.setLevel(level)
     counts = {key: sum(log[key] for log in logs) for key in ("tp", "fn", "fp", "tn")}
 
-    # The classic round's frozen D runs in inference mode (trainable = False); so does the fused
-    # round's here, for the same arithmetic.
+    # Frozen D in inference mode here too, as in the classic round (trainable = False): the same arithmetic.
     fused = GAN(*nets["fused"], rounds_per_step=rounds_per_step, d_batch_stats_in_g_step=False)
     fused.compile(adam(), adam())
     history = fused.fit({"real": real, "noise": noise}, batch_size=batch_size * rounds_per_step,

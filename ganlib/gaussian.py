@@ -35,10 +35,9 @@ class GaussianRun(Run):
 
 
 def adam(config, learning_rate: float, rounds: int):
-    """Adam with the ``beta_1``, ``beta_2`` of ``config``, its learning rate decaying along a
-    cosine to ``config.final_lr_fraction`` of itself over ``rounds`` rounds (none at 1.0)."""
+    """Adam with the ``beta_1``, ``beta_2`` of ``config``, its learning rate decaying along a cosine to
+    ``config.final_lr_fraction`` of itself over ``rounds`` rounds of two steps each (none at 1.0)."""
     if config.final_lr_fraction != 1.0:
-        # Each network takes two optimizer steps per round.
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, 2 * rounds,
                                                                alpha=config.final_lr_fraction)
     return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)

@@ -1,9 +1,8 @@
 """Training on generated data (chapter 9): what a generator's output teaches, measured.
 
-The source book warns that a generator's output is slightly distorted and incomplete (mode
-collapse drops whole kinds of data), so a network trained on it learns the distortions and the
-gaps; Shumailov et al. (Nature 2024) showed models trained on their predecessors' output lose the
-tails of the distribution, generation after generation."""
+The source book warns that a generator's output is slightly distorted and incomplete (mode collapse drops
+whole kinds of data), so a network trained on it learns the distortions and the gaps; Shumailov et al. (Nature
+2024) showed that models trained on their predecessors' output lose the tails, generation after generation."""
 
 from __future__ import annotations
 
@@ -123,7 +122,6 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
             cfg = dcgan_config("compact", budget_name=config.budget, epochs=config.epochs,
                                minutes=config.minutes, batch_size=config.batch_size, n_train=None,
                                metric_samples=0, decay_start=1.0)
-            # The generation's digits as the training set; the real test digits stay the reference.
             generation_data = MNIST(x_train=x, y_train=np.zeros(len(x), "int64"),
                                     x_test=data.x_test, y_test=data.y_test, source=data.source)
             folder = os.path.join(out_dir, f"generation-{g}") if out_dir else None
@@ -159,8 +157,7 @@ def run_generations(config=None, seed: int = 0, out_dir=None, resume: bool = Fal
         if on_generation:
             on_generation(g, reports[-1])
     if out_dir:
-        plain = [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for r in reports]
-        summary = json.dumps({"reports": plain, "trained_on": trained_on})
+        summary = json.dumps({"reports": reports, "trained_on": trained_on}, default=np.ndarray.tolist)
         atomic_write(os.path.join(out_dir, "generations.json"),
                      lambda tmp: Path(tmp).write_text(summary), suffix=".json")
     return Run(config=config, reports=reports, grids=grids, trained_on=trained_on,

@@ -65,9 +65,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
     def call(self, x):
         m = ops.reshape(ops.matmul(x, self.T), (-1, self.num_kernels, self.kernel_dim))
         diff = ops.sum(ops.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, kernels)
-        # exp(0) = 1 for each sample with itself: subtract it, so only the others count; then average instead
-        # of Salimans et al.'s sum, so the features lie in [0, 1] whatever the batch size (summed, a collapsed
-        # batch of 128 gives 127 and saturates D's sigmoid, and a saturated D passes no gradient to G).
+        # Minus exp(0) = 1 (each sample with itself); the mean, not Salimans et al.'s sum, keeps it in [0, 1]
+        # at any batch size (summed, a collapsed batch of 128 gives 127 and saturates D: no gradient to G).
         n = ops.cast(ops.shape(x)[0], x.dtype)
         closeness = (ops.sum(ops.exp(-diff), axis=1) - 1.0) / ops.maximum(n - 1.0, 1.0)
         return ops.concatenate([x, closeness], axis=-1)

@@ -4,8 +4,7 @@ Goodfellow et al. (2014): V(D, G) = E_{x ~ p_data}[log D(x)] + E_{x ~ p_g}[log(1
 fixed generator the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_g(x)), and max_D V =
 -log 4 + 2 JS(p_data || p_g). Every piece is a number here for two 1-D Gaussians ``(mean, std)``,
 integrated on a fine, evenly spaced grid (natural logarithms). Densities are divided as
-logarithms, so far-apart Gaussians (whose densities underflow between them) stay finite.
-"""
+logarithms, so far-apart Gaussians (whose densities underflow between them) stay finite."""
 
 from __future__ import annotations
 
@@ -23,8 +22,7 @@ from ganlib.config import set_seed
 N_FULL, N_QUICK = 20_000, 4_000
 EPOCHS_FULL, EPOCHS_QUICK = 20, 10
 BATCH_SIZE, LEARNING_RATE = 256, 1e-2
-#: Grid points for the numerical integrals, and how many standard deviations the grid reaches
-#: beyond each distribution's mean.
+#: Grid points for the numerical integrals, and how many standard deviations it reaches beyond each mean.
 GRID_POINTS, GRID_WIDTH = 20_001, 12.0
 #: value_function clips D to [EPSILON, 1 - EPSILON], as Keras's binary cross-entropy does.
 EPSILON = 1e-7
@@ -54,8 +52,7 @@ def _log_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 def gaussian_pdf(x, mean: float = 0.0, std: float = 1.0):
-    """The density of the 1-D Gaussian with this mean and standard deviation at ``x``: a float for a
-    number, an array for a 1-D array."""
+    """The density of the Gaussian ``(mean, std)`` at ``x``: a float for a number, an array for an array."""
     x, scalar = _check_x(x)
     density = np.exp(_log_pdf(x, check_number("mean", mean), check_number("std", std, "positive")))
     return float(density[0]) if scalar else density
@@ -134,9 +131,8 @@ def _discriminator_values(d, x: np.ndarray) -> np.ndarray:
 
 def value_function(d, p, q, n: int = GRID_POINTS, epsilon: float = EPSILON) -> float:
     """V(D, G) = E_p[log D(x)] + E_q[log(1 - D(x))] on ``n`` points, ``d`` mapping x to D(x) (e.g.
-    :func:`model_as_function`). Like Keras's binary cross-entropy, D is clipped to [epsilon, 1 -
-    epsilon]: a float32 sigmoid saturates to exactly 0 or 1 far out in the tails, which would
-    make V = -inf (``epsilon=0``: the exact integral)."""
+    :func:`model_as_function`), D clipped to [epsilon, 1 - epsilon]: a float32 sigmoid saturates to exactly 0
+    or 1 far out in the tails, which would make V = -inf (``epsilon=0``: the exact integral)."""
     x, log_p, log_q = _on_grid(p, q, n)
     epsilon = check_number("epsilon", epsilon)
     if not 0 <= epsilon < 0.5:
@@ -198,8 +194,7 @@ def train_discriminator_1d(p, q, n: int = N_FULL, epochs: int = EPOCHS_FULL, bat
     x, y = x[order].astype("float32")[:, None], y[order].astype("float32")[:, None]
     model = discriminator_1d()
     # The learning rate decays along a cosine to 0, so the last epochs settle instead of jitter.
-    steps = epochs * math.ceil(2 * n / batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * math.ceil(2 * n / batch_size))
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=keras.losses.BinaryCrossentropy())
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
     return model, history

@@ -64,8 +64,7 @@ def mixture_scale(layout: str) -> float:
     return float(np.sqrt(means.var(axis=0).mean() + std**2))
 
 
-def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0,
-                      name: str = "generator"):
+def mixture_generator(latent_dim: int = 8, units: int = 256, scale: float = 1.0, name: str = "generator"):
     """Noise -> 3 x (Dense(units) + ReLU) -> Dense(2) -> times ``scale``: with ``scale`` the data's
     standard deviation, the network works on standardized data, whatever the layout's size."""
     latent_dim = check_positive_int("latent_dim", latent_dim)

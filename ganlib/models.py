@@ -13,9 +13,8 @@ from ganlib.checks import check_positive_int, check_type
 
 def gaussian_generator(latent_dim: int = 4, name: str = "generator") -> keras.Sequential:
     """The 2-D demo's generator: noise to a point, no output activation. Defined in chapter 2."""
-    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
-        keras.Input(shape=(latent_dim,)),
+        keras.Input(shape=(check_positive_int("latent_dim", latent_dim),)),
         layers.Dense(16, name="hidden"), layers.LeakyReLU(negative_slope=0.1, name="leaky"),
         layers.Dense(2, name="point"),
     ], name=name)
@@ -48,9 +47,8 @@ def chain(stack, h):
 def seed_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> keras.Sequential:
     """The source text's DCGAN generator (Gildenblat 2020), layer for layer: the 6,272 = 7*7*128
     numbers of its second Dense layer bridge a vector to an image."""
-    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
-        keras.Input(shape=(latent_dim,)),
+        keras.Input(shape=(check_positive_int("latent_dim", latent_dim),)),
         layers.Dense(1024, activation="tanh"),
         layers.Dense(7 * 7 * 128), layers.BatchNormalization(), layers.Activation("tanh"),
         layers.Reshape((7, 7, 128)),
@@ -73,9 +71,8 @@ def seed_dcgan_discriminator(name: str = "discriminator") -> keras.Sequential:
 def radford_dcgan_generator(latent_dim: int = 100, name: str = "generator") -> keras.Sequential:
     """A DCGAN generator following Radford et al. (2016): strided (transposed) convolutions, no
     pooling or upsampling; batch norm after every layer but the output; ReLU inside, tanh out."""
-    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
-        keras.Input(shape=(latent_dim,)),
+        keras.Input(shape=(check_positive_int("latent_dim", latent_dim),)),
         *normalized(layers.Dense(7 * 7 * 256, use_bias=False)),
         layers.Reshape((7, 7, 256)),
         *normalized(layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)),
@@ -101,9 +98,8 @@ def compact_dcgan_generator(latent_dim: int = 64, channels: int = 1,
     (4x4 kernels, which a stride of 2 covers evenly), and one stride-1 convolution at 14x14 that
     refines the strokes before the last upsampling. No bias before batch norm: BN's own shift
     replaces it. ``channels``: 3 for Stacked MNIST (chapter 7)."""
-    latent_dim = check_positive_int("latent_dim", latent_dim)
     return keras.Sequential([
-        keras.Input(shape=(latent_dim,)),
+        keras.Input(shape=(check_positive_int("latent_dim", latent_dim),)),
         *normalized(layers.Dense(7 * 7 * 128, use_bias=False)),
         layers.Reshape((7, 7, 128)),
         *normalized(layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)),

@@ -34,8 +34,7 @@ CHECKPOINT_NAME = "progan.npz"
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class PixelNorm(keras.layers.Layer):
-    """Scale each pixel's feature vector to unit mean square: ``x / sqrt(mean(x**2) + 1e-8)`` over
-    the last axis. Keeps G's signals from growing in the competition (Karras et al. 4.2)."""
+    """Scale each pixel's features to unit mean square (Karras et al. 4.2): G's signals cannot escalate."""
 
     def call(self, x):
         return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
@@ -81,8 +80,7 @@ class EqualizedDense(_Equalized):
 
 @keras.saving.register_keras_serializable(package="ganlib")
 class EqualizedConv2D(_Equalized):
-    """A 'same'-padded, stride-1 convolution with an equalized learning rate (fan-in
-    ``k * k * channels_in``). Defined in chapter 6."""
+    """A 'same'-padded, stride-1 convolution with an equalized learning rate. Defined in chapter 6."""
 
     def __init__(self, filters, kernel_size=3, gain=math.sqrt(2.0), seed=None, **kwargs):
         super().__init__(gain, seed, **kwargs)
@@ -114,7 +112,6 @@ class FadeIn(keras.layers.Layer):
 
 # -- the growing networks -------------------------------------------------------------------------
 
-#: Resolutions of the stages, 4x4 to 32x32.
 RESOLUTIONS = (4, 8, 16, 32)
 
 
@@ -132,13 +129,11 @@ def _check_channels(channels):
     return channels
 
 
-def _lrelu():
-    return layers.LeakyReLU(negative_slope=0.2)
+_lrelu = functools.partial(layers.LeakyReLU, negative_slope=0.2)
 
 
 class GrowingGenerator:
-    """ProGAN's generator (Karras et al.'s, narrower), grown one resolution at a time: every
-    :meth:`model` wires the same layer objects. ``channels`` maps resolution to width. Chapter 6."""
+    """ProGAN's generator (Karras et al.'s, narrower); ``channels`` maps resolution to width. Chapter 6."""
 
     def __init__(self, latent_dim=128, channels=None, seed=0):
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
@@ -254,8 +249,7 @@ class ProGAN(GAN):
     counts_outcomes = False  # a critic's scores are not probabilities
     g_steps_per_round = 1
 
-    def __init__(self, generator, discriminator, fade_rounds=0, gp_weight=10.0, drift=1e-3,
-                 **kwargs):
+    def __init__(self, generator, discriminator, fade_rounds=0, gp_weight=10.0, drift=1e-3, **kwargs):
         kwargs.setdefault("noise", "normal")
         super().__init__(generator, discriminator, **kwargs)
         self.fade_rounds = check_non_negative_int("fade_rounds", fade_rounds)
@@ -290,8 +284,7 @@ class ProGAN(GAN):
         self.record(d_loss, g_loss, gp=gp, alpha=alpha)
 
     def critic_loss(self, real, fake, eps):
-        """``mean D(fake) - mean D(real) + gp_weight * GP + drift * mean D(real)**2``, GP the
-        :func:`gradient_penalty` on random blends of real and fake images; and GP."""
+        """``mean D(fake) - mean D(real) + gp_weight * GP + drift * mean D(real)**2``, and GP."""
         critic = functools.partial(self.run, self.discriminator)
         d_real, d_fake = critic(real), critic(fake)
         gp = gradient_penalty(critic, real, fake, eps)
@@ -337,7 +330,6 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     path, data = checkpoint.start(seed, data, out_dir, resume, CHECKPOINT_NAME)
     classifier = classifier or metrics.get_classifier(data=data)
     x32 = pad_to_32(data.x_train if config.n_train is None else data.x_train[: config.n_train])
-    reference = data.x_test[: config.metric_samples]
     plan = phases(config, grow)
     channels = dict(zip(RESOLUTIONS, config.channels))
     g_net = GrowingGenerator(config.latent_dim, channels, seed=seed)
@@ -346,12 +338,10 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     same_run = {"grow": grow, "plan": [list(p) for p in plan], "seed": seed}
 
     def build(index):
-        resolution, fading, rounds = plan[index]
-        return _build_phase(config, g_net, d_net, resolution, fading, rounds or 0, seed + index)
+        return _build_phase(config, g_net, d_net, *plan[index], seed + index)
 
     def saved_phase(meta):
-        # Build every earlier phase's model once so the layers exist, then the phase the
-        # checkpoint was written from (the current one, or the one just finished).
+        # Every earlier phase's model first, so the layers exist; then the checkpoint's (current or finished).
         nonlocal gan
         for r, fading, _ in plan[:meta["extra"]["model_phase"]]:
             g_net.model(r, fading), d_net.model(r, fading)
@@ -360,7 +350,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
 
     def evaluate(gan, resolution, alpha):
         images = to_28(gan.generate(config.metric_samples, seed=7))
-        result = metrics.evaluate(images, classifier, reference=reference)
+        result = metrics.evaluate(images, classifier, reference=data.x_test[: config.metric_samples])
         scores = {k: float(result[k]) for k in ("classifier_score", "fid", "class_kl")}
         scores["classes_present"] = int(result["classes_present"])
         state["history"].append({"minutes": state["trained"] / 60, "resolution": resolution,
@@ -398,8 +388,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
                else state["trained"] - phase_start < 60 * minutes):
             done = state["round"]
             n_rounds = config.chunk_rounds if rounds is None else min(config.chunk_rounds, rounds - done)
-            # Each chunk's images depend only on (seed, phase, round): a resumed run sees the
-            # same batches as one that was never stopped.
+            # A chunk's images depend only on (seed, phase, round): a resumed run sees the same batches.
             rng = np.random.default_rng([seed, index, done])
             batch = x[rng.integers(0, len(x), n_rounds * config.batch_size)]
             history, seconds = timed_fit(gan, batch, batch_size=config.batch_size, epochs=1,

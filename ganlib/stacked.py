@@ -1,12 +1,11 @@
 """Stacked MNIST (chapter 7): three MNIST digits as the colour channels of one image, 1,000 modes.
 
-The field's image benchmark for mode collapse (Metz et al. 2017, VEEGAN, PacGAN): a generator
-that drops digits, or ties one channel's digit to another's, misses some of the 1,000 triples
-000-999. Scored as published: chapter 5's classifier reads each channel of 26,000 samples; the
-modes are the triples seen at least once, and the KL divergence is that of their frequencies from
-the uniform distribution. The networks are chapter 5's compact DCGAN with three channels (PacGAN's
-own, Radford's DCGAN with 5x5 kernels up to 512 channels, costs about 2.5 times as much per sample,
-and PacGAN trains it for 100,000 rounds); the remedies are PacGAN's packing and the minibatch stddev."""
+The field's image benchmark for mode collapse (Metz et al. 2017, VEEGAN, PacGAN): a generator that
+drops digits, or ties one channel's digit to another's, misses some of the 1,000 triples 000-999,
+scored as published (:func:`score_stacks` of 26,000 samples). The networks are chapter 5's compact
+DCGAN with three channels (PacGAN's own, Radford's DCGAN with 5x5 kernels up to 512 channels, costs
+about 2.5 times as much per sample, and PacGAN trains it for 100,000 rounds); the remedies are
+PacGAN's packing and the minibatch stddev."""
 
 from __future__ import annotations
 
@@ -147,8 +146,7 @@ def metz_trunk() -> list:
 
 def build_gan(config: StackedConfig, seed: int = 0) -> GAN:
     """The GAN of ``config``: its networks with three channels, Adam with beta_1 = 0.5."""
-    compact = config.arch == "compact"
-    generator = (models.compact_dcgan_generator(config.latent_dim, channels=3) if compact
+    generator = (models.compact_dcgan_generator(config.latent_dim, channels=3) if config.arch == "compact"
                  else metz_generator(config.latent_dim))
     gan = GAN(generator, stacked_discriminator(config.fix, config.pack, config.arch), noise="normal",
               ema_momentum=config.ema_momentum, seed=seed)

@@ -1,9 +1,8 @@
-"""The four-step learning round of chapter 2 fused into one compiled ``train_step`` (:class:`GAN`,
-the base class of every method), the callbacks every chapter shares and the :class:`Run` record.
+"""Chapter 2's four-step round fused into one compiled ``train_step`` (:class:`GAN`, every method's
+base class), the callbacks every chapter shares and the :class:`Run` record.
 
-Freezing reads no ``trainable`` flag: each step differentiates with respect to one network's
-explicit list of variables, the second correct way to freeze in Keras 3 (:mod:`ganlib.freeze` has
-the first; :mod:`ganlib.backend` the plumbing)."""
+Freezing reads no ``trainable`` flag: each step differentiates with respect to one network's explicit
+list of variables, Keras 3's second correct way to freeze (:mod:`ganlib.freeze` has the first)."""
 
 from __future__ import annotations
 
@@ -34,18 +33,16 @@ OUTCOMES = ("tp", "fn", "fp", "tn")
 class GAN(keras.Model):
     """Generator and discriminator (a sigmoid) trained by the four-step round in ``train_step``.
 
-    ``noise``: ``"uniform01"`` (in [0, 1), the 2-D demo), ``"uniform"`` (in [-1, 1)) or
-    ``"normal"``. ``ema_momentum`` > 0 keeps ``ema_generator``, a moving average of G's weights
-    that :meth:`generate` samples from. With ``rounds_per_step`` k > 1 each batch of ``fit`` holds
-    k rounds, looped over inside the compiled step: for tiny networks the per-step overhead is the
-    whole cost (:func:`pad_to_rounds`). ``d_batch_stats_in_g_step``: in G's steps the frozen D
-    normalizes the fakes with their own batch statistics (True, as PyTorch's DCGAN) or runs in
-    inference mode (False, as a ``trainable = False`` model in Keras 3).
+    ``noise``: ``"uniform01"`` (in [0, 1), the 2-D demo), ``"uniform"`` (in [-1, 1)) or ``"normal"``.
+    ``ema_momentum`` > 0 keeps ``ema_generator``, G's moving average, which :meth:`generate` samples.
+    With ``rounds_per_step`` k > 1 each batch of ``fit`` holds k rounds, looped over in the compiled
+    step: for tiny networks the per-step overhead is the whole cost (:func:`pad_to_rounds`).
+    ``d_batch_stats_in_g_step``: in G's steps the frozen D normalizes the fakes with their own batch
+    statistics (True, as PyTorch's DCGAN) or runs in inference mode (False, as a frozen Keras 3 model).
 
-    ``fit(x)`` takes real samples, or ``{"real": x, "noise": z}`` (z: (n, 3, latent_dim), the
-    noise of steps (b) to (d)) to repeat a run step for step (:mod:`ganlib.freeze`). The history
-    holds ``d_loss``, ``g_loss`` and D's decisions at 0.5 (:data:`OUTCOMES`). A new method
-    subclasses it and writes only what differs (ganlib/README.md). Defined in chapter 2."""
+    ``fit(x)`` takes real samples, or ``{"real": x, "noise": z}`` (z: (n, 3, latent_dim), the noise of
+    steps (b) to (d)) to repeat a run step for step (:mod:`ganlib.freeze`); the history holds ``d_loss``,
+    ``g_loss`` and D's decisions at 0.5 (:data:`OUTCOMES`). New methods: ganlib/README.md. Chapter 2."""
 
     #: Further metrics (means of what a method passes to :meth:`record`); the argument overrides it.
     extra_metrics = ()
@@ -74,8 +71,7 @@ class GAN(keras.Model):
         self.trackers = [keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss")]
         self.trackers += [keras.metrics.Sum(name=name) for name in OUTCOMES if self.counts_outcomes]
         self.trackers += [keras.metrics.Mean(name=name) for name in extra]
-        # Plain objects Keras does not track: each network's variables, what it learns and what it
-        # keeps (batch-norm statistics); what the step in progress works on.
+        # Untracked by Keras: each network's learnt and kept (batch-norm) variables; the live step.
         self._lists, self._live = types.SimpleNamespace(learns=None, keeps=None), _Live()
         self.built = True  # as its networks are: Keras must not build it on real samples (call() takes noise)
 
@@ -97,21 +93,18 @@ class GAN(keras.Model):
         return [(self.ema_generator, self.generator)] if self.ema_generator is not None else []
 
     def compile(self, d_optimizer, g_optimizer, loss_fn=None, **kwargs):
-        """Each network's variable list holds all its weights, whatever the ``trainable`` flags
-        say now or later (chapter 2's classic round flips them); ``loss_fn``: binary CE."""
+        """Each network's variable lists hold all its weights whatever ``trainable`` says; loss_fn: BCE."""
         for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
             check_type(name, opt, keras.optimizers.Optimizer, "keras optimizer")
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
         with backend.all_trainable(*self.networks()):
-            self._lists.learns = {id(n): list(n.trainable_variables) for n in self.networks()}
+            learns = self._lists.learns = {id(n): list(n.trainable_variables) for n in self.networks()}
             self._lists.keeps = {id(n): list(n.non_trainable_variables) for n in self.networks()}
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.loss_fn = loss_fn or keras.losses.BinaryCrossentropy()
-        learns = self._lists.learns
         g_optimizer.build([v for n in self.networks()[:-1] for v in learns[id(n)]])
         d_optimizer.build(learns[id(self.discriminator)])
-        # One optimizer object for Keras's bookkeeping; the round calls the two above directly.
         super().compile(optimizer=backend.OptimizerPair(g_optimizer, d_optimizer), **kwargs)
 
     @property
@@ -157,9 +150,8 @@ class GAN(keras.Model):
         return value
 
     def learn(self, learners, loss_fn, *args):
-        """One step: only the weights of ``learners`` (a network or a list) step down the gradient
-        of ``loss_fn(*args)`` (``loss`` or ``(loss, *aux)``, returned). Networks run through
-        :meth:`run` are frozen unless they learn here; the learners' batch statistics move."""
+        """One step: only the weights of ``learners`` (a network or a list) step down the gradient of
+        ``loss_fn(*args)`` (``loss`` or ``(loss, *aux)``, returned); the others stay frozen (:meth:`run`)."""
         learners = list(learners) if isinstance(learners, (list, tuple)) else [learners]
         s, replicas = self._live.store, backend.replica()[0]
         variables = [v for net in learners for v in self._lists.learns[id(net)]]
@@ -247,9 +239,8 @@ class GAN(keras.Model):
             n_real, n_fake = (ops.cast(ops.size(p), "float32") for p in (p_real, p_fake))
             values.update(tp=tp, fn=n_real - tp, fp=fp, tn=n_fake - fp)
         s = self._live.store
-        for metric in self.trackers:
-            s.set(metric.variables,
-                  metric.stateless_update_state(s.get(metric.variables), values[metric.name]))
+        for m in self.trackers:
+            s.set(m.variables, m.stateless_update_state(s.get(m.variables), values[m.name]))
 
     def sample_noise(self, n, seed=None):
         """``n`` noise vectors of this GAN's kind, in the step."""
@@ -327,8 +318,7 @@ class GAN(keras.Model):
 
     def train_step(self, *args):
         if keras.backend.backend() == "jax":
-            # JAX: train_step(state, data) -> (logs, state), state the values of the trainable,
-            # non-trainable, optimizer and metric variables; the round finds each by identity.
+            # JAX: train_step(state, data) -> (logs, state); the round finds each variable by identity.
             state, data = args
             groups = (self.trainable_variables, self.non_trainable_variables,
                       self.optimizer.variables, self.metrics_variables)
@@ -349,14 +339,13 @@ class GAN(keras.Model):
                                              *self.g_optimizer.variables]}.values())
         with backend.all_trainable(*self.networks()), backend.eager_store(variables) as store:
             self._live.store = store
-            D, G = self.discriminator, self.generator
             x = ops.convert_to_tensor(np.asarray(real if step == "fn" else z, "float32"))
             if step == "fn":
-                self.learn(D, self.d_loss, x, 1.0)
+                self.learn(self.discriminator, self.d_loss, x, 1.0)
             elif step == "fp":
-                self.learn(D, self.d_loss, self.run(G, x), 0.0)
+                self.learn(self.discriminator, self.d_loss, self.run(self.generator, x), 0.0)
             else:
-                self.learn(G, self.g_loss, x)
+                self.learn(self.generator, self.g_loss, x)
             self._live.store = None
 
 
@@ -383,9 +372,8 @@ def predict(model, inputs, chunk=1000):
 
 
 def pad_to_rounds(x, batch_size, rng=None):
-    """``(x_padded, rounds)``: ``x`` filled up to ``ceil(n / batch_size)`` whole round batches
-    with points drawn at random (without replacement) from ``x``, so an epoch shows every point
-    once and a few twice (10,000 points with batch 32: 313 rounds, 16 points twice)."""
+    """``(x_padded, rounds)``: ``x`` filled up to ``ceil(n / batch_size)`` whole round batches with
+    points drawn at random (without replacement) from ``x``: an epoch shows each once, a few twice."""
     batch_size = check_positive_int("batch_size", batch_size)
     x = np.asarray(x)
     if x.ndim < 1 or len(x) == 0:
@@ -401,15 +389,11 @@ def pad_to_rounds(x, batch_size, rng=None):
 
 def count_outcomes(discriminator, real, fake):
     """D's :data:`OUTCOMES` on a real and a fake batch, real when D's output >= 0.5. Defined in chapter 1."""
-    counts = []
-    for name, x in (("real", real), ("fake", fake)):
-        p = np.asarray(discriminator.predict_on_batch(check_batch(name, x, discriminator.input_shape[1:])))
-        counts.append((int(np.sum(p >= 0.5)), p.size))
-    (tp, n_real), (fp, n_fake) = counts
-    return {"tp": tp, "fn": n_real - tp, "fp": fp, "tn": n_fake - fp}
-
-
-# -- callbacks shared by every chapter ------------------------------------------------------------
+    shape = discriminator.input_shape[1:]
+    p_real, p_fake = (np.asarray(discriminator.predict_on_batch(check_batch(name, x, shape)))
+                      for name, x in (("real", real), ("fake", fake)))
+    tp, fp = int(np.sum(p_real >= 0.5)), int(np.sum(p_fake >= 0.5))
+    return {"tp": tp, "fn": p_real.size - tp, "fp": fp, "tn": p_fake.size - fp}
 
 
 #: Set by the command line's Ctrl-C handler (:func:`stop_on_ctrl_c`); read between batches.
@@ -418,10 +402,9 @@ CTRL_C = threading.Event()
 
 @contextlib.contextmanager
 def stop_on_ctrl_c():
-    """For the block, a first Ctrl-C (SIGINT) is only noted; :class:`StopOnNaN`, first in every
-    trainer's callbacks, raises it as ``KeyboardInterrupt`` after the batch in progress, never
-    inside TensorFlow's compiled code (an exception raised there can abort the process). A second
-    Ctrl-C interrupts at once. The checkpoint on disk stays that of the last whole epoch."""
+    """For the block, a first Ctrl-C (SIGINT) is only noted: :class:`StopOnNaN` raises it as
+    ``KeyboardInterrupt`` after the batch in progress, never inside TensorFlow's compiled code (an
+    exception raised there can abort the process). A second Ctrl-C interrupts at once."""
     def note(signum, frame):
         if CTRL_C.is_set():
             raise KeyboardInterrupt
@@ -437,9 +420,8 @@ def stop_on_ctrl_c():
 
 
 class StopOnNaN(keras.callbacks.Callback):
-    """Keras's ``TerminateOnNaN`` made loud: a ``FloatingPointError`` naming the epoch and batch
-    of the first non-finite loss, so no later callback (grids, metrics, checkpoints) sees the bad
-    weights: put it first. It also raises a noted Ctrl-C (:func:`stop_on_ctrl_c`)."""
+    """Keras's ``TerminateOnNaN`` made loud: a ``FloatingPointError`` naming the epoch and batch of the
+    first non-finite loss; put first, no later callback sees the bad weights. Also raises a noted Ctrl-C."""
 
     def on_train_batch_end(self, batch, logs=None):
         if CTRL_C.is_set():
@@ -465,18 +447,15 @@ class Snapshots(keras.callbacks.Callback):
         self.seed, self.use_ema, self.draw = seed, bool(use_ema), draw
         self.z, self.snapshots = None, []
 
-    def _snap(self):
-        self.snapshots.append(self.draw(self.model) if self.draw
-                              else self.model.generate(z=self.z, use_ema=self.use_ema))
-
     def on_train_begin(self, logs=None):
         if self.z is None:
             self.z = self.model.noise_array(self.n, rng=np.random.default_rng(self.seed))
         if not self.snapshots:
-            self._snap()
+            self.on_epoch_end(-1)  # the generator before it learns
 
     def on_epoch_end(self, epoch, logs=None):
-        self._snap()
+        self.snapshots.append(self.draw(self.model) if self.draw
+                              else self.model.generate(z=self.z, use_ema=self.use_ema))
 
 
 def timed_fit(model, x, y=None, callbacks=(), shuffle=True, **kwargs):
@@ -546,17 +525,15 @@ class TimeBudget(keras.callbacks.Callback):
         spent = self.already + self.trained / 60
         if logs is not None:
             logs["minutes"] = spent
-        next_end = spent + self.trained / 60 / self.epochs
-        if self.minutes is not None and max(spent, next_end) > self.minutes:
+        if self.minutes is not None and spent + self.trained / 60 / self.epochs > self.minutes:
             self.model.stop_training = True
 
 
 class LearningRateDecay(keras.callbacks.Callback):
     """Both learning rates fall linearly to 0 over the last ``1 - start`` of the training: each
-    epoch trains at ``(1 - p) / (1 - start)`` of the rates the GAN was compiled with (1 while
-    ``p`` <= ``start``), ``p`` being the share of the training done at the middle of that epoch, by
-    the clock of ``budget`` (a :class:`TimeBudget` with minutes) or else by ``epochs``. The rates
-    change between epochs, where both backends read them. Logs ``lr_scale``."""
+    epoch trains at ``(1 - p) / (1 - start)`` of the compiled rates (1 while ``p`` <= ``start``), ``p``
+    being its :meth:`progress` by the clock of ``budget`` (a :class:`TimeBudget` with minutes) or by
+    ``epochs``. The rates change between epochs, where both backends read them. Logs ``lr_scale``."""
 
     def __init__(self, gan, start, budget, epochs):
         super().__init__()
@@ -566,11 +543,10 @@ class LearningRateDecay(keras.callbacks.Callback):
 
     def progress(self, epoch):
         """The share of the training done at the middle of epoch ``epoch`` (0-based), or None."""
-        minutes = self.budget.minutes
-        if minutes is None:
+        if self.budget.minutes is None:
             return (epoch + 0.5) / self.epochs
         spent = self.budget.already + getattr(self.budget, "trained", 0.0) / 60
-        return (spent + spent / epoch / 2) / minutes if epoch and spent else None
+        return (spent + spent / epoch / 2) / self.budget.minutes if epoch and spent else None
 
     def on_epoch_begin(self, epoch, logs=None):
         p = self.progress(epoch)
@@ -616,12 +592,11 @@ class Run:
 
 
 def over_seeds(seeds, here, elsewhere, workers=1) -> dict:
-    """``{seed: result}`` of every seed in ``seeds``, ``workers`` at once: with ``workers`` 1 each
-    by ``here(seed)`` in this process; else every ``workers``-th by ``here`` (verbose, its runs
-    kept) and the others by ``elsewhere(seed)`` (picklable: a module-level function or a partial
-    of one) in ``workers - 1`` spawned processes, or, with ``here`` None, all of them in
-    ``workers`` processes of one thread each (:func:`ganlib.backend.one_thread`: for networks
-    that keep every core busy). Each result is the same either way."""
+    """``{seed: result}`` of every seed in ``seeds``, ``workers`` at once: with one worker each by
+    ``here(seed)`` in this process; else every ``workers``-th by ``here`` (verbose, its runs kept) and
+    the others by ``elsewhere(seed)`` (picklable: a module-level function or a partial of one) in
+    ``workers - 1`` spawned processes, or, with ``here`` None, all in ``workers`` one-thread processes
+    (:func:`ganlib.backend.one_thread`, for networks that keep every core busy). Same results either way."""
     seeds = list(seeds)
     workers = min(check_positive_int("workers", workers), len(seeds))
     if workers == 1:
