@@ -1,4 +1,4 @@
-"""Issue 27 item 4 (three variants ran once, seed 0, on 2026-12-07): which difference from PacGAN's set-up costs chapter 7's grid
+"""Issue 27 item 4 (all five variants ran once, seed 0, on 2026-12-07; wip/README.md): which difference from PacGAN's set-up costs chapter 7's grid
 packing row its high-quality samples (20.3 modes, 4.6 % at 20,000 rounds of batch 128 = 32 packs
 of 4). One variant per call, seeds in this process, one line of results:
 
