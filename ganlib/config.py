@@ -191,7 +191,8 @@ class DCGANConfig(CheckedConfig):
     """The MNIST DCGAN (chapter 5). ``learning_rate`` None is the architecture's own
     (ganlib.dcgan); after ``decay_start`` of the training (of the minutes, else of the epochs)
     both learning rates fall linearly to 0 (1.0: never; ganlib.training.LearningRateDecay);
-    ``distribute`` trains data-parallel on every visible device."""
+    ``distribute`` trains data-parallel on every visible device. ``metric_samples``: as many as the
+    10,000 real test digits the score is compared with (2,000 scored about 2 % lower)."""
 
     arch: str = checked("seed", DCGAN_ARCHS)
     epochs: int = checked(5, "count")
@@ -204,7 +205,7 @@ class DCGANConfig(CheckedConfig):
     d_learning_rate: float | None = None
     ema_momentum: float = checked(0.0, "fraction")
     decay_start: float = checked(1.0, "share")
-    metric_samples: int = 2000
+    metric_samples: int = 10000
     distribute: bool = False
     budget: str = checked("cpu", BUDGETS)
 

@@ -351,7 +351,8 @@ def _score_from_probs(probs: np.ndarray, splits: int):
 
 def classifier_score(images, classifier, splits: int = 10):
     """``(mean, std)`` over ``splits`` parts, as in the paper, of ``exp(E_x KL(p(y|x) || p(y)))``:
-    1 to 10, high when each image is clearly one digit and the digits are varied. Chapter 5."""
+    1 to 10, high when each image is clearly one digit and the digits are varied. Smaller splits
+    estimate p(y) worse and score lower: compare scores of equally many images. Chapter 5."""
     x = _inputs(classifier, images)
     splits = _check_splits(splits, len(x))
     return _score_from_probs(_activations(x, classifier)[1], splits)
