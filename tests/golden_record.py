@@ -42,7 +42,7 @@ def cpu_isa() -> str:
     different widths sum in a different order: after a few rounds of training the values differ
     in the third or fourth digit (measured: an AMD EPYC with AVX2 against the Intel AVX-512 CPU
     the first values were recorded on), far outside the strict tolerance. So values are recorded
-    per instruction set, one file each."""
+    per instruction set, one file each; ``avx512-amx`` for the Intel CPUs with AMX."""
     import platform
 
     flags = set()
@@ -54,6 +54,8 @@ def cpu_isa() -> str:
                     break
     except OSError:
         pass
+    if "amx_tile" in flags:  # Sapphire Rapids and later: other oneDNN kernels again (measured
+        return "avx512-amx"  # 2026-12-07: dcgan_compact's d_loss apart in the sixth digit)
     if "avx512f" in flags:
         return "avx512"
     if "avx2" in flags:
