@@ -1,12 +1,19 @@
-"""Chapter 5 exploration (issue 24): the compact DCGAN with a variant, NAME VARIANT EPOCHS SEED. Variants: g28 (a 28x28 stage in G), smooth (one-sided label smoothing 0.9), else the compact as is. One thread and fixed epochs unless TWO=1 (2 threads, the 20-minute CPU budget)."""
-import json, sys, time
-from ganlib import backend
+"""Chapter 5 exploration: the compact DCGAN with a variant. Arguments: NAME VARIANT EPOCHS SEED.
+
+Variants: g28 (a 28x28 stage in G), smooth (one-sided label smoothing 0.9), anything else the
+compact as is. One thread and fixed epochs unless TWO=1 (2 threads, the 20-minute CPU budget).
+"""
+import json
 import os
+import sys
+import time
+
+from ganlib import backend
 if not os.environ.get("TWO"): backend.one_thread()
 import keras
 from keras import layers
-from ganlib import config, dcgan, models, training, checkpoint, metrics
-from ganlib.models import normalized, check_positive_int
+from ganlib import config, dcgan, training
+from ganlib.models import normalized
 
 name, variant, epochs, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 
@@ -24,7 +31,6 @@ def g28(latent_dim=64, channels=1, name="generator"):
 if variant == "g28":
     dcgan.ARCHS["compact"] = (g28, *dcgan.ARCHS["compact"][1:])
 if variant == "smooth":
-    orig = training.GAN.d_loss
     def d_loss(self, x, label):
         p = self.run(self.discriminator, x)
         return self.adversarial_loss(0.9 if label == 1.0 else label, p), p
