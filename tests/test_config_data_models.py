@@ -99,8 +99,10 @@ def test_flops_are_counted_from_the_layer_shapes():
 
     g, d = models.compact_dcgan_generator(), models.compact_dcgan_discriminator()
     # By hand: Dense 64 -> 6272; ConvT 4x4 128 -> 64 on a 7x7 input; Conv 3x3 64 -> 64 to 14x14;
-    # ConvT 4x4 64 -> 1 on 14x14.
-    g_by_hand = 2 * (64 * 6272 + 16 * 128 * 64 * 49 + 9 * 64 * 64 * 196 + 16 * 64 * 1 * 196)
+    # ConvT 4x4 64 -> 32 on 14x14 (the cost of the 28x28 -> 14x14 convolution it inverts);
+    # Conv 3x3 32 -> 1 at 28x28.
+    g_by_hand = 2 * (64 * 6272 + 16 * 128 * 64 * 49 + 9 * 64 * 64 * 196 + 16 * 32 * 64 * 196
+                     + 9 * 32 * 1 * 784)
     # Conv 4x4 1 -> 64 to 14x14; Conv 4x4 64 -> 128 to 7x7; Conv 4x4 128 -> 256 to 4x4;
     # Dense 4096 -> 1.
     d_by_hand = 2 * (16 * 1 * 64 * 196 + 16 * 64 * 128 * 49 + 16 * 128 * 256 * 16 + 4096)
