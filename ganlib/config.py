@@ -16,6 +16,7 @@ import importlib
 import math
 import os
 import random
+import textwrap
 
 import numpy as np
 
@@ -88,6 +89,10 @@ class CheckedConfig:
                 if rule in rules and not (optional and value is None or ok(value, self)):
                     none = " or None" if optional else ""
                     raise ValueError(error.format(name=name, value=value, cfg=self, none=none))
+
+    def __str__(self):
+        """The repr wrapped at 100 characters, to fit a page's column when printed."""
+        return textwrap.fill(repr(self), width=100, subsequent_indent="    ", break_long_words=False)
 
 
 def configure(config_class, settings: dict, overrides: dict, **fixed):
@@ -363,7 +368,7 @@ class CollapseConfig(CheckedConfig):
     d_learning_rate: float | None = checked(None, "number")
     beta_1: float = checked(0.9, "fraction")
     n_train: int | None = checked(None, "int")
-    metric_samples: int = checked(2000, "int")
+    metric_samples: int = checked(10_000, "int")
 
 
 def collapse_config(fix: str = "none", quick: bool | None = None, **overrides) -> CollapseConfig:

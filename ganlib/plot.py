@@ -103,7 +103,10 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
     nrows = -(-len(indices) // ncols)
     means = mixture_means(layout)
     lim = 1.6 if layout == "ring" else 5.5
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
+    # Constrained layout keeps each row's titles clear of the row above (tight_layout did not,
+    # with square panels).
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat[len(indices):]:
         ax.axis("off")
     for n, (ax, i) in enumerate(zip(axes.flat, indices)):
@@ -114,7 +117,6 @@ def mixture_snapshots(snapshots, layout, indices=None, title=None, max_panels=6,
         ax.set_title(labels[n] if labels is not None else f"epoch {i}", fontsize=10)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
     return fig
 
 

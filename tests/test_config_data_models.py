@@ -110,3 +110,13 @@ def test_flops_are_counted_from_the_layer_shapes():
     assert training.round_flops(g, d, 64) == 64 * (7 * g_by_hand + 10 * d_by_hand)
     with pytest.raises(ValueError, match="model"):
         models.forward_flops("a model")
+
+
+def test_a_printed_config_fits_the_page_column_and_keeps_every_field():
+    from ganlib import mixture
+
+    cfg = mixture.mixture_config("ring", "none", quick=False)
+    lines = str(cfg).splitlines()
+    assert len(repr(cfg)) > 100 and len(lines) > 1
+    assert max(map(len, lines)) <= 100
+    assert " ".join(line.strip() for line in lines) == repr(cfg)

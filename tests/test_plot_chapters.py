@@ -188,12 +188,18 @@ def test_mixture_snapshots_wrap_into_rows_with_the_labels_given():
     rng = np.random.default_rng(0)
     snapshots = [rng.normal(size=(50, 2)).astype("float32") for _ in range(21)]
     labels = [f"round {500 * i:,}" for i in (2, 4, 6, 8, 16, 20)]
-    fig = plot.mixture_snapshots(snapshots, "ring", indices=[2, 4, 6, 8, 16, 20], labels=labels, ncols=3)
+    fig = plot.mixture_snapshots(snapshots, "ring", indices=[2, 4, 6, 8, 16, 20], labels=labels, ncols=3,
+                                 title="a plain GAN on the ring")
     shown = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
     assert len(shown) == 6
     assert len({round(ax.get_position().y0, 3) for ax in shown}) == 2  # two rows of three
     assert [ax.get_title() for ax in shown] == labels
     assert_readable(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for upper, lower in zip(shown[:3], shown[3:]):  # each title of the second row clears the first
+        title = lower.title.get_window_extent(renderer)
+        assert title.y1 < upper.get_window_extent(renderer).y0, lower.get_title()
 
 
 def test_mixture_snapshots_refuse_labels_that_do_not_match_the_panels():
