@@ -10,6 +10,12 @@ into the notebook's metadata::
 whether the stored outputs still belong to the code beside them. A notebook is replaced only after
 it ran to the end: a failure leaves the old file untouched.
 
+The chapters write their full-mode checkpoints under ``notebooks/runs/`` and resume from them (a
+reader whose kernel died loses nothing). A stored run must not resume a run of earlier code, so
+each invocation first moves that folder to ``notebooks/runs.previous/`` (replacing an older one):
+every chapter it runs starts from no checkpoint. To continue an execution that was killed, with
+the same code, set ``GANLIB_RESUME=1``.
+
 Usage: ``python notebooks/execute.py [notebooks/03_gaussian.ipynb ...]`` (default: all chapters).
 """
 
@@ -20,6 +26,7 @@ import glob
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,6 +65,18 @@ def _cell_timeout() -> int:
 
 
 CELL_TIMEOUT = _cell_timeout()
+RUNS = os.path.join(HERE, "runs")
+
+
+def set_aside_old_runs() -> None:
+    """Move ``notebooks/runs/`` to ``notebooks/runs.previous/``, unless GANLIB_RESUME=1."""
+    if os.environ.get("GANLIB_RESUME") == "1" or not os.path.isdir(RUNS):
+        return
+    previous = RUNS + ".previous"
+    if os.path.isdir(previous):
+        shutil.rmtree(previous)
+    os.replace(RUNS, previous)
+    print(f"moved the old checkpoints to {os.path.relpath(previous)} (GANLIB_RESUME=1 keeps them)")
 
 
 #: TensorFlow's C++ start-up lines (absl's notice, then "I0000 00:00:... port.cc:153] oneDNN ...").
@@ -128,9 +147,11 @@ def execute(path: str, timeout: int = CELL_TIMEOUT) -> float:
 
 def main(argv):
     paths = argv or chapters()
+    missing = [path for path in paths if not os.path.exists(path)]
+    if missing:
+        raise SystemExit(f"execute.py: no such notebook: {missing[0]}")
+    set_aside_old_runs()
     for path in paths:
-        if not os.path.exists(path):
-            raise SystemExit(f"execute.py: no such notebook: {path}")
         print(f"executing {os.path.relpath(path)} in full mode ...", flush=True)
         seconds = execute(path)
         print(f"  done in {seconds:.0f} s", flush=True)

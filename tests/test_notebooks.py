@@ -118,3 +118,18 @@ def test_no_wrapped_line_turns_into_a_numbered_list():
             texts = [open(path, encoding="utf-8").read()]
         for text in texts:
             assert accidental_list_items(text) == [], os.path.basename(path)
+
+
+def test_an_execution_starts_from_no_old_checkpoint(tmp_path, monkeypatch):
+    # make execute once resumed chapter 5's stored run from the checkpoints of the run before.
+    runs = tmp_path / "runs"
+    (runs / "dcgan-compact").mkdir(parents=True)
+    (runs / "dcgan-compact" / "checkpoint.npz").write_bytes(b"old")
+    monkeypatch.setattr(execute, "RUNS", str(runs))
+    monkeypatch.setenv("GANLIB_RESUME", "1")
+    execute.set_aside_old_runs()
+    assert (runs / "dcgan-compact" / "checkpoint.npz").exists()  # continuing a killed execution
+    monkeypatch.delenv("GANLIB_RESUME")
+    execute.set_aside_old_runs()
+    assert not runs.exists()
+    assert (tmp_path / "runs.previous" / "dcgan-compact" / "checkpoint.npz").read_bytes() == b"old"
