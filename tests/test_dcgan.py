@@ -137,7 +137,8 @@ def test_budgets_follow_the_mode_and_the_device():
     assert config.budget(quick=True) == "quick"
     assert config.budget(quick=False) in ("cpu", "gpu")  # "gpu" only where Keras sees one
     quick_cfg = config.dcgan_config("compact", quick=True)
-    assert (quick_cfg.budget, quick_cfg.epochs, quick_cfg.n_train) == ("quick", 2, 512)
+    assert (quick_cfg.budget, quick_cfg.epochs, quick_cfg.n_train) == ("quick", 2, 4096)
+    assert config.dcgan_config("seed", quick=True).n_train == 512
     cpu = config.dcgan_config("compact", budget_name="cpu")
     assert cpu.minutes == 20.0 and cpu.budget == "cpu"  # the compact DCGAN's target time
     # The chapter's 45 minutes of training: the others get equal, shorter clocks.
