@@ -10,9 +10,9 @@ relative tolerance of 1e-6 with the values of this CPU's instruction set. On a C
 no values yet the comparison falls back to CROSS_ISA_RTOL (a skipped test says so): it still
 catches a change in training, not a change in the last bits. So does a trainer whose training
 changed on purpose since this set's recording: its stale values are removed from the sets that
-could not be re-recorded on the machine at hand, and it is compared with a set that has them. With other versions of Keras, NumPy
-or the backend than recorded (``make test-min``'s older stack: JAX 0.7 draws other random
-numbers) the comparisons are skipped.
+could not be re-recorded on the machine at hand, and it is compared with a set that has them.
+With other versions of Keras, NumPy or the backend than recorded (``make test-min``'s older
+stack: JAX 0.7 draws other random numbers) the comparisons are skipped.
 
 A change meant to alter training (not a refactor) re-records them, on each instruction set:
 ``python tests/golden_record.py --record``.
