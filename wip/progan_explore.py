@@ -1,0 +1,26 @@
+"""Chapter 6 (issue 25) exploration: today's ProGAN with its phases scaled by SCALE, on the full
+MNIST, scored on 10,000 samples at the end of each phase. Does more time alone lift it?
+
+Usage: python wip/progan_explore.py NAME SCALE SEED (2 threads: run it alone; writes runs/explore-NAME).
+"""
+import json
+import sys
+import time
+
+from ganlib import config, data, progan
+
+name, scale, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+base = config.progan_config(budget_name="cpu")
+cfg = config.progan_config(budget_name="cpu", metric_samples=10_000, eval_minutes=1000.0,
+                           stable_rounds=tuple(round(r * scale) for r in base.stable_rounds),
+                           fade_rounds=tuple(round(r * scale) for r in base.fade_rounds))
+print(cfg, flush=True)
+t = time.time()
+run = progan.train_progan(cfg, seed=seed, out_dir=f"runs/explore-{name}", data=data.load_mnist(), verbose=0)
+for s in run.stages:
+    print(f"{s['resolution']:2d} {'fade  ' if s['fading'] else 'stable'} {s['rounds']:5d} rounds, "
+          f"{s['minutes']:5.1f} min: score {s['classifier_score']:.2f}, FID {s['fid']:.1f}, "
+          f"KL {s['class_kl']:.3f}", flush=True)
+print(json.dumps({"name": name, "scale": scale, "seed": seed, "minutes": run.seconds / 60,
+                  "wall_minutes": (time.time() - t) / 60, **{k: run.stages[-1][k] for k in
+                  ("classifier_score", "fid", "class_kl", "classes_present")}}))
