@@ -131,15 +131,19 @@ def compact_image_trunk(channels: int = 1) -> list:
 
 
 def forward_flops(model) -> int:
-    """FLOPs of one sample's forward pass: the multiply-adds (2 FLOPs each) of the dense and
-    convolution layers, nearly all the work (activations, batch norm and pooling are left out). A
-    transposed convolution costs what the convolution it inverts costs."""
+    """FLOPs of one sample's forward pass: the multiply-adds (2 FLOPs each) of every layer with a
+    ``kernel`` (dense and convolution layers, chapter 6's equalized ones included), nearly all the
+    work (activations, batch norm and pooling are left out). A transposed convolution costs what
+    the convolution it inverts costs."""
     check_type("model", model, keras.Model, "keras.Model")
     total = 0
     for layer in model._flatten_layers(include_self=False):
-        if isinstance(layer, layers.Dense):
-            total += 2 * int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
-        elif isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None or len(kernel.shape) not in (2, 4):
+            continue
+        if len(kernel.shape) == 2:  # a dense layer: one multiply-add per weight
+            total += 2 * int(kernel.shape[0]) * int(kernel.shape[1])
+        else:  # a convolution: one multiply-add per weight and output pixel (input pixel if transposed)
             h, w = (layer.input if isinstance(layer, layers.Conv2DTranspose) else layer.output).shape[1:3]
-            total += 2 * math.prod(int(n) for n in layer.kernel.shape) * int(h) * int(w)
+            total += 2 * math.prod(int(n) for n in kernel.shape) * int(h) * int(w)
     return total

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -110,6 +111,24 @@ def test_flops_are_counted_from_the_layer_shapes():
     assert training.round_flops(g, d, 64) == 64 * (7 * g_by_hand + 10 * d_by_hand)
     with pytest.raises(ValueError, match="model"):
         models.forward_flops("a model")
+
+
+def test_flops_count_chapter_6s_equalized_layers_like_their_plain_twins():
+    """ProGAN's EqualizedDense and EqualizedConv2D do the work of Dense and Conv2D: before they
+    were counted, its networks' FLOPs came out as 0."""
+    from ganlib import progan
+
+    def net(dense, conv):
+        inputs = keras.Input((8, 8, 3))
+        x = conv(inputs)
+        return keras.Model(inputs, dense(keras.layers.Flatten()(x)))
+
+    plain = net(keras.layers.Dense(10), keras.layers.Conv2D(16, 3, padding="same"))
+    equalized = net(progan.EqualizedDense(10), progan.EqualizedConv2D(16, 3))
+    by_hand = 2 * (9 * 3 * 16 * 64 + 8 * 8 * 16 * 10)
+    assert models.forward_flops(plain) == by_hand
+    assert models.forward_flops(equalized) == by_hand
+    assert models.forward_flops(progan.GrowingGenerator(seed=0).model(32)) > 0
 
 
 def test_a_printed_config_fits_the_page_column_and_keeps_every_field():
