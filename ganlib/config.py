@@ -262,6 +262,7 @@ class ProGANConfig(CheckedConfig):
     learning_rate: float = 1e-3
     beta_1: float = 0.0
     beta_2: float = 0.99
+    loss: str = checked("wgan-gp", ("wgan-gp", "ns-r1"))
     gp_weight: float = 10.0
     drift: float = 1e-3
     ema_momentum: float = 0.999

@@ -249,9 +249,11 @@ class ProGAN(GAN):
     counts_outcomes = False  # a critic's scores are not probabilities
     g_steps_per_round = 1
 
-    def __init__(self, generator, discriminator, fade_rounds=0, gp_weight=10.0, drift=1e-3, **kwargs):
+    def __init__(self, generator, discriminator, fade_rounds=0, gp_weight=10.0, drift=1e-3,
+                 loss="wgan-gp", **kwargs):
         kwargs.setdefault("noise", "normal")
         super().__init__(generator, discriminator, **kwargs)
+        self.loss = check_choice("loss", loss, ("wgan-gp", "ns-r1"))
         self.fade_rounds = check_non_negative_int("fade_rounds", fade_rounds)
         self.gp_weight, self.drift = float(gp_weight), float(drift)
         self.phase_round = keras.Variable(0.0, trainable=False, name="phase_round")
@@ -284,16 +286,25 @@ class ProGAN(GAN):
         self.record(d_loss, g_loss, gp=gp, alpha=alpha)
 
     def critic_loss(self, real, fake, eps):
-        """``mean D(fake) - mean D(real) + gp_weight * GP + drift * mean D(real)**2``, and GP."""
+        """``mean D(fake) - mean D(real) + gp_weight * GP + drift * mean D(real)**2``, and GP.
+        With ``loss="ns-r1"``: chapter 2's cross-entropy on D's logits plus ``gp_weight / 2`` times
+        R1, the mean squared norm of D's gradient at the real images, and R1."""
         critic = functools.partial(self.run, self.discriminator)
         d_real, d_fake = critic(real), critic(fake)
+        if self.loss == "ns-r1":
+            grads = input_gradient(critic, ops.convert_to_tensor(real, "float32"))
+            r1 = ops.mean(ops.sum(ops.square(grads), axis=(1, 2, 3)))
+            cross_entropy = ops.mean(ops.softplus(-d_real)) + ops.mean(ops.softplus(d_fake))
+            return cross_entropy + 0.5 * self.gp_weight * r1, r1
         gp = gradient_penalty(critic, real, fake, eps)
         wasserstein = ops.mean(d_fake) - ops.mean(d_real)
         return wasserstein + self.gp_weight * gp + self.drift * ops.mean(ops.square(d_real)), gp
 
     def generator_loss(self, z):
-        """G's loss: minus the frozen critic's mean score of its images."""
-        return -ops.mean(self.run(self.discriminator, self.run(self.generator, z)))
+        """G's loss: minus the frozen critic's mean score of its images (``ns-r1``: the
+        non-saturating loss of chapter 4, ``-log sigmoid`` of D's logits)."""
+        scores = self.run(self.discriminator, self.run(self.generator, z))
+        return ops.mean(ops.softplus(-scores)) if self.loss == "ns-r1" else -ops.mean(scores)
 
 
 # -- the stages ---------------------------------------------------------------------------------
@@ -313,7 +324,7 @@ def phases(config, grow=True):
 def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
     gan = ProGAN(g_net.model(resolution, fading), d_net.model(resolution, fading),
                  fade_rounds=rounds if fading else 0, gp_weight=config.gp_weight,
-                 drift=config.drift, ema_momentum=config.ema_momentum, seed=seed)
+                 drift=config.drift, loss=config.loss, ema_momentum=config.ema_momentum, seed=seed)
     gan.compile(*(keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1,
                                         beta_2=config.beta_2, epsilon=1e-8) for _ in range(2)))
     return gan

@@ -63,6 +63,35 @@ def test_config_rejects_bad_values():
         config.progan_config(quick=True, batchsize=32)
     with pytest.raises(ValueError, match="stable_rounds"):
         config.progan_config(quick=True, stable_rounds=(1, 2, 3))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        config.progan_config(quick=True, loss="hinge")
+
+
+def test_the_non_saturating_loss_with_r1_is_what_the_critic_learns_from():
+    """``loss="ns-r1"``: D's recorded loss is chapter 2's cross-entropy on its logits plus
+    gp_weight / 2 x R1, and the recorded penalty is R1 at the real images (computed here by hand).
+    Ignoring the option (WGAN-GP's loss and penalty) fails both."""
+    import keras
+    from keras import ops
+
+    cfg = config.progan_config(quick=True, loss="ns-r1", gp_weight=2.0, learning_rate=0.0,
+                               channels=(8, 8, 8, 8), latent_dim=8, batch_size=256)
+    g_net, d_net = progan.GrowingGenerator(8, dict(zip(progan.RESOLUTIONS, cfg.channels)), seed=0), \
+        progan.GrowingDiscriminator(dict(zip(progan.RESOLUTIONS, cfg.channels)), seed=0)
+    gan = progan._build_phase(cfg, g_net, d_net, 4, False, None, seed=0)
+    real = np.random.default_rng(0).uniform(-1, 1, (256, 4, 4, 1)).astype("float32")
+    history, _ = progan.timed_fit(gan, real, batch_size=256, epochs=1, shuffle=False, verbose=0)
+    d = gan.discriminator
+    grads = ops.convert_to_numpy(progan.input_gradient(d, ops.convert_to_tensor(real)))
+    r1 = float(np.mean(np.sum(grads ** 2, axis=(1, 2, 3))))
+    assert history["gp"][0] == pytest.approx(r1, rel=1e-3)
+    softplus = lambda v: np.logaddexp(0.0, v)  # noqa: E731
+    z = keras.random.normal((4096, 8), seed=1)
+    d_fake = ops.convert_to_numpy(d(g_net.model(4)(z))).ravel()
+    d_real = ops.convert_to_numpy(d(real)).ravel()
+    by_hand = softplus(-d_real).mean() + softplus(d_fake).mean() + 0.5 * 2.0 * r1
+    assert history["d_loss"][0] == pytest.approx(by_hand, abs=0.05)
+    assert history["g_loss"][0] == pytest.approx(softplus(-d_fake).mean(), abs=0.05)
 
 
 class Killed(Exception):
