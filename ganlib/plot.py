@@ -154,6 +154,54 @@ def progan_diagram(channels=(64, 64, 32, 16), latent_dim=64):
     return fig
 
 
+def fade_in_diagram(resolution=32):
+    """How a new block of ``resolution`` is faded in (chapter 6): in the generator (left) the old
+    path, the previous stage's toRGB upsampled, and the new block's image are blended by alpha; in
+    the critic (right) the image average-pooled into the previous stage's fromRGB, and the new
+    block's features. At alpha = 0 both networks are the previous stage's; at 1 the new ones."""
+    if resolution not in (8, 16, 32):
+        raise ValueError(f"resolution must be one of (8, 16, 32), got {resolution!r}")
+    small, big = f"{resolution // 2}×{resolution // 2}", f"{resolution}×{resolution}"
+    old_color, new_color, mix_color = "#dbe9f6", "#fde3d3", "#f0f0f0"
+    fig, axes = plt.subplots(1, 2, figsize=(9.4, 6.6))
+    panels = [
+        ("generator: fading in the " + big + " block",
+         f"features at {small}\n(the blocks so far)",
+         [f"toRGB {small}", f"upsample → {big}"],
+         [f"upsample → {big}", f"new block {big}\n(2 convolutions)", f"toRGB {big}"],
+         f"{big} image"),
+        ("critic: fading in the " + big + " block",
+         f"{big} image",
+         [f"average-pool → {small}", f"fromRGB {small}"],
+         [f"fromRGB {big}", f"new block {big}\n(2 convolutions)", f"average-pool → {small}"],
+         f"features at {small}\n(the blocks so far → score)"),
+    ]
+    for ax, (title, top, old, new, bottom) in zip(axes, panels):
+        ax.set(xlim=(0, 2), ylim=(0, 7))
+        ax.axis("off")
+        ax.set_title(title, fontsize=11)
+        _box(ax, 1.0, 6.4, 1.3, 0.6, top, size=10)
+        _box(ax, 1.0, 0.5, 1.3, 0.6, bottom, size=10)
+        for x, path, face in ((0.5, old, old_color), (1.5, new, new_color)):
+            ys = np.linspace(5.2, 5.2 - 1.1 * (len(new) - 1), len(path))
+            _arrow(ax, 1.0, 6.1, x, ys[0] + 0.3)
+            for i, (y, text) in enumerate(zip(ys, path)):
+                _box(ax, x, y, 0.94, 0.62, text, face=face, size=10)
+                if i < len(path) - 1:
+                    _arrow(ax, x, y - 0.3, x, ys[i + 1] + 0.3)
+            weight = "× (1 − α)" if x < 1 else "× α"
+            _box(ax, x, 2.3, 0.5, 0.4, weight, face=face, size=10)
+            _arrow(ax, x, ys[-1] - 0.3, x, 2.5)
+            _arrow(ax, x, 2.1, 1.0, 1.5)
+        _box(ax, 1.0, 1.3, 0.3, 0.35, "+", face=mix_color, size=12, weight="bold")
+        _arrow(ax, 1.0, 1.12, 1.0, 0.8)
+        ax.text(0.5, 5.75, "old path", ha="center", fontsize=10, color="0.3")
+        ax.text(1.5, 5.75, "new block", ha="center", fontsize=10, color="0.3")
+    fig.suptitle("α rises from 0 to 1 over the fade-in: the new block takes over gradually", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 # -- Chapters 1 and 2: Dawn's decision map, the four outcomes, the round, the combined model ------
 
 #: The two players' colours in the diagrams of chapters 1 and 2.

@@ -208,3 +208,17 @@ def test_mixture_snapshots_refuse_labels_that_do_not_match_the_panels():
         plot.mixture_snapshots(snapshots, "ring", indices=[0, 2], labels=["one"])
     with pytest.raises(ValueError, match="ncols"):
         plot.mixture_snapshots(snapshots, "ring", ncols=0)
+
+
+def test_fade_in_diagram_wires_the_old_path_and_the_new_block_of_the_stage_it_is_given():
+    fig = plot.fade_in_diagram(16)
+    assert_readable(fig)
+    shown = texts(fig)
+    joined = "\n".join(shown)
+    assert shown.count("× α") == 2 and shown.count("× (1 − α)") == 2  # generator and critic
+    for label in ("toRGB 8×8", "toRGB 16×16", "fromRGB 8×8", "fromRGB 16×16", "upsample → 16×16",
+                  "average-pool → 8×8"):
+        assert label in joined, label
+    assert "32×32" not in joined
+    with pytest.raises(ValueError, match="resolution"):
+        plot.fade_in_diagram(4)
