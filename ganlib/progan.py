@@ -389,7 +389,6 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
         gan.set_alpha(min(1.0, state["round"] / rounds) if fading else 1.0)
         x = downsample(x32, resolution) if resolution < 32 else x32
         label = f"{resolution}x{resolution} {'fade-in' if fading else 'stable'}"
-        bar = keras.utils.Progbar(rounds, unit_name="round") if rounds and verbose else None
         if verbose:
             print(f"phase {index + 1}/{len(plan)}: {label}"
                   + (f", {rounds} rounds" if rounds else f", {minutes} minutes"), flush=True)
@@ -407,22 +406,26 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
             state["trained"] += seconds
             state["round"] = done + n_rounds
             logs = {k: v[-1] for k, v in history.items()}
-            if bar is not None:
-                bar.update(state["round"], values=[(k, logs[k]) for k in ("d_loss", "g_loss", "alpha")])
+            alpha = min(1.0, state["round"] / rounds) if fading else 1.0  # reached at the chunk's end
             if fading:  # the same 8 noise vectors as alpha rises: the new block fading in
-                alpha = min(1.0, state["round"] / rounds)
                 fades.setdefault(resolution, []).append((alpha, gan.generate(z=fixed_z[:8])))
-            elif verbose:
-                print(f"  {state['trained'] / 60:5.1f} min  d_loss {logs['d_loss']:.3f}  "
-                      f"g_loss {logs['g_loss']:.3f}", flush=True)
             if state["trained"] / 60 >= state["next_eval"]:
                 state["next_eval"] = state["trained"] / 60 + config.eval_minutes
-                evaluate(gan, resolution, logs["alpha"])
+                scores = evaluate(gan, resolution, alpha)
+                if verbose:  # one short line per scoring: this chunk's mean losses, not running means
+                    print(f"  {state['trained'] / 60:4.1f} min  round {state['round']:5d}  "
+                          f"alpha {alpha:.2f}  d_loss {logs['d_loss']:7.3f}  g_loss {logs['g_loss']:7.3f}  "
+                          f"score {scores['classifier_score']:.2f}  FID {scores['fid']:.1f}", flush=True)
             save(gan, index, index)
             if path:  # the fixed-noise digits after every chunk: a stopped run keeps them all
                 name = f"phase{index + 1}_round{state['round']:05d}.png"
                 save_image(os.path.join(out_dir, "chunks", name), image_grid(to_28(gan.generate(z=fixed_z))))
         scores = evaluate(gan, resolution, 1.0)
+        if verbose:
+            print(f"  {state['trained'] / 60:4.1f} min  end of {label}"
+                  + (", alpha 1.00 reached" if fading else "")
+                  + f": score {scores['classifier_score']:.2f}, FID {scores['fid']:.1f}, "
+                  f"class KL {scores['class_kl']:.3f}, classes {scores['classes_present']}", flush=True)
         state["stages"].append({"resolution": resolution, "fading": fading,
                                 "rounds": state["round"], "minutes": state["trained"] / 60,
                                 "seconds": state["trained"] - phase_start, **scores})
