@@ -50,7 +50,7 @@ def code_sha256(nb) -> str:
 
 
 def chapters():
-    return sorted(glob.glob(os.path.join(HERE, "[0-9][0-9]_*.ipynb")))
+    return sorted(glob.glob(os.path.join(HERE, "[0-9][0-9]*_*.ipynb")))
 
 
 #: Seconds one cell may run before execution is abandoned (catches a hung kernel). The longest
