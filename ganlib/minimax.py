@@ -166,6 +166,16 @@ def js_divergence(p, q, n: int = GRID_POINTS) -> float:
     return 0.5 * _integrate(_log_ratios(log_p, log_q, log_m), x)
 
 
+def wasserstein_1(p, q, n: int = GRID_POINTS) -> float:
+    """W1(p, q), the earth mover's distance, on the real line: the area between the two
+    cumulative distribution functions, integral |F_p(x) - F_q(x)| dx. For two Gaussians of the
+    same std it is the distance between their means, however far apart (chapter 6)."""
+    p, q = _check_gaussian("p", p), _check_gaussian("q", q)
+    x = integration_grid(p, q, n)
+    cdf = [0.5 * (1.0 + np.vectorize(math.erf)((x - mean) / (std * math.sqrt(2.0)))) for mean, std in (p, q)]
+    return _integrate(np.abs(cdf[0] - cdf[1]), x)
+
+
 def discriminator_1d(hidden: int = 32, name: str = "discriminator_1d"):
     """A small discriminator on the real line: the probability that x came from the data."""
     hidden = check_positive_int("hidden", hidden)

@@ -262,3 +262,15 @@ def test_other_bad_arguments():
         minimax.discriminator_error(d_star(P, Q), P, Q, min_density=5.0)
     with pytest.raises(ValueError, match="width"):
         minimax.integration_grid(P, Q, width=-1.0)
+
+
+def test_wasserstein_1_keeps_growing_where_js_is_stuck_at_ln2():
+    """Same std: W1 is the distance between the means, at any distance, while JS saturates; for
+    different stds it is the closed form's E|X - Y| under the monotone coupling."""
+    for delta in (0.5, 4.0, 8.0, 30.0):
+        assert minimax.wasserstein_1((0.0, 1.0), (delta, 1.0)) == pytest.approx(delta, rel=1e-4)
+    assert minimax.js_divergence((0.0, 1.0), (8.0, 1.0)) == pytest.approx(LN2, abs=0.01)
+    # Same mean, stds 1 and 3: F_p - F_q changes sign at 0; W1 = (3 - 1) * E|Z| = 2 * sqrt(2 / pi).
+    assert minimax.wasserstein_1((0.0, 1.0), (0.0, 3.0)) == pytest.approx(2 * (2 / np.pi) ** 0.5, rel=1e-4)
+    with pytest.raises(ValueError, match="q"):
+        minimax.wasserstein_1((0.0, 1.0), (0.0, -1.0))
