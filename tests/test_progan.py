@@ -94,6 +94,27 @@ def test_the_non_saturating_loss_with_r1_is_what_the_critic_learns_from():
     assert history["g_loss"][0] == pytest.approx(softplus(-d_fake).mean(), abs=0.05)
 
 
+def test_run_seeds_counts_failed_runs_and_prints_the_chapter_line(monkeypatch):
+    rows = {0: (8.0, 10), 1: (3.0, 10), 2: (float("nan"), 10), 3: (8.5, 9), 4: (9.0, 10)}
+
+    def fake_seed(config, seed, **kwargs):
+        score, classes = rows[seed]
+        return {"seed": seed, "classifier_score": score, "fid": 1.0, "class_kl": 0.01,
+                "classes_present": classes, "minutes": 1.0}
+
+    monkeypatch.setattr(progan, "_seed_row", fake_seed)
+    cfg = config.progan_config(quick=True)
+    result = progan.run_seeds(cfg, seeds=5, real_score=9.74)
+    assert result["failed"] == 3  # below half of 9.74, NaN, a class missing
+    assert result["min"] == 3.0 and result["mean"] == pytest.approx((8.0 + 3.0 + 8.5 + 9.0) / 4)
+    assert progan.stability_line("growing", result) == (
+        "growing over 5 seeds: classifier score mean 7.12, min 3.00, failed 3")
+    with pytest.raises(ValueError, match="real_score"):
+        progan.run_seeds(cfg, seeds=2, real_score=None)
+    with pytest.raises(ValueError, match="minutes"):
+        progan.run_seeds(cfg, seeds=2, real_score=9.74, grow=False)
+
+
 class Killed(Exception):
     pass
 
