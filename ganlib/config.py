@@ -248,6 +248,10 @@ def dcgan_config(arch: str = "seed", quick: bool | None = None, budget_name: str
     return _budgeted(DCGANConfig, budgets, quick, budget_name, overrides, arch=arch)
 
 
+#: ProGAN's losses (chapter 6): the paper's WGAN-GP with drift, or the non-saturating loss with R1.
+PROGAN_LOSSES = ("wgan-gp", "ns-r1")
+
+
 @dataclasses.dataclass(frozen=True)
 class ProGANConfig(CheckedConfig):
     """Chapter 6's ProGAN (ganlib.progan). The loss and optimizer are Karras et al.'s (WGAN-GP with
@@ -262,7 +266,7 @@ class ProGANConfig(CheckedConfig):
     learning_rate: float = 1e-3
     beta_1: float = 0.0
     beta_2: float = 0.99
-    loss: str = checked("wgan-gp", ("wgan-gp", "ns-r1"))
+    loss: str = checked("wgan-gp", PROGAN_LOSSES)
     gp_weight: float = 10.0
     drift: float = 1e-3
     ema_momentum: float = 0.999

@@ -21,6 +21,7 @@ from ganlib import checkpoint, metrics
 from ganlib.checks import (check_batch, check_choice, check_non_negative_int, check_number,
                            check_positive_int, is_number)
 from ganlib.backend import input_gradient
+from ganlib.config import PROGAN_LOSSES
 from ganlib.layers import MinibatchStdDev
 from ganlib.models import chain
 from ganlib.plot import image_grid, save_image
@@ -253,7 +254,7 @@ class ProGAN(GAN):
                  loss="wgan-gp", **kwargs):
         kwargs.setdefault("noise", "normal")
         super().__init__(generator, discriminator, **kwargs)
-        self.loss = check_choice("loss", loss, ("wgan-gp", "ns-r1"))
+        self.loss = check_choice("loss", loss, PROGAN_LOSSES)
         self.fade_rounds = check_non_negative_int("fade_rounds", fade_rounds)
         self.gp_weight, self.drift = float(gp_weight), float(drift)
         self.phase_round = keras.Variable(0.0, trainable=False, name="phase_round")
