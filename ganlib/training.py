@@ -250,12 +250,18 @@ class GAN(keras.Model):
         low = 0.0 if self.noise == "uniform01" else -1.0
         return keras.random.uniform(shape, low, 1.0, seed=seed)
 
+    #: :meth:`generate` calls the generator on at most this many noise vectors at once: one eager
+    #: call on 10,000 vectors held about 9 GB of activations at 32x32 (chapter 6's scoring).
+    generate_chunk = 2000
+
     def generate(self, n=None, z=None, seed=None, use_ema=True):
         """Samples as a NumPy array from :meth:`noise_input`'s noise; ``use_ema``: the averaged G's if any."""
         z = self.noise_input(n, z, seed)
         model = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         # A direct call: for these small batches it is faster than predict(), which compiles.
-        return keras.ops.convert_to_numpy(model(ops.convert_to_tensor(z), training=False))
+        return np.concatenate([keras.ops.convert_to_numpy(model(ops.convert_to_tensor(z[i:i + self.generate_chunk]),
+                                                                training=False))
+                               for i in range(0, len(z), self.generate_chunk)])
 
     def noise_input(self, n=None, z=None, seed=None, labels=None):
         """``z`` checked, or ``n`` (with ``labels``, one per label) noise vectors: fresh at every
