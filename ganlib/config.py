@@ -63,6 +63,8 @@ _RULES = {
              lambda v, c: all(is_int(n) and n >= 1 for n in v)),
     "packs": (_TILE, lambda v, c: c.fix != "pack" or c.batch_size % v == 0),
     "tiles": (_TILE, lambda v, c: c.batch_size % v == 0),
+    "lazy": ("{name} > 1 (lazy R1) needs loss='ns-r1', got loss={cfg.loss!r}",
+             lambda v, c: v == 1 or c.loss == "ns-r1"),
 }
 
 
@@ -269,6 +271,7 @@ class ProGANConfig(CheckedConfig):
     loss: str = checked("wgan-gp", PROGAN_LOSSES)
     gp_weight: float = 10.0
     drift: float = 1e-3
+    r1_every: int = checked(1, "int", "lazy")
     ema_momentum: float = 0.999
     stable_rounds: tuple = checked((600, 600, 800, 2400), "ints")
     fade_rounds: tuple = checked((600, 800, 1000), "ints")

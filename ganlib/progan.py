@@ -241,6 +241,12 @@ def gradient_penalty(critic, real, fake, eps):
     return ops.mean(ops.square(norms - 1.0))
 
 
+def r1_penalty(critic, real):
+    """R1 (Mescheder et al. 2018): the mean squared norm of the critic's gradient at the real images."""
+    grads = input_gradient(critic, ops.convert_to_tensor(real, "float32"))
+    return ops.mean(ops.sum(ops.square(grads), axis=(1, 2, 3)))
+
+
 class ProGAN(GAN):
     """One phase of ProGAN: per round D learns (:meth:`critic_loss`), then G. While fading
     (``fade_rounds > 0``) every :class:`FadeIn`'s ``alpha`` is ``min(1, (round + 1) / fade_rounds)``, the
@@ -251,12 +257,15 @@ class ProGAN(GAN):
     g_steps_per_round = 1
 
     def __init__(self, generator, discriminator, fade_rounds=0, gp_weight=10.0, drift=1e-3,
-                 loss="wgan-gp", **kwargs):
+                 loss="wgan-gp", r1_every=1, **kwargs):
         kwargs.setdefault("noise", "normal")
         super().__init__(generator, discriminator, **kwargs)
         self.loss = check_choice("loss", loss, PROGAN_LOSSES)
         self.fade_rounds = check_non_negative_int("fade_rounds", fade_rounds)
         self.gp_weight, self.drift = float(gp_weight), float(drift)
+        self.r1_every = check_positive_int("r1_every", r1_every)
+        if r1_every > 1 and self.loss != "ns-r1":
+            raise ValueError(f"r1_every > 1 (lazy R1) needs loss='ns-r1', got loss={loss!r}")
         self.phase_round = keras.Variable(0.0, trainable=False, name="phase_round")
         nets = (generator, discriminator, *([self.ema_generator] if self.ema_generator else []))
         self._alphas = [layer.alpha for net in nets for layer in net.layers if isinstance(layer, FadeIn)]
@@ -280,23 +289,26 @@ class ProGAN(GAN):
                                                 keras.random.uniform((m, 1, 1, 1), seed=self.seed_generator)],
                                      real)
         fake = self.run(self.generator, z_d)
-        d_loss, gp = self.learn(self.discriminator, self.critic_loss, real, fake, eps)  # (1)
+        lazy = self.r1_every > 1  # R1 every r1_every-th round only, weighted r1_every times
+        regularize = ops.equal(ops.mod(t, float(self.r1_every)), 0.0) if lazy else True
+        d_loss, gp = self.learn(self.discriminator, self.critic_loss, real, fake, eps, regularize)  # (1)
         g_loss = self.learn(self.generator, self.generator_loss, z_g)  # (2)
         self.assign([self.phase_round], [t + 1.0])
         self.update_ema()
         self.record(d_loss, g_loss, gp=gp, alpha=alpha)
 
-    def critic_loss(self, real, fake, eps):
+    def critic_loss(self, real, fake, eps, regularize=True):
         """``mean D(fake) - mean D(real) + gp_weight * GP + drift * mean D(real)**2``, and GP.
         With ``loss="ns-r1"``: chapter 2's cross-entropy on D's logits plus ``gp_weight / 2`` times
-        R1, the mean squared norm of D's gradient at the real images, and R1."""
+        R1, the mean squared norm of D's gradient at the real images, and R1; with ``r1_every`` k > 1
+        R1 only where ``regularize`` (every k-th round), weighted k times (0 elsewhere)."""
         critic = functools.partial(self.run, self.discriminator)
         d_real, d_fake = critic(real), critic(fake)
         if self.loss == "ns-r1":
-            grads = input_gradient(critic, ops.convert_to_tensor(real, "float32"))
-            r1 = ops.mean(ops.sum(ops.square(grads), axis=(1, 2, 3)))
             cross_entropy = ops.mean(ops.softplus(-d_real)) + ops.mean(ops.softplus(d_fake))
-            return cross_entropy + 0.5 * self.gp_weight * r1, r1
+            r1 = (r1_penalty(critic, real) if regularize is True else
+                  ops.cond(regularize, lambda: r1_penalty(critic, real), lambda: ops.zeros(())))
+            return cross_entropy + 0.5 * self.gp_weight * self.r1_every * r1, r1
         gp = gradient_penalty(critic, real, fake, eps)
         wasserstein = ops.mean(d_fake) - ops.mean(d_real)
         return wasserstein + self.gp_weight * gp + self.drift * ops.mean(ops.square(d_real)), gp
@@ -325,7 +337,7 @@ def phases(config, grow=True):
 def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
     gan = ProGAN(g_net.model(resolution, fading), d_net.model(resolution, fading),
                  fade_rounds=rounds if fading else 0, gp_weight=config.gp_weight,
-                 drift=config.drift, loss=config.loss, ema_momentum=config.ema_momentum, seed=seed)
+                 drift=config.drift, loss=config.loss, r1_every=config.r1_every, ema_momentum=config.ema_momentum, seed=seed)
     gan.compile(*(keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1,
                                         beta_2=config.beta_2, epsilon=1e-8) for _ in range(2)))
     return gan

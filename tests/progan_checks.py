@@ -89,8 +89,30 @@ def check_gradient_penalty_matches_finite_differences():
     assert expected > 0.01  # the check is not trivially 0 = 0
 
 
+def check_lazy_r1_regularizes_every_kth_round_weighted_k_times():
+    """``r1_every=3`` over 6 rounds on frozen weights (learning rate 0, one batch repeated): R1 is
+    computed at rounds 0 and 3 only, so the recorded penalty's mean is R1 / 3, and D's mean loss is
+    the same as with R1 every round (weighted 3 times on a third of the rounds)."""
+    from ganlib import config
+
+    def fit(r1_every):
+        cfg = config.progan_config(quick=True, loss="ns-r1", gp_weight=2.0, learning_rate=0.0,
+                                   r1_every=r1_every, channels=(8, 8, 8, 8), latent_dim=8, batch_size=64)
+        g_net = progan.GrowingGenerator(8, dict(zip(progan.RESOLUTIONS, cfg.channels)), seed=0)
+        d_net = progan.GrowingDiscriminator(dict(zip(progan.RESOLUTIONS, cfg.channels)), seed=0)
+        gan = progan._build_phase(cfg, g_net, d_net, 4, False, None, seed=0)
+        real = np.tile(np.random.default_rng(0).uniform(-1, 1, (64, 4, 4, 1)).astype("float32"), (6, 1, 1, 1))
+        return progan.timed_fit(gan, real, batch_size=64, epochs=1, shuffle=False, verbose=0)[0]
+
+    every, lazy = fit(1), fit(3)
+    assert every["gp"][0] > 0.01
+    assert abs(lazy["gp"][0] - every["gp"][0] / 3) < 1e-4 * every["gp"][0], (lazy["gp"], every["gp"])
+    assert abs(lazy["d_loss"][0] - every["d_loss"][0]) < 1e-4, (lazy["d_loss"], every["d_loss"])
+
+
 def run_all():
     check_fade_in_at_alpha_zero_equals_the_smaller_networks()
     check_equalized_layers()
     check_pixel_norm()
     check_gradient_penalty_matches_finite_differences()
+    check_lazy_r1_regularizes_every_kth_round_weighted_k_times()

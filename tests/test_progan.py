@@ -31,6 +31,21 @@ def test_gradient_penalty_matches_finite_differences_tensorflow():
     progan_checks.check_gradient_penalty_matches_finite_differences()
 
 
+def test_lazy_r1_regularizes_every_kth_round_weighted_k_times_tensorflow():
+    progan_checks.check_lazy_r1_regularizes_every_kth_round_weighted_k_times()
+
+
+@pytest.mark.parametrize("kwargs, word", [({"r1_every": 0}, "r1_every"), ({"r1_every": 2}, "r1_every")])
+def test_lazy_r1_rejects_bad_settings(kwargs, word):
+    """r1_every must be a positive integer, and lazy R1 (> 1) has no meaning for WGAN-GP."""
+    g_net = progan.GrowingGenerator(8, {4: 8, 8: 8, 16: 8, 32: 8}, seed=0)
+    d_net = progan.GrowingDiscriminator({4: 8, 8: 8, 16: 8, 32: 8}, seed=0)
+    with pytest.raises(ValueError, match=word):
+        progan.ProGAN(g_net.model(4), d_net.model(4), loss="wgan-gp", **kwargs)
+    with pytest.raises(ValueError, match=word):
+        config.progan_config(quick=True, **kwargs)
+
+
 @pytest.mark.slow  # covered in the default run: tests/README.md
 @needs_jax
 def test_progan_pieces_jax():
