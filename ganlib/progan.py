@@ -337,7 +337,8 @@ def phases(config, grow=True):
 def _build_phase(config, g_net, d_net, resolution, fading, rounds, seed):
     gan = ProGAN(g_net.model(resolution, fading), d_net.model(resolution, fading),
                  fade_rounds=rounds if fading else 0, gp_weight=config.gp_weight,
-                 drift=config.drift, loss=config.loss, r1_every=config.r1_every, ema_momentum=config.ema_momentum, seed=seed)
+                 drift=config.drift, loss=config.loss, r1_every=config.r1_every,
+                 ema_momentum=config.ema_momentum, seed=seed)
     gan.compile(*(keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1,
                                         beta_2=config.beta_2, epsilon=1e-8) for _ in range(2)))
     return gan
