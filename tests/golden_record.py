@@ -291,7 +291,8 @@ def t_progan():
     from ganlib.config import progan_config, set_seed
 
     set_seed(SEED)
-    cfg = progan_config(budget_name="quick", channels=(16, 16, 8, 8), latent_dim=16, batch_size=8,
+    cfg = progan_config(budget_name="quick", loss="wgan-gp", gp_weight=10.0, r1_every=1,
+                        learning_rate=1e-3, channels=(16, 16, 8, 8), latent_dim=16, batch_size=8,
                         stable_rounds=(2, 2, 2, 2), fade_rounds=(2, 2, 2), chunk_rounds=2,
                         n_train=64, metric_samples=20, eval_minutes=1000.0)
     run = progan.train_progan(cfg, seed=SEED, data=_mnist(), classifier=_classifier(), verbose=0)

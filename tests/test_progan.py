@@ -43,7 +43,7 @@ def test_lazy_r1_rejects_bad_settings(kwargs, word):
     with pytest.raises(ValueError, match=word):
         progan.ProGAN(g_net.model(4), d_net.model(4), loss="wgan-gp", **kwargs)
     with pytest.raises(ValueError, match=word):
-        config.progan_config(quick=True, **kwargs)
+        config.progan_config(quick=True, loss="wgan-gp", **kwargs)
 
 
 @pytest.mark.slow  # covered in the default run: tests/README.md

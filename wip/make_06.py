@@ -195,7 +195,8 @@ score with respect to its *input*, inside a loss that is itself differentiated: 
 gradient, which `ganlib.backend.input_gradient` provides on TensorFlow and JAX alike:
 """)
 code(r"""
-for method in (progan.gradient_penalty, progan.ProGAN.critic_loss, progan.ProGAN.generator_loss):
+for method in (progan.gradient_penalty, progan.r1_penalty, progan.ProGAN.critic_loss,
+               progan.ProGAN.generator_loss):
     print(inspect.getsource(method))
 """, tags=())
 md(r"""
