@@ -89,7 +89,7 @@ def test_the_non_saturating_loss_with_r1_is_what_the_critic_learns_from():
     import keras
     from keras import ops
 
-    cfg = config.progan_config(quick=True, loss="ns-r1", gp_weight=2.0, learning_rate=0.0,
+    cfg = config.progan_config(quick=True, loss="ns-r1", gp_weight=2.0, learning_rate=0.0, r1_every=1,
                                channels=(8, 8, 8, 8), latent_dim=8, batch_size=256)
     g_net, d_net = progan.GrowingGenerator(8, dict(zip(progan.RESOLUTIONS, cfg.channels)), seed=0), \
         progan.GrowingDiscriminator(dict(zip(progan.RESOLUTIONS, cfg.channels)), seed=0)
