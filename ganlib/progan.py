@@ -306,8 +306,12 @@ class ProGAN(GAN):
         d_real, d_fake = critic(real), critic(fake)
         if self.loss == "ns-r1":
             cross_entropy = ops.mean(ops.softplus(-d_real)) + ops.mean(ops.softplus(d_fake))
-            r1 = (r1_penalty(critic, real) if regularize is True else
-                  ops.cond(regularize, lambda: r1_penalty(critic, real), lambda: ops.zeros(())))
+            if not self.gp_weight:  # gamma 0: no R1 at all (chapter 6's stability test)
+                r1 = ops.zeros(())
+            elif regularize is True:
+                r1 = r1_penalty(critic, real)
+            else:
+                r1 = ops.cond(regularize, lambda: r1_penalty(critic, real), lambda: ops.zeros(()))
             return cross_entropy + 0.5 * self.gp_weight * self.r1_every * r1, r1
         gp = gradient_penalty(critic, real, fake, eps)
         wasserstein = ops.mean(d_fake) - ops.mean(d_real)
@@ -405,7 +409,7 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
         label = f"{resolution}x{resolution} {'fade-in' if fading else 'stable'}"
         if verbose:
             print(f"phase {index + 1}/{len(plan)}: {label}"
-                  + (f", {rounds} rounds" if rounds else f", {minutes} minutes"), flush=True)
+                  + (f", {rounds} rounds" if rounds else f", {minutes:.1f} minutes"), flush=True)
         # Training seconds when this phase began (the end of the one before).
         phase_start = 60 * state["stages"][-1]["minutes"] if state["stages"] else 0.0
         while (state["round"] < rounds if rounds is not None
