@@ -55,7 +55,8 @@ the real test digits' score**, with class KL **at most 0.05** and all ten digits
 **What you will see.** The training digits at 4, 8, 16 and 32 pixels; the pieces of ProGAN as
 Keras 3 layers (fade-in, equalized learning rate, pixel norm, minibatch standard deviation); the
 growing networks; the loss, from chapter 4's Jensen–Shannon divergence to the Wasserstein distance
-and its gradient penalty, with the training step's own code; a full run on the 2-core CPU, stage
+and its gradient penalty, and the R1 penalty this chapter trains with, with the training step's own
+code; a full run on the 2-core CPU, stage
 by stage; the same noise through one fade-in; and the paper's two claims tested small: growing
 trains *faster* (the same final networks trained without growing for the same minutes) and *more
 stably* (many seeds of each, in a setting where training at full size struggles).
@@ -190,9 +191,10 @@ just cap it.
 together without bound; Karras et al. add $0.001\,\mathbb{E}[D(\text{real})^2]$, which keeps them
 near 0.
 
-Here is the code that runs, the library's own source. The penalty needs the gradient of the critic's
-score with respect to its *input*, inside a loss that is itself differentiated: a gradient of a
-gradient, which `ganlib.backend.input_gradient` provides on TensorFlow and JAX alike:
+Here is the library's own source of the losses, the code the run below executes. Each penalty
+needs the gradient of the critic's score with respect to its *input*, inside a loss that is itself
+differentiated: a gradient of a gradient, which `ganlib.backend.input_gradient` provides on
+TensorFlow and JAX alike:
 """)
 code(r"""
 for method in (progan.gradient_penalty, progan.r1_penalty, progan.ProGAN.critic_loss,
@@ -334,6 +336,8 @@ python -m ganlib progan --out runs/progan --resume   # after a kill: the right p
   layer objects.
 - The Wasserstein distance keeps growing where JS is stuck at ln 2; its critic must be 1-Lipschitz,
   which WGAN-GP's two-sided gradient penalty enforces softly, a gradient of a gradient in Keras 3.
+- ProGAN's successors train with the non-saturating loss and R1, the critic's gradient pulled to 0
+  at the real images, computed once in 16 rounds; so does this chapter's run.
 - Each step changes only its own network, as in every chapter.
 
 ## Exercises
