@@ -258,8 +258,25 @@ run_dir = tempfile.mkdtemp() if config.is_quick() else "runs"
 keep(11)
 keep(12)
 keep(13)
-keep(14)
-keep(15)
+md(r"""
+One fade-in, the 32×32 one: the same 8 noise vectors at the end of the 16×16 stage (top row,
+upsampled), then at ten even steps while $\alpha$ rises from 0 to 1.
+""")
+code(r"""
+frames = run.fades.get(32, [])  # one frame per 100 rounds of the fade-in
+if frames:
+    step = max(1, len(frames) // 10)
+    frames = frames[step - 1::step]  # about ten of them, the last (alpha 1) included
+    before = dict(run.grids)["16x16 stable"][:8]  # the same noise at the end of the 16x16 stage
+    strip = np.concatenate([progan.to_28(before)] + [progan.to_28(images) for _, images in frames])
+    plt.figure(figsize=(6.5, 0.8 * (len(frames) + 1) + 0.6))
+    plt.imshow(dcgan.image_grid(strip, ncols=8), cmap="gray")
+    plt.yticks([(i + 0.5) * 30 for i in range(len(frames) + 1)],
+               ["16x16, end"] + [f"alpha {a:.2f}" for a, _ in frames])
+    plt.xticks([])
+    plt.title("32x32 fade-in: the same noise as the new block fades in")
+    plt.show()
+""")
 md(r"""
 **Copies?** A generator could score well by reproducing training digits. For 1,000 samples,
 `metrics.memorisation` finds each one's nearest training digit (Euclidean distance in pixels) and
