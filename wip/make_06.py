@@ -239,7 +239,7 @@ paper's.
 ## Training, stage by stage
 
 Each stage after the first is a fade-in phase ($\alpha$: 0 → 1) and a stable phase. The log prints
-one line per minute of training (this chunk's mean losses, the $\alpha$ reached, the classifier
+one line per two minutes of training (this chunk's mean losses, the $\alpha$ reached, the classifier
 score and FID of 10,000 samples) and one at the end of every phase. A checkpoint is written every
 100 rounds (the phase, its round — so its $\alpha$ —, every weight and optimizer state);
 `resume=True` continues a killed run at the right phase and the right $\alpha$, and gives the same
