@@ -276,8 +276,8 @@ class ProGANConfig(CheckedConfig):
     drift: float = 1e-3
     r1_every: int = checked(16, "int", "lazy")
     ema_momentum: float = 0.999
-    stable_rounds: tuple = checked((1800, 1800, 2400, 7200), "ints")
-    fade_rounds: tuple = checked((1800, 2400, 3000), "ints")
+    stable_rounds: tuple = checked((1800, 1500, 1200, 5100), "ints")
+    fade_rounds: tuple = checked((1200, 1200, 2400), "ints")
     chunk_rounds: int = checked(100, "int")
     eval_minutes: float = 2.0
     metric_samples: int = checked(10_000, "int")
