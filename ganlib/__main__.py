@@ -158,11 +158,10 @@ def _run_pix2pix(args):
     strip = np.concatenate([np.concatenate(list(v[..., 0]), axis=1) for v in run.examples.values()], axis=0)
     _save(out, {"strip.png": (strip + 1) / 2}, vmin=0, vmax=1)
     methods = {k: v for k, v in run.results.items() if k != "truth"}
-    for name, r in methods.items():
-        print(f"{args.task} {name}: PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}, classifier accuracy "
-              f"{100 * r['classifier_accuracy']:.1f}%", flush=True)
+    for name, report in methods.items():
+        print(conditional.translation_line(args.task, name, report), flush=True)
     return _record(run, cfg, out, seconds=run.seconds + run.l1_seconds, task=args.task,
-                   **{k: methods["gan"][k] for k in ("psnr", "ssim", "classifier_accuracy", "sharpness")},
+                   **{k: methods["gan"][k] for k in ("psnr", "ssim", "fid", "classifier_accuracy", "sharpness")},
                    methods=methods, truth=run.results["truth"], test_digits=cfg.eval_samples,
                    l1_epochs=len(run.l1_history.get("loss", [])))
 
@@ -184,9 +183,15 @@ def _run_bigan(args):
                 "samples.png": plot.image_grid(run.grids[-1], ncols=8)})
     for name, r in report["probe"].items():
         print(f"linear probe on {name}: test accuracy {100 * r['test_accuracy']:.1f}%", flush=True)
+    for name, by_count in report["few_labels"].items():
+        for n, r in by_count.items():
+            print(bigan.few_label_line(name, n, r), flush=True)
     print(f"reconstructions G(E(x)) read as the same digit: {100 * report['reconstruction_accuracy']:.1f}%",
           flush=True)
+    few = {name: {str(n): {"mean": r["mean"], "std": r["std"]} for n, r in by_count.items()}
+           for name, by_count in report["few_labels"].items()}
     return _record(run, cfg, out, probe={name: r["test_accuracy"] for name, r in report["probe"].items()},
+                   few_labels=few,
                    reconstruction_accuracy=report["reconstruction_accuracy"],
                    **_last(run.history, "classifier_score", "fid", "class_kl", "minutes"))
 
@@ -266,7 +271,8 @@ def build_parser():
                   "epochs, " + at_most.format(30, 2)),
         "pix2pix": ("image-to-image GAN: super-resolution or inpainting of digits, beside an L1-only "
                     "twin and the plain baseline (chapter 8)", "epochs of the GAN, "
-                    + at_most.format(30, 1) + "; the L1-only network takes twice as many"),
+                    + at_most.format(30, 1) + "; the L1-only network trains as many minutes (without "
+                    "minutes: twice the epochs)"),
         "bigan": ("BiGAN: a generator, an encoder and a discriminator of (image, code) pairs; a linear "
                   "probe on the encoder's codes (chapter 9)", "epochs, " + at_most.format(30, 2)),
         "generations": ("a chain of DCGANs, each trained only on the digits of the one before "
@@ -275,8 +281,9 @@ def build_parser():
     for name, (what, epochs) in later.items():
         k = sub.add_parser(name, help=what)
         if name == "pix2pix":
-            k.add_argument("--task", choices=("superres", "inpaint"), required=True,
-                           help="superres: 7x7 digits back to 28x28; inpaint: fill a 12x12 square")
+            k.add_argument("--task", choices=config.PIX2PIX_TASKS, required=True,
+                           help="superres: 7x7 digits back to 28x28; superres4: from 4x4; inpaint: fill "
+                                "a 12x12 square; lower-half: draw the hidden lower half")
         _options(k, epochs, ("figures", "EXPERIMENT"), resume=last_epoch,
                  minutes="CPU 10 for cgan and acgan, 6 for pix2pix, 8 for bigan, 4 per generation")
         if name == "generations":

@@ -203,18 +203,62 @@ def train_bigan(config=None, seed: int = 0, out_dir=None, resume: bool = False, 
                             callbacks, scores=ReconstructionMetrics)
 
 
-def probe_report(gan, data, classifier, seed: int = 0, n_train=None) -> dict:
+def few_label_probe(train_features, train_labels, test_features, test_labels, counts=(10, 100, 1000),
+                    draws: int = 5, seed: int = 0, **probe) -> dict:
+    """:func:`linear_probe` trained on only ``n`` labelled digits for each ``n`` in ``counts``, equally
+    many per class, ``draws`` times (other digits each draw, seeded): ``{n: {"mean", "std",
+    "accuracies"}}`` of the test accuracy. The question of semi-supervised learning: what a few
+    labels buy on top of features learned without any. Chapter 9."""
+    xtr, ytr = _check_split("train", train_features, train_labels)
+    draws = check_positive_int("draws", draws)
+    classes = np.unique(ytr)
+    out = {}
+    for n in counts:
+        n = check_positive_int("counts", n)
+        if n % len(classes):
+            raise ValueError(f"counts must be multiples of the {len(classes)} classes, got {n}")
+        per_class = n // len(classes)
+        smallest = min(np.sum(ytr == c) for c in classes)
+        if per_class > smallest:
+            raise ValueError(f"counts: {n} labels need {per_class} digits per class, "
+                             f"but a class has only {smallest}")
+        accuracies = []
+        for draw in range(draws):
+            rng = np.random.default_rng([int(seed), n, draw])
+            pick = np.concatenate([rng.choice(np.flatnonzero(ytr == c), per_class, replace=False)
+                                   for c in classes])
+            result = linear_probe(xtr[pick], ytr[pick], test_features, test_labels, **probe)
+            accuracies.append(result["test_accuracy"])
+        out[n] = {"mean": float(np.mean(accuracies)), "std": float(np.std(accuracies)),
+                  "accuracies": accuracies}
+    return out
+
+
+def few_label_line(features, n, result) -> str:
+    """``linear probe on <features> with <N> labels: test accuracy X.X% ± Y.Y`` (mean ± std over draws)."""
+    return (f"linear probe on {features} with {n} labels: test accuracy {100 * result['mean']:.1f}% "
+            f"± {100 * result['std']:.1f}")
+
+
+def probe_report(gan, data, classifier, seed: int = 0, n_train=None, counts=(10, 100, 1000),
+                 draws: int = 5) -> dict:
     """:func:`linear_probe` on three kinds of features of the training digits (BiGAN's encoder, a random one
-    of the same shape, raw pixels) and the held-out digits' :func:`reconstruction_accuracy`. Chapter 9."""
+    of the same shape, raw pixels) with every label (``probe``) and with few (``few_labels``,
+    :func:`few_label_probe` with ``counts`` and ``draws``), and the held-out digits'
+    :func:`reconstruction_accuracy`. Chapter 9."""
     check_type("gan", gan, BiGAN)
     x_train, y_train = data.x_train[:n_train], data.y_train[:n_train]
     keras.utils.set_random_seed(10_000 + int(seed))
     random_encoder = bigan_encoder(gan.latent_dim, name="random_encoder")
     extractors = {"BiGAN encoder": gan.encode, "random encoder": lambda x: predict(random_encoder, x),
                   "pixels": lambda x: np.asarray(x).reshape(len(x), -1)}
-    probe = {}
+    probe, few = {}, {}
     for name, extract in extractors.items():
         start = time.perf_counter()
-        result = linear_probe(extract(x_train), y_train, extract(data.x_test), data.y_test)
+        train_features, test_features = extract(x_train), extract(data.x_test)
+        result = linear_probe(train_features, y_train, test_features, data.y_test)
         probe[name] = {**result, "seconds": round(time.perf_counter() - start, 1)}
-    return {"probe": probe, "reconstruction_accuracy": reconstruction_accuracy(gan, data.x_test, classifier)}
+        few[name] = few_label_probe(train_features, y_train, test_features, data.y_test, counts=counts,
+                                    draws=draws, seed=seed)
+    return {"probe": probe, "few_labels": few,
+            "reconstruction_accuracy": reconstruction_accuracy(gan, data.x_test, classifier)}

@@ -18,8 +18,9 @@ from keras import layers, ops
 
 from ganlib.checks import (check_choice, check_images, check_labels, check_number,
                            check_positive_int, check_type)
-from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict, timed_fit
-from ganlib.config import ConditionalConfig, Pix2PixConfig, conditional_config, pix2pix_config
+from ganlib.training import GAN, Run, SampleMetrics, Snapshots, TimeBudget, predict, timed_fit
+from ganlib.config import (PIX2PIX_TASKS, ConditionalConfig, Pix2PixConfig, conditional_config,
+                           pix2pix_config)
 from ganlib.models import chain, normalized, compact_dcgan_generator, compact_image_trunk
 from ganlib import checkpoint, metrics
 from ganlib.files import atomic_write
@@ -199,21 +200,39 @@ def upsample_bicubic(small, size=28):
     return np.clip(ops.convert_to_numpy(big), -1.0, 1.0).astype("float32")
 
 
+#: Chapter 8's image-to-image tasks: what the damaged input keeps of the digit. ``superres``: a 7x7
+#: copy; ``superres4``: a 4x4 copy (16 numbers: several digits fit most of them); ``inpaint``: all but
+#: a 12x12 square; ``lower-half``: the upper half only (is it a 7 or a 9? a 3 or a 5?). The last two
+#: inputs carry the mask as a second channel, and the U-Net keeps the visible pixels.
+TASKS = PIX2PIX_TASKS
+#: The block each super-resolution task averages: 28 / 4 = 7x7 inputs, 28 / 7 = 4x4 inputs.
+SHRINK = {"superres": 4, "superres4": 7}
+
+
+def masked_task(task) -> bool:
+    """Whether ``task`` hides part of the digit (its input has the mask as a second channel)."""
+    return check_choice("task", task, TASKS) not in SHRINK
+
+
 def degrade(images, task, rng=None):
-    """``(inputs, baseline)`` for ``task``. ``superres``: the digits shrunk to 7x7 and upsampled
-    bicubically, both. ``inpaint``: the digits with a 12x12 square set to the background (-1), its
-    top-left corner drawn by ``rng`` (default ``default_rng(0)``) from rows and columns 5 to 11 (the
-    middle of the digit), the mask as a second channel; the baseline is the masked digit."""
-    check_choice("task", task, ("superres", "inpaint"))
+    """``(inputs, baseline)`` for ``task`` (see :data:`TASKS`). ``superres``/``superres4``: the digits
+    shrunk to 7x7/4x4 and upsampled bicubically, both. ``inpaint``: the digits with a 12x12 square set
+    to the background (-1), its top-left corner drawn by ``rng`` (default ``default_rng(0)``) from rows
+    and columns 5 to 11 (the middle of the digit); ``lower-half``: rows 14 to 27 set to the background.
+    Both with the mask as a second channel; their baseline is the masked digit."""
+    check_choice("task", task, TASKS)
     images = check_images("images", images)
-    if task == "superres":
-        up = upsample_bicubic(shrink(images))
+    if task in SHRINK:
+        up = upsample_bicubic(shrink(images, SHRINK[task]))
         return up, up
-    rng = np.random.default_rng(0) if rng is None else rng
     masks = np.zeros_like(images)
-    rows, cols = rng.integers(5, 12, len(images)), rng.integers(5, 12, len(images))
-    for mask, r, c in zip(masks, rows, cols):
-        mask[r:r + 12, c:c + 12] = 1.0
+    if task == "lower-half":
+        masks[:, 14:] = 1.0
+    else:
+        rng = np.random.default_rng(0) if rng is None else rng
+        rows, cols = rng.integers(5, 12, len(images)), rng.integers(5, 12, len(images))
+        for mask, r, c in zip(masks, rows, cols):
+            mask[r:r + 12, c:c + 12] = 1.0
     masked = images * (1.0 - masks) - masks
     return np.concatenate([masked, masks], axis=-1), masked
 
@@ -295,26 +314,39 @@ class Pix2Pix(GAN):
 def build_pix2pix(config, seed: int = 0) -> Pix2Pix:
     """Build and compile chapter 8's image-to-image GAN for ``config.task``."""
     check_type("config", config, Pix2PixConfig)
-    channels = 1 if config.task == "superres" else 2
-    gan = Pix2Pix(unet_generator(channels, paste=config.task == "inpaint"),
+    channels = 2 if masked_task(config.task) else 1
+    gan = Pix2Pix(unet_generator(channels, paste=masked_task(config.task)),
                   patch_discriminator(channels), l1_weight=config.l1_weight, seed=seed)
     gan.compile(_adam(config.d_learning_rate), _adam(config.learning_rate))
     return gan
 
 
-def translation_report(outputs, truth, labels, classifier) -> dict:
-    """Mean PSNR (dB), SSIM, classifier accuracy and sharpness of ``outputs`` against ``truth``."""
-    return {"psnr": float(np.mean(metrics.psnr(outputs, truth))),
-            "ssim": float(np.mean(metrics.ssim(outputs, truth))),
-            "classifier_accuracy": metrics.classifier_accuracy(outputs, labels, classifier),
-            "sharpness": float(np.mean(metrics.sharpness(outputs)))}
+def translation_report(outputs, truth, labels, classifier, reference=None) -> dict:
+    """Mean PSNR (dB), SSIM, classifier accuracy and sharpness of ``outputs`` against ``truth``, and
+    with ``reference`` (other real digits) the FID of ``outputs`` against them."""
+    report = {"psnr": float(np.mean(metrics.psnr(outputs, truth))),
+              "ssim": float(np.mean(metrics.ssim(outputs, truth))),
+              "classifier_accuracy": metrics.classifier_accuracy(outputs, labels, classifier),
+              "sharpness": float(np.mean(metrics.sharpness(outputs)))}
+    if reference is not None:
+        report["fid"] = metrics.frechet_distance(outputs, reference, classifier)
+    return report
+
+
+def translation_line(task, method, report) -> str:
+    """``<task> <method>: PSNR X.XX dB, SSIM Y.YYY, FID Z.Z, sharpness S.SSS, classifier accuracy A.A%``."""
+    return (f"{task} {method}: PSNR {report['psnr']:.2f} dB, SSIM {report['ssim']:.3f}, "
+            f"FID {report['fid']:.1f}, sharpness {report['sharpness']:.3f}, "
+            f"classifier accuracy {100 * report['classifier_accuracy']:.1f}%")
 
 
 def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False, data=None,
                   classifier=None, verbose="auto"):
-    """Train chapter 8's image-to-image GAN, then its L1-only twin: the same U-Net, as many generator
-    steps (twice the epochs: G takes two per round; its weights in ``out_dir`` let a resumed run skip
-    it). :func:`translation_report` scores both and the baseline on ``config.eval_samples`` test digits."""
+    """Train chapter 8's image-to-image GAN, then its L1-only twin, the same U-Net: for as many minutes
+    (``config.minutes``, by the same clock) or, without minutes, as many generator steps (twice the
+    epochs: G takes two per round). Neither generator is averaged. The twin's weights in ``out_dir``
+    let a resumed run skip it. :func:`translation_report` scores both and the baseline on
+    ``config.eval_samples`` test digits, the FID against as many other real test digits."""
     config = config or pix2pix_config()
     checkpoint_path, data = checkpoint.start(seed, data, out_dir, resume)
     classifier = classifier or metrics.get_classifier(data=data)
@@ -326,7 +358,7 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
         [Snapshots(draw=lambda model: model.translate(given[:16]))], verbose=verbose)
 
     keras.utils.set_random_seed(seed)
-    l1 = unet_generator(given.shape[-1], paste=config.task == "inpaint", name="l1_only")
+    l1 = unet_generator(given.shape[-1], paste=masked_task(config.task), name="l1_only")
     l1.compile(optimizer=_adam(config.learning_rate), loss="mean_absolute_error")
     l1_path = os.path.join(out_dir, "l1_only.weights.h5") if out_dir else None
     l1_history, l1_seconds = {}, 0.0
@@ -336,18 +368,23 @@ def train_pix2pix(config=None, seed: int = 0, out_dir=None, resume: bool = False
         except Exception as exc:  # truncated, or another network's
             raise checkpoint.unreadable(l1_path, "weights file of the L1-only network", exc) from None
     elif history.get("d_loss"):
-        l1_history, l1_seconds = timed_fit(l1, given, x, batch_size=config.batch_size,
-                                           epochs=2 * len(history["d_loss"]), verbose=verbose)
+        clock = [TimeBudget(config.minutes)] if config.minutes else []
+        l1_history, l1_seconds = timed_fit(l1, given, x, batch_size=config.batch_size, callbacks=clock,
+                                           epochs=2 * (config.epochs if clock else len(history["d_loss"])),
+                                           verbose=verbose)
         if l1_path:
             atomic_write(l1_path, l1.save_weights, suffix=".weights.h5")
 
     truth, labels = data.x_test[:config.eval_samples], data.y_test[:config.eval_samples]
     test_given, baseline = degrade(truth, config.task, rng=np.random.default_rng(2))
-    outputs = {("bicubic" if config.task == "superres" else "masked"): baseline,
+    reference = data.x_test[-config.eval_samples:]  # other real digits (all 10,000 in the full data)
+    outputs = {("masked" if masked_task(config.task) else "bicubic"): baseline,
                "l1": predict(l1, test_given, chunk=500), "gan": gan.translate(test_given)}
-    results = {name: translation_report(out, truth, labels, classifier) for name, out in outputs.items()}
+    results = {name: translation_report(out, truth, labels, classifier, reference)
+               for name, out in outputs.items()}
     results["truth"] = {"sharpness": float(np.mean(metrics.sharpness(truth))),
-                        "classifier_accuracy": metrics.classifier_accuracy(truth, labels, classifier)}
+                        "classifier_accuracy": metrics.classifier_accuracy(truth, labels, classifier),
+                        "fid": metrics.frechet_distance(truth, reference, classifier)}
     examples = {"input": test_given[:8, ..., :1], **{k: v[:8] for k, v in outputs.items()},
                 "truth": truth[:8]}
     return Run(gan=gan, l1_network=l1, config=config, history=history, l1_history=l1_history,

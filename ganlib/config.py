@@ -488,12 +488,17 @@ class ConditionalConfig(CheckedConfig):
     budget: str = checked("cpu", BUDGETS)
 
 
+#: Chapter 8's image-to-image tasks (ganlib.conditional.TASKS says what each keeps of the digit).
+PIX2PIX_TASKS = ("superres", "superres4", "inpaint", "lower-half")
+
+
 @dataclasses.dataclass(frozen=True)
 class Pix2PixConfig(CheckedConfig):
     """Chapter 8's image-to-image GANs: Isola et al.'s losses and optimizer (Adam 2e-4, beta_1 =
-    0.5, L1 weight 100); ``task`` "superres" (7x7 -> 28x28) or "inpaint" (a 12x12 square)."""
+    0.5, L1 weight 100); ``task`` one of ganlib.conditional.TASKS: "superres" (7x7 -> 28x28),
+    "superres4" (4x4 -> 28x28), "inpaint" (a 12x12 square), "lower-half" (the lower half hidden)."""
 
-    task: str = checked("superres", ("superres", "inpaint"))
+    task: str = checked("superres", PIX2PIX_TASKS)
     epochs: int = checked(200, "count")
     minutes: float | None = checked(None, "number")
     batch_size: int = checked(64, "int")

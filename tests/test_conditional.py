@@ -145,6 +145,26 @@ def test_degrade_gives_each_task_its_input():
     assert np.all(mask.sum(axis=(1, 2, 3)) == 144)  # a 12x12 square each
     np.testing.assert_array_equal(masked[mask == 1], -1.0)
     np.testing.assert_array_equal(masked[mask == 0], x[mask == 0])
+    tiny, _ = conditional.degrade(x, "superres4")  # from 4x4: 7x7 blocks averaged
+    assert tiny.shape == (16, 28, 28, 1)
+    assert np.abs(conditional.shrink(tiny, 7) - conditional.shrink(x, 7)).mean() < 0.1
+    assert metrics.sharpness(tiny).mean() < metrics.sharpness(up).mean()
+    given, masked = conditional.degrade(x, "lower-half")
+    assert given.shape == (16, 28, 28, 2)
+    np.testing.assert_array_equal(given[:, 14:, :, 1], 1.0)
+    np.testing.assert_array_equal(given[:, :14, :, 1], 0.0)
+    np.testing.assert_array_equal(masked[:, 14:], -1.0)
+    np.testing.assert_array_equal(masked[:, :14], x[:, :14])
+    with pytest.raises(ValueError, match="task must be one of"):
+        conditional.degrade(x, "outpaint")
+
+
+def test_translation_line_has_the_issue_form():
+    report = {"psnr": 21.004, "ssim": 0.81234, "fid": 12.345, "sharpness": 0.2345,
+              "classifier_accuracy": 0.9634}
+    assert (conditional.translation_line("lower-half", "gan", report)
+            == "lower-half gan: PSNR 21.00 dB, SSIM 0.812, FID 12.3, sharpness 0.234, "
+               "classifier accuracy 96.3%")
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -168,10 +188,11 @@ def test_cli_pix2pix_quick(tmp_path, cli):
                "--out", str(tmp_path / "sr"))
     result = last_json(proc)
     assert set(result["methods"]) == {"bicubic", "l1", "gan"}
-    assert {"psnr", "ssim", "classifier_accuracy", "seconds"} <= set(result)
-    assert result["l1_epochs"] == 2 * result["epochs"]
+    assert {"psnr", "ssim", "fid", "classifier_accuracy", "seconds"} <= set(result)
+    assert result["l1_epochs"] == 2 * result["epochs"]  # quick mode has no minutes: equal G steps
     for method in ("bicubic", "l1", "gan"):
-        assert f"superres {method}: PSNR " in proc.stdout
+        line = next(l for l in proc.stdout.splitlines() if l.startswith(f"superres {method}: PSNR "))
+        assert line == conditional.translation_line("superres", method, result["methods"][method])
     assert (tmp_path / "sr" / "strip.png").exists()
 
 
@@ -187,3 +208,23 @@ def test_resuming_a_run_that_used_its_minutes_trains_no_further(tmp_path):
                                           verbose=0)
     assert again.resumed_from == 1 and len(again.history["d_loss"]) == 1
     assert len(again.grids) == 1  # only the grid drawn before (no) training
+
+
+def test_l1_twin_trains_as_many_minutes_as_the_gan(monkeypatch):
+    """With a budget in minutes the L1-only twin gets the same minutes by the same clock (not as
+    many generator steps): a TimeBudget of ``config.minutes`` and room for more epochs."""
+    from ganlib.data import load_mnist
+
+    calls = []
+
+    def fake_fit(model, x, y=None, callbacks=(), **kwargs):
+        calls.append((model.name, [cb for cb in callbacks if isinstance(cb, conditional.TimeBudget)], kwargs))
+        return {"loss": [0.1]}, 0.5
+
+    monkeypatch.setattr(conditional, "timed_fit", fake_fit)
+    cfg = config.pix2pix_config("lower-half", quick=True, minutes=0.05, epochs=3, eval_samples=50)
+    run = conditional.train_pix2pix(cfg, data=load_mnist("small"), verbose=0)
+    (name, clocks, kwargs), = calls
+    assert name == "l1_only" and [c.minutes for c in clocks] == [0.05] and kwargs["epochs"] == 6
+    assert run.l1_seconds == 0.5 and set(run.results) == {"masked", "l1", "gan", "truth"}
+    assert all("fid" in r for r in run.results.values())

@@ -95,6 +95,44 @@ def test_linear_probe_refuses_mismatched_inputs(bad, message):
         bigan.linear_probe(**args)
 
 
+def test_few_label_probe_draws_equal_classes_and_reports_the_spread():
+    x, y = _blobs(2500, k=4, spread=1.5)
+    x, y, x_test, y_test = x[:2000], y[:2000], x[2000:], y[2000:]
+    picked = []
+    original = bigan.linear_probe
+
+    def spy(train_features, train_labels, *args, **kwargs):
+        picked.append(np.bincount(train_labels, minlength=4))
+        return original(train_features, train_labels, *args, **kwargs)
+
+    result = _with(bigan, "linear_probe", spy, lambda: bigan.few_label_probe(
+        x, y, x_test, y_test, counts=(4, 40), draws=3, steps=200))
+    assert set(result) == {4, 40} and all(len(r["accuracies"]) == 3 for r in result.values())
+    assert [list(c) for c in picked] == [[1] * 4] * 3 + [[10] * 4] * 3  # equal per class
+    assert result[4]["std"] > 0  # different digits each draw
+    assert result[40]["mean"] > result[4]["mean"]  # more labels, a better probe
+    assert (bigan.few_label_line("pixels", 40, {"mean": 0.8912, "std": 0.0123})
+            == "linear probe on pixels with 40 labels: test accuracy 89.1% ± 1.2")
+
+
+def _with(module, name, value, call):
+    """``call()`` with ``module.name`` replaced by ``value``."""
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        return call()
+    finally:
+        setattr(module, name, saved)
+
+
+@pytest.mark.parametrize("counts, message", [((15,), "multiples of the 10 classes"),
+                                             ((2000,), "a class has only"), ((0,), "counts")])
+def test_few_label_probe_refuses_counts_it_cannot_draw(counts, message):
+    y = np.arange(1000) % 10
+    with pytest.raises(ValueError, match=message):
+        bigan.few_label_probe(np.zeros((1000, 3)), y, np.zeros((10, 3)), y[:10], counts=counts)
+
+
 # -- generated data --------------------------------------------------------------------------------
 
 
@@ -223,6 +261,9 @@ def test_cli_bigan_quick(tmp_path, cli):
     assert 0 <= result["reconstruction_accuracy"] <= 1 and "seconds" in result
     for name, accuracy in result["probe"].items():
         assert f"linear probe on {name}: test accuracy {100 * accuracy:.1f}%" in proc.stdout
+        assert set(result["few_labels"][name]) == {"10", "100", "1000"}
+        for n, r in result["few_labels"][name].items():
+            assert bigan.few_label_line(name, n, r) in proc.stdout.splitlines()
     assert (tmp_path / "b" / "reconstructions.png").exists()
 
 
