@@ -43,10 +43,11 @@ def sample_dataset(gan, n, classes=range(N_CLASSES), seed: int = 0):
 QUICK_SAMPLES = 5_000
 
 
-def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -> dict:
+def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0, augmented=True) -> dict:
     """Train chapter 5's classifier (network, augmentation and by default digits seen; :data:`QUICK_SAMPLES`
-    in quick mode) on ``images`` with ``labels``: its overall and per-class accuracy on the real
-    held-out digits of ``data``, the worst class, the training size and time. Defined in chapter 9."""
+    in quick mode; ``augmented=False``: no shifts, turns or zooms) on ``images`` with ``labels``: its
+    overall and per-class accuracy on the real held-out digits of ``data``, the worst class, the
+    training size and time. Defined in chapter 9."""
     x = check_images("images", check_batch("images", images, (28, 28, 1)))  # not (n, 28, 28)
     y = check_labels("labels", labels, n=len(x))
     check_type("data", data, MNIST, "ganlib.data.MNIST")
@@ -55,7 +56,7 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
     epochs = check_positive_int("epochs", epochs)
     train = MNIST(x_train=x, y_train=y.astype("int64"), x_test=data.x_test, y_test=data.y_test,
                   source=data.source)
-    model, info = metrics.train_classifier(train, epochs=epochs, seed=seed, verbose=verbose)
+    model, info = metrics.train_classifier(train, epochs=epochs, seed=seed, verbose=verbose, augmented=augmented)
     read = metrics.class_probabilities(data.x_test, model).argmax(axis=1)
     per_class = [float(np.mean(read[data.y_test == c] == c)) for c in range(N_CLASSES)]
     worst = int(np.argmin(per_class))
@@ -63,6 +64,50 @@ def classifier_on(images, labels, data, seed: int = 0, epochs=None, verbose=0) -
             "worst_class": worst, "worst_accuracy": per_class[worst], "train_images": int(len(x)),
             "train_counts": np.bincount(y, minlength=N_CLASSES).tolist(), "epochs": epochs,
             "seconds": info["train_seconds"]}
+
+
+def few_per_class(data, per_class: int, seed: int = 0):
+    """``(images, labels)``: ``per_class`` training digits of each class of ``data``, drawn by ``seed``
+    (the labelled digits of a small project)."""
+    check_type("data", data, MNIST, "ganlib.data.MNIST")
+    per_class = check_positive_int("per_class", per_class)
+    rng = np.random.default_rng(seed)
+    classes = np.unique(data.y_train)
+    smallest = min(int(np.sum(data.y_train == c)) for c in classes)
+    if per_class > smallest:
+        raise ValueError(f"per_class must be at most {smallest} (the rarest class's digits), got {per_class}")
+    pick = np.concatenate([rng.choice(np.flatnonzero(data.y_train == c), per_class, replace=False)
+                           for c in classes])
+    pick = rng.permutation(pick)
+    return data.x_train[pick], data.y_train[pick]
+
+
+def with_rare_class(data, rare: int, share: float, seed: int = 0) -> MNIST:
+    """``data`` with its training digits of class ``rare`` thinned (drawn by ``seed``) until they make
+    up ``share`` of the training set: an under-represented group. The test digits are kept as they are."""
+    check_type("data", data, MNIST, "ganlib.data.MNIST")
+    if not isinstance(rare, (int, np.integer)) or isinstance(rare, bool) or not 0 <= rare < N_CLASSES:
+        raise ValueError(f"rare must be a class from 0 to {N_CLASSES - 1}, got {rare!r}")
+    share = float(share) if isinstance(share, (int, float)) and not isinstance(share, bool) else None
+    if share is None or not 0 < share < 1:
+        raise ValueError(f"share must be a fraction between 0 and 1, got {share!r}")
+    is_rare = data.y_train == rare
+    others = int(np.sum(~is_rare))
+    keep_rare = max(1, round(share * others / (1 - share)))
+    if keep_rare > int(np.sum(is_rare)):
+        raise ValueError(f"share {share} needs {keep_rare} digits of class {rare}, but there are "
+                         f"{int(np.sum(is_rare))}")
+    rng = np.random.default_rng(seed)
+    keep = np.concatenate([np.flatnonzero(~is_rare), rng.choice(np.flatnonzero(is_rare), keep_rare, replace=False)])
+    keep = np.sort(keep)
+    return MNIST(x_train=data.x_train[keep], y_train=data.y_train[keep], x_test=data.x_test,
+                 y_test=data.y_test, source=data.source)
+
+
+def class_share(images, classifier, c: int) -> float:
+    """The share of ``images`` that the classifier reads as class ``c``."""
+    read = metrics.class_probabilities(check_images("images", images), classifier).argmax(axis=1)
+    return float(np.mean(read == c))
 
 
 def classifier_line(name, result) -> str:

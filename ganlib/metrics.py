@@ -152,10 +152,13 @@ def default_epochs(n_train: int, quick: bool | None = None) -> int:
     return max(1, round(samples / n_train))
 
 
-def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
-    """Train a fresh classifier on freshly augmented digits each epoch: ``(model, info)``. Prefer
-    :func:`get_classifier`, which caches the result. Defined in chapter 5."""
+def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1, augmented: bool = True):
+    """Train a fresh classifier on freshly augmented digits each epoch (``augmented=False``: the
+    digits as they are): ``(model, info)``. Prefer :func:`get_classifier`, which caches the result.
+    Defined in chapter 5."""
     data = check_type("data", data, MNIST, _MNIST)
+    if not isinstance(augmented, bool):
+        raise ValueError(f"augmented must be True or False, got {augmented!r}")
     epochs = check_positive_int("epochs", epochs)
     seed = check_non_negative_int("seed", seed)
     verbose = _check_verbose(verbose)
@@ -168,7 +171,7 @@ def train_classifier(data: MNIST, epochs: int, seed: int = 0, verbose: int = 1):
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         order = rng.permutation(len(data.x_train))
-        x = augment(data.x_train[order], rng)
+        x = augment(data.x_train[order], rng) if augmented else data.x_train[order]
         history = model.fit(x, data.y_train[order], batch_size=_BATCH_SIZE, epochs=1,
                             shuffle=False, verbose=0)
         if verbose:

@@ -280,3 +280,39 @@ def test_cli_generations_quick(tmp_path, cli):
                 f"FID {r['fid']:.1f}, class KL {r['class_kl']:.3f}, diversity {r['diversity']:.3f}"
                 in proc.stdout)
     assert (tmp_path / "g" / "generation-2" / "samples.npz").exists()
+
+
+# -- few labels, rare classes ---------------------------------------------------------------------
+
+
+def test_few_per_class_draws_equal_classes_by_seed(mnist):
+    x, y = generated.few_per_class(mnist, 5, seed=3)
+    assert x.shape == (50, 28, 28, 1) and np.bincount(y).tolist() == [5] * 10
+    again, _ = generated.few_per_class(mnist, 5, seed=3)
+    other, _ = generated.few_per_class(mnist, 5, seed=4)
+    np.testing.assert_array_equal(x, again)
+    assert not np.array_equal(x, other)
+    with pytest.raises(ValueError, match="per_class must be at most"):
+        generated.few_per_class(mnist, 10**6)
+
+
+def test_with_rare_class_thins_only_that_class(mnist):
+    rare = generated.with_rare_class(mnist, 3, 0.02, seed=1)
+    counts, before = np.bincount(rare.y_train, minlength=10), np.bincount(mnist.y_train, minlength=10)
+    assert abs(counts[3] / counts.sum() - 0.02) < 0.002
+    assert np.array_equal(np.delete(counts, 3), np.delete(before, 3))  # every other digit kept
+    assert rare.x_test is mnist.x_test
+    for bad, message in [(dict(rare=10), "rare must be a class"), (dict(share=0.0), "share must be"),
+                         (dict(share=0.9), "there are")]:
+        with pytest.raises(ValueError, match=message):
+            generated.with_rare_class(mnist, **{"rare": 3, "share": 0.02, **bad})
+
+
+def test_classifier_without_augmentation_sees_the_digits_as_they_are(mnist, monkeypatch):
+    seen = []
+    monkeypatch.setattr(metrics, "augment", lambda x, rng: seen.append("augmented") or x)
+    x, y = generated.few_per_class(mnist, 2)
+    generated.classifier_on(x, y, mnist, epochs=1, augmented=False)
+    assert seen == []
+    generated.classifier_on(x, y, mnist, epochs=1)
+    assert seen == ["augmented"]
