@@ -54,15 +54,23 @@ def _number(least=None, most=None, why=""):
     return parse
 
 
-def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=None):
-    """Add the options most commands share, in this order: --epochs, --seed, --quick, --out
-    (``kept``: what a checkpointed run keeps beside it, its folder's stem), --minutes, --resume."""
+def _options(parser, epochs=None, kept=None, seed=True, minutes=None, resume=None, budgets=False):
+    """Add the options most commands share, in this order: --epochs, --seed, --quick, (with
+    ``budgets``: --budget, --rounds), --out (``kept``: what a checkpointed run keeps beside it, its
+    folder's stem), --minutes, --resume."""
     if epochs:
         parser.add_argument("--epochs", type=_number(1), help=epochs)
     if seed:  # NumPy's seeds
         parser.add_argument("--seed", type=_number(0, 2**32 - 1), default=0,
                             help="random seed (default 0)")
     parser.add_argument("--quick", action="store_true", help="quick mode: a tiny budget (as in CI)")
+    if budgets:
+        parser.add_argument("--budget", choices=("cpu", "gpu"), default=None,
+                            help="the budget to run (default: gpu when Keras sees a GPU, else cpu); a "
+                                 "GPU budget runs on a CPU too, slowly: with --rounds, a dry run")
+        parser.add_argument("--rounds", type=_number(1), default=None,
+                            help="a dry run: end every training call after this many rounds (ProGAN: "
+                                 "each phase); the rest (data, networks, scores, figures) as the budget's")
     parser.add_argument("--out", default=None, help=(
         f"folder for the checkpoint and {kept[0]}; must be new or empty unless --resume (default: "
         f"a new folder runs/{kept[1]}, runs/{kept[1]}-2, ...)" if kept
@@ -228,7 +236,8 @@ def build_parser():
 
     d = sub.add_parser("dcgan", help="train a DCGAN on MNIST (chapter 5)")
     _options(d, "epochs, " + at_most.format(50, 2), ("sample grids", "dcgan-ARCH"),
-             minutes="CPU 20 for compact, 12 for seed and radford; GPU and quick none", resume=last_epoch)
+             minutes="CPU 20 for compact, 12 for seed and radford; GPU and quick none", resume=last_epoch,
+             budgets=True)
     d.add_argument("--arch", choices=config.DCGAN_ARCHS, default="seed",
                    help="the source's DCGAN (seed), Radford et al.'s guidelines (radford) or the "
                         "course's CPU-sized DCGAN (compact)")
@@ -258,11 +267,11 @@ def build_parser():
     _options(s, "epochs of 250 rounds per seed, at most (default: the budget's; CPU 8 within "
              "--minutes, GPU 40 of 1000 rounds, quick 2)", ("seed folders", "stacked-ARCH-FIX"), seed=False,
              minutes=f"CPU {config.STACKED_CPU_MINUTES:g} per seed; GPU and quick none",
-             resume="finishing its unfinished seeds")
+             resume="finishing its unfinished seeds", budgets=True)
 
     p = sub.add_parser("progan", help="ProGAN on MNIST at 32x32, growing from 4x4 (chapter 6)")
     _options(p, kept=("sample grids", "progan"),
-             resume="from its last checkpoint (the right phase and alpha)")
+             resume="from its last checkpoint (the right phase and alpha)", budgets=True)
 
     later = {  # chapters 8 and 9: name -> (what it trains, --epochs help)
         "cgan": ("a conditional GAN: the label joined to the noise and the image (chapter 8)",
@@ -285,7 +294,8 @@ def build_parser():
                            help="superres: 7x7 digits back to 28x28; superres4: from 4x4; inpaint: fill "
                                 "a 12x12 square; lower-half: draw the hidden lower half")
         _options(k, epochs, ("figures", "EXPERIMENT"), resume=last_epoch,
-                 minutes="CPU 10 for cgan and acgan, 6 for pix2pix, 8 for bigan, 4 per generation")
+                 minutes="CPU 10 for cgan and acgan, 6 for pix2pix, 8 for bigan, 4 per generation",
+                 budgets=True)
         if name == "generations":
             k.add_argument("--generations", type=_number(1), default=None,
                            help="generators in the chain (default 4; quick mode 2)")
@@ -459,7 +469,13 @@ def main(argv=None):
     try:
         _import_keras_quietly()
         if getattr(args, "quick", False):  # ganlib.config reads quick mode from the environment
+            if getattr(args, "budget", None):
+                raise ValueError("--budget cannot be combined with --quick: quick mode is a budget of its own")
             os.environ[config.QUICK_ENV] = "1"
+        if getattr(args, "budget", None):  # ... and the budget and the dry run's rounds
+            os.environ[config.BUDGET_ENV] = args.budget
+        if getattr(args, "rounds", None):
+            os.environ[config.ROUNDS_ENV] = str(args.rounds)
         from ganlib.training import stop_on_ctrl_c
 
         with stop_on_ctrl_c():  # Ctrl-C stops training between two batches

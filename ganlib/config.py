@@ -176,10 +176,35 @@ def device_report() -> str:
 BUDGETS = ("quick", "cpu", "gpu")
 
 
+#: The environment variable that picks the budget by hand ("cpu" or "gpu"; ``python -m ganlib ...
+#: --budget``): a GPU budget's configuration runs on a CPU too (the dry run, :data:`ROUNDS_ENV`).
+BUDGET_ENV = "GANLIB_BUDGET"
+#: The environment variable that caps every training call at this many rounds (``python -m ganlib
+#: ... --rounds``; ProGAN: each phase): a dry run of a budget's whole path (data, networks, batch
+#: sizes, checkpoints, scores, figures) in seconds. Unset: no cap.
+ROUNDS_ENV = "GANLIB_ROUNDS"
+
+
 def budget(quick: bool | None = None) -> str:
-    """``"quick"`` in quick mode, else ``"gpu"`` when the Keras backend sees a GPU, else ``"cpu"``:
-    Keras puts the work on the GPU by itself; this only decides how much work there is."""
-    return "quick" if is_quick(quick) else "gpu" if _gpus() else "cpu"
+    """``"quick"`` in quick mode, else :data:`BUDGET_ENV` when set, else ``"gpu"`` when the Keras
+    backend sees a GPU, else ``"cpu"``: Keras puts the work on the GPU by itself; this only decides
+    how much work there is."""
+    if is_quick(quick):
+        return "quick"
+    forced = os.environ.get(BUDGET_ENV, "").strip()
+    if forced:
+        return check_choice(BUDGET_ENV, forced, ("cpu", "gpu"))
+    return "gpu" if _gpus() else "cpu"
+
+
+def round_cap() -> int | None:
+    """The dry run's cap on the rounds of each training call (:data:`ROUNDS_ENV`), or None."""
+    value = os.environ.get(ROUNDS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{ROUNDS_ENV} must be a whole number of rounds, 1 or more, got {value!r}")
+    return int(value)
 
 
 def _budgeted(config_class, budgets: dict, quick, budget_name, overrides: dict, **fixed):

@@ -21,7 +21,7 @@ from ganlib import checkpoint, metrics
 from ganlib.checks import (check_batch, check_choice, check_non_negative_int, check_number,
                            check_positive_int, is_number)
 from ganlib.backend import input_gradient
-from ganlib.config import PROGAN_LOSSES
+from ganlib.config import PROGAN_LOSSES, round_cap
 from ganlib.layers import MinibatchStdDev
 from ganlib.models import chain
 from ganlib.plot import image_grid, save_image
@@ -360,6 +360,8 @@ def train_progan(config, seed=0, out_dir=None, resume=False, data=None, classifi
     classifier = classifier or metrics.get_classifier(data=data)
     x32 = pad_to_32(data.x_train if config.n_train is None else data.x_train[: config.n_train])
     plan = phases(config, grow)
+    if round_cap():  # a dry run: each phase this many rounds (the one without growing too)
+        plan = [(r, fading, min(n or round_cap(), round_cap())) for r, fading, n in plan]
     channels = dict(zip(RESOLUTIONS, config.channels))
     g_net = GrowingGenerator(config.latent_dim, channels, seed=seed)
     d_net = GrowingDiscriminator(channels, seed=seed)

@@ -21,7 +21,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from ganlib import backend, metrics
+from ganlib import backend, config, metrics
 from ganlib.backend import data_parallel  # noqa: F401 (chapter 5's name)
 from ganlib.checks import check_batch, check_choice, check_positive_int, check_type
 from ganlib.models import forward_flops
@@ -464,10 +464,27 @@ class Snapshots(keras.callbacks.Callback):
                               else self.model.generate(z=self.z, use_ema=self.use_ema))
 
 
+class StopAfterRounds(keras.callbacks.Callback):
+    """End ``fit`` after ``rounds`` batches (the epoch's end-of-epoch callbacks still run): the dry
+    run of :func:`ganlib.config.round_cap`."""
+
+    def __init__(self, rounds):
+        super().__init__()
+        self.rounds, self.done = rounds, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        if self.done >= self.rounds:
+            self.model.stop_training = True
+
+
 def timed_fit(model, x, y=None, callbacks=(), shuffle=True, **kwargs):
-    """``model.fit(x, y, ...)``, :class:`StopOnNaN` before ``callbacks``: ``(history as floats, seconds)``."""
+    """``model.fit(x, y, ...)``, :class:`StopOnNaN` before ``callbacks`` (and in a dry run
+    :class:`StopAfterRounds`): ``(history as floats, seconds)``."""
+    cap = config.round_cap()
+    callbacks = [StopOnNaN(), *([StopAfterRounds(cap)] if cap else []), *callbacks]
     start = time.perf_counter()
-    fit = model.fit(x, y, shuffle=shuffle, callbacks=[StopOnNaN(), *callbacks], **kwargs)
+    fit = model.fit(x, y, shuffle=shuffle, callbacks=callbacks, **kwargs)
     seconds = time.perf_counter() - start
     return {key: [float(v) for v in values] for key, values in fit.history.items()}, seconds
 
