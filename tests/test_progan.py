@@ -199,7 +199,7 @@ def test_the_stability_test_is_the_budgets_progan_without_r1_over_at_least_6_see
     base, test = config.progan_config(budget_name="cpu"), config.progan_stability(budget_name="cpu")
     hard = test["config"]
     assert hard.gp_weight == 0.0 and hard.loss == base.loss and hard.learning_rate == base.learning_rate
-    assert hard.stable_rounds == tuple(round(0.3 * r) for r in base.stable_rounds)
+    assert test["scale"] == 0.25 and hard.stable_rounds == tuple(round(0.25 * r) for r in base.stable_rounds)
     assert test["seeds"] >= 6 and test["workers"] == 2
     assert config.progan_stability(budget_name="gpu")["seeds"] >= 6
     with pytest.raises(ValueError, match="budget_name"):

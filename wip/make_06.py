@@ -265,8 +265,8 @@ upsampled), then at ten even steps while $\alpha$ rises from 0 to 1.
 code(r"""
 frames = run.fades.get(32, [])  # one frame per 100 rounds of the fade-in
 if frames:
-    step = max(1, len(frames) // 10)
-    frames = frames[step - 1::step]  # about ten of them, the last (alpha 1) included
+    picks = np.linspace(len(frames) / 10, len(frames), 10).round().astype(int)
+    frames = [frames[i - 1] for i in np.unique(np.clip(picks, 1, None))]  # ten, the last (alpha 1) included
     before = dict(run.grids)["16x16 stable"][:8]  # the same noise at the end of the 16x16 stage
     strip = np.concatenate([progan.to_28(before)] + [progan.to_28(images) for _, images in frames])
     plt.figure(figsize=(6.5, 0.8 * (len(frames) + 1) + 0.6))
@@ -307,7 +307,7 @@ networks and schedule **without R1** ($\gamma = 0$). The unregularised non-satur
 case Mescheder et al. show does not converge: nothing stops the discriminator from growing steep
 around the real images, and the generator from overshooting them. Does growing, which starts where
 the task is easy, keep such runs on track? Each variant trains 6 seeds, two at a time on the two
-cores (one thread each): growing on a schedule 0.3 times the one above, and the final networks
+cores (one thread each): growing on a schedule a quarter as long as the one above, and the final networks
 without growing for as many minutes as the growing runs took on average. A run *failed* when its
 final samples score below half of the real digits' score, or miss a class, or its loss became NaN.
 """)
@@ -315,7 +315,7 @@ code(r"""
 test = config.progan_stability()  # the harder setting: no R1, a shorter schedule, 6 seeds (quick: 2)
 hard = test["config"]
 print(f"{test['seeds']} seeds per variant, {test['workers']} at a time; R1 weight {hard.gp_weight}; "
-      f"growing: {sum(hard.stable_rounds) + sum(hard.fade_rounds)} rounds")
+      f"growing: {sum(hard.stable_rounds) + sum(hard.fade_rounds)} rounds (x{test['scale']:g} of the run above)")
 options = dict(seeds=test["seeds"], workers=test["workers"], resume=True, real_score=real["classifier_score"])
 stability = {"growing": progan.run_seeds(hard, grow=True, out_dir=f"{run_dir}/stability-growing", **options)}
 minutes = float(np.mean([row["minutes"] for row in stability["growing"]["per_seed"]]))
