@@ -316,3 +316,20 @@ def test_classifier_without_augmentation_sees_the_digits_as_they_are(mnist, monk
     assert seen == []
     generated.classifier_on(x, y, mnist, epochs=1)
     assert seen == ["augmented"]
+
+
+def test_augmentation_rows_train_on_the_same_few_digits_each_way(mnist, monkeypatch):
+    calls = []
+
+    def fake(images, labels, data, seed=0, epochs=None, verbose=0, augmented=True):
+        calls.append((len(images), np.bincount(labels, minlength=10).tolist(), augmented))
+        return {"accuracy": 0.5, "worst_class": 0, "worst_accuracy": 0.1}
+
+    monkeypatch.setattr(generated, "classifier_on", fake)
+    made = (mnist.x_train[:30], np.arange(30) % 10)
+    rows = generated.augmentation_rows(mnist, 2, generated=made)
+    assert list(rows) == ["20 real digits", "20 real digits, augmented", "20 real + 30 generated digits",
+                          "20 real + 30 generated digits, augmented"]
+    assert calls == [(20, [2] * 10, False), (20, [2] * 10, True), (50, [5] * 10, False), (50, [5] * 10, True)]
+    with pytest.raises(ValueError, match="generated labels"):
+        generated.augmentation_rows(mnist, 2, generated=(made[0], made[1][:5]))
