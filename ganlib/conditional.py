@@ -257,7 +257,8 @@ def unet_generator(in_channels=1, paste=False, name="generator"):
 
 def patch_discriminator(in_channels=1, name="discriminator"):
     """pix2pix's PatchGAN for 28x28: judges (input, output) pairs joined as channels; its 7x7
-    output is a verdict per overlapping patch of about 22x22 pixels."""
+    output is a verdict per overlapping patch of 18x18 pixels (its receptive field: 4, then
+    4 + 3 x 2, then 10 + 2 x 4)."""
     given = keras.Input((28, 28, in_channels), name="damaged")
     image = keras.Input((28, 28, 1), name="image")
     h = layers.Concatenate()([given, image])
