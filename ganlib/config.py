@@ -584,7 +584,7 @@ class GenerationsConfig(CheckedConfig):
     batch_size: int = checked(64, "int")
     n_samples: int | None = checked(None, "batches")
     n_train: int | None = checked(None, "batches")
-    metric_samples: int = checked(1000, "int")
+    metric_samples: int = checked(10_000, "int")
     budget: str = checked("cpu", BUDGETS)
 
 
