@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/dcgan_step.py
 	$(PY) benchmarks/mixture_round.py
 	$(PY) benchmarks/optimizer_apply.py
+	$(PY) benchmarks/progan_r1.py
 
 clean:
 	rm -rf _build .pytest_cache
