@@ -410,7 +410,10 @@ def _pix2pix(task):
             "weights": {**gan_sums(run.gan), **net_sums(l1_network=run.l1_network)},
             "optimizers": {**optimizer_sums(run.gan),
                            "l1_network": checksum(run.l1_network.optimizer.variables)},
-            "outputs": {"results": scalars(run.results),
+            # FID (added later) is left out: 20 outputs against 20 real digits say nothing stable,
+            # and the golden files of every CPU class keep the keys they were recorded with.
+            "outputs": {"results": scalars({m: {k: v for k, v in r.items() if k != "fid"}
+                                            for m, r in run.results.items()}),
                         "examples": {k: checksum([v]) for k, v in sorted(run.examples.items())}}}
 
 
