@@ -7,10 +7,11 @@ Usage: python wip/i2i_pilot.py TASK MINUTES SEED [FIELD=VALUE ...] (2 threads: r
 THREADS=1: one thread). FIELD=VALUE overrides a Pix2PixConfig field, e.g. l1_weight=10.
 TASK: superres, superres4, inpaint, lower-half.
 """
-import ast
 import os
 import sys
 import time
+
+import wiputil
 
 task, minutes, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 if os.environ.get("THREADS") == "1":
@@ -19,14 +20,7 @@ if os.environ.get("THREADS") == "1":
 from ganlib import conditional, config, data, metrics  # noqa: E402
 
 
-def literal(text):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-overrides = {k: literal(v) for k, v in (a.split("=", 1) for a in sys.argv[4:])}
+overrides = wiputil.overrides(sys.argv[4:])
 cfg = config.pix2pix_config(task, budget_name="cpu", minutes=minutes, **overrides)
 print(cfg, flush=True)
 mnist = data.load_mnist()

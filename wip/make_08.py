@@ -7,31 +7,11 @@ Open before the run: which ambiguous task (``AMBIGUOUS``: ``superres4`` or ``low
 settings, from ``wip/i2i_pilot.py``; the minutes of each part (chapter total <= 60).
 """
 
-import json
-import os
+from wiputil import Page
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-old = json.load(open(os.path.join(ROOT, "notebooks", "08_conditional.ipynb"), encoding="utf-8"))
-cells = []
+page = Page('08_conditional')
+md, code, keep = page.md, page.code, page.keep
 AMBIGUOUS = "superres4"  # decided by the pilot (wip/i2i_pilot.py)
-
-
-def md(text):
-    cells.append({"cell_type": "markdown", "metadata": {}, "source": text.strip("\n").splitlines(keepends=True)})
-
-
-def code(text, tags=("nbval-ignore-output",)):
-    cells.append({"cell_type": "code", "execution_count": None, "metadata": {"tags": list(tags)} if tags else {},
-                  "outputs": [], "source": text.strip("\n").splitlines(keepends=True)})
-
-
-def keep(index):
-    cell = dict(old["cells"][index])
-    if cell["cell_type"] == "code":
-        cell = {**cell, "outputs": [], "execution_count": None}
-    cells.append(cell)
-
 
 md(r"""
 # 8. Conditional GANs: asking for a digit
@@ -352,12 +332,4 @@ RESULTS: the summary bullets, from the stored outputs.
    the blur? *Hint:* the mean of an ink pixel and a background pixel is grey.
 """)
 
-nb = {**old, "cells": cells}
-nb["metadata"] = {k: v for k, v in old["metadata"].items() if k != "ganlib"}
-for i, cell in enumerate(nb["cells"]):
-    cell.setdefault("id", f"ch8-{i:02d}")
-path = os.path.join(HERE, "08_conditional.ipynb")
-with open(path, "w", encoding="utf-8") as f:
-    json.dump(nb, f, indent=1, ensure_ascii=False)
-    f.write("\n")
-print("wrote", path, len(cells), "cells")
+page.write('ch8')

@@ -8,31 +8,11 @@ chapter 8's CGAN (loaded from runs/cgan when chapter 8 ran here), the few-digit 
 generators, the chain.
 """
 
-import json
-import os
+from wiputil import Page
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-old = json.load(open(os.path.join(ROOT, "notebooks", "09_generated_data.ipynb"), encoding="utf-8"))
-cells = []
+page = Page('09_generated_data')
+md, code, keep = page.md, page.code, page.keep
 RARE, SHARE, PER_CLASS = 5, 0.02, 100  # the rare class and its share; labelled digits per class
-
-
-def md(text):
-    cells.append({"cell_type": "markdown", "metadata": {}, "source": text.strip("\n").splitlines(keepends=True)})
-
-
-def code(text, tags=("nbval-ignore-output",)):
-    cells.append({"cell_type": "code", "execution_count": None, "metadata": {"tags": list(tags)} if tags else {},
-                  "outputs": [], "source": text.strip("\n").splitlines(keepends=True)})
-
-
-def keep(index):
-    cell = dict(old["cells"][index])
-    if cell["cell_type"] == "code":
-        cell = {**cell, "outputs": [], "execution_count": None}
-    cells.append(cell)
-
 
 md(r"""
 # 9. What GANs learn, and what their output teaches
@@ -340,12 +320,4 @@ RESULTS: the summary bullets, from the stored outputs.
    part is what the generator before it never drew.
 """)
 
-nb = {**old, "cells": cells}
-nb["metadata"] = {k: v for k, v in old["metadata"].items() if k != "ganlib"}
-for i, cell in enumerate(nb["cells"]):
-    cell.setdefault("id", f"ch9-{i:02d}")
-path = os.path.join(HERE, "09_generated_data.ipynb")
-with open(path, "w", encoding="utf-8") as f:
-    json.dump(nb, f, indent=1, ensure_ascii=False)
-    f.write("\n")
-print("wrote", path, len(cells), "cells")
+page.write('ch9')
