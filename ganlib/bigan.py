@@ -244,10 +244,13 @@ def probe_report(gan, data, classifier, seed: int = 0, n_train=None, counts=(10,
                  draws: int = 5) -> dict:
     """:func:`linear_probe` on three kinds of features of the training digits (BiGAN's encoder, a random one
     of the same shape, raw pixels) with every label (``probe``) and with few (``few_labels``,
-    :func:`few_label_probe` with ``counts`` and ``draws``), and the held-out digits'
-    :func:`reconstruction_accuracy`. Chapter 9."""
+    :func:`few_label_probe` with ``draws`` and those of ``counts`` that the training digits can
+    give equally per class), and the held-out digits' :func:`reconstruction_accuracy`. Chapter 9."""
     check_type("gan", gan, BiGAN)
     x_train, y_train = data.x_train[:n_train], data.y_train[:n_train]
+    # Only the label counts the training digits can give equally per class (a slice may not).
+    classes, sizes = np.unique(y_train, return_counts=True)
+    counts = [n for n in counts if n // len(classes) <= sizes.min()]
     keras.utils.set_random_seed(10_000 + int(seed))
     random_encoder = bigan_encoder(gan.latent_dim, name="random_encoder")
     extractors = {"BiGAN encoder": gan.encode, "random encoder": lambda x: predict(random_encoder, x),

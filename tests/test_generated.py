@@ -261,7 +261,7 @@ def test_cli_bigan_quick(tmp_path, cli):
     assert 0 <= result["reconstruction_accuracy"] <= 1 and "seconds" in result
     for name, accuracy in result["probe"].items():
         assert f"linear probe on {name}: test accuracy {100 * accuracy:.1f}%" in proc.stdout
-        assert set(result["few_labels"][name]) == {"10", "100", "1000"}
+        assert {"10", "100"} <= set(result["few_labels"][name]) <= {"10", "100", "1000"}
         for n, r in result["few_labels"][name].items():
             assert bigan.few_label_line(name, n, r) in proc.stdout.splitlines()
     assert (tmp_path / "b" / "reconstructions.png").exists()
