@@ -27,9 +27,12 @@ DRY_RUNS = {
 
 @pytest.fixture
 def dry_cli(cli, monkeypatch):
-    """The in-process command line, out of quick mode; the variables the run sets are restored."""
+    """The in-process command line, out of quick mode; the variables the run sets are restored
+    (set first, so that monkeypatch records them even when they were unset: a later test in
+    this process must not train under a leftover GANLIB_ROUNDS)."""
     for name in (config.QUICK_ENV, config.BUDGET_ENV, config.ROUNDS_ENV):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     return cli
 
 
@@ -66,6 +69,14 @@ def test_the_environment_picks_the_budget_and_the_cap(monkeypatch):
     monkeypatch.setenv(config.ROUNDS_ENV, "three")
     with pytest.raises(ValueError, match="GANLIB_ROUNDS must be a whole number"):
         config.round_cap()
+
+
+def test_the_dry_run_leaves_no_variable_behind():
+    """Runs after the dry runs in the same process (file order): their GANLIB_BUDGET and
+    GANLIB_ROUNDS must be gone, or every later training in this worker would stop after 2 rounds."""
+    import os
+
+    assert config.BUDGET_ENV not in os.environ and config.ROUNDS_ENV not in os.environ
 
 
 def test_a_capped_fit_stops_after_its_rounds(monkeypatch):
