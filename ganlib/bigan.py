@@ -18,6 +18,7 @@ from ganlib.checks import check_array, check_images, check_positive_int, check_t
 from ganlib.training import GAN, Run, SampleMetrics, Snapshots, predict
 from ganlib.models import chain, compact_dcgan_generator, compact_image_trunk
 from ganlib.config import BiGANConfig, bigan_config
+from ganlib.data import balanced_indices
 from ganlib import checkpoint, metrics
 from ganlib.conditional import Pix2Pix, training_digits
 
@@ -218,15 +219,10 @@ def few_label_probe(train_features, train_labels, test_features, test_labels, co
         if n % len(classes):
             raise ValueError(f"counts must be multiples of the {len(classes)} classes, got {n}")
         per_class = n // len(classes)
-        smallest = min(np.sum(ytr == c) for c in classes)
-        if per_class > smallest:
-            raise ValueError(f"counts: {n} labels need {per_class} digits per class, "
-                             f"but a class has only {smallest}")
+        balanced_indices(ytr, per_class, np.random.default_rng(0), f"counts ({n} labels)")  # checked first
         accuracies = []
         for draw in range(draws):
-            rng = np.random.default_rng([int(seed), n, draw])
-            pick = np.concatenate([rng.choice(np.flatnonzero(ytr == c), per_class, replace=False)
-                                   for c in classes])
+            pick = balanced_indices(ytr, per_class, np.random.default_rng([int(seed), n, draw]))
             result = linear_probe(xtr[pick], ytr[pick], test_features, test_labels, **probe)
             accuracies.append(result["test_accuracy"])
         out[n] = {"mean": float(np.mean(accuracies)), "std": float(np.std(accuracies)),

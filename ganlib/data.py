@@ -97,6 +97,18 @@ class MNIST:
         return f"MNIST: {len(self.x_train):,} train + {len(self.x_test):,} test digits{note}"
 
 
+def balanced_indices(labels, per_class: int, rng, name: str = "per_class") -> np.ndarray:
+    """Indices of ``per_class`` items of every class in ``labels``, drawn without replacement by
+    ``rng`` (class by class, in class order); a ValueError naming ``name`` when a class is short."""
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    smallest = min(int(np.sum(labels == c)) for c in classes)
+    if per_class > smallest:
+        raise ValueError(f"{name}: {per_class} per class is more than the rarest class's {smallest}")
+    return np.concatenate([rng.choice(np.flatnonzero(labels == c), per_class, replace=False)
+                           for c in classes])
+
+
 def _mnist_split(name: str, x, y):
     """Check one split of raw MNIST (bytes 0..255) and return it scaled to [-1, 1]."""
     x, y = np.asarray(x), np.asarray(y)

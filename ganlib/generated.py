@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganlib.data import MNIST
+from ganlib.data import MNIST, balanced_indices
 from ganlib.checks import check_batch, check_images, check_labels, check_positive_int, check_type
 from ganlib import checkpoint, metrics
 from ganlib.conditional import N_CLASSES
@@ -72,13 +72,7 @@ def few_per_class(data, per_class: int, seed: int = 0):
     check_type("data", data, MNIST, "ganlib.data.MNIST")
     per_class = check_positive_int("per_class", per_class)
     rng = np.random.default_rng(seed)
-    classes = np.unique(data.y_train)
-    smallest = min(int(np.sum(data.y_train == c)) for c in classes)
-    if per_class > smallest:
-        raise ValueError(f"per_class must be at most {smallest} (the rarest class's digits), got {per_class}")
-    pick = np.concatenate([rng.choice(np.flatnonzero(data.y_train == c), per_class, replace=False)
-                           for c in classes])
-    pick = rng.permutation(pick)
+    pick = rng.permutation(balanced_indices(data.y_train, per_class, rng))
     return data.x_train[pick], data.y_train[pick]
 
 
@@ -102,12 +96,6 @@ def with_rare_class(data, rare: int, share: float, seed: int = 0) -> MNIST:
     keep = np.sort(keep)
     return MNIST(x_train=data.x_train[keep], y_train=data.y_train[keep], x_test=data.x_test,
                  y_test=data.y_test, source=data.source)
-
-
-def class_share(images, classifier, c: int) -> float:
-    """The share of ``images`` that the classifier reads as class ``c``."""
-    read = metrics.class_probabilities(check_images("images", images), classifier).argmax(axis=1)
-    return float(np.mean(read == c))
 
 
 def augmentation_rows(data, per_class: int, generated=None, seed: int = 0, epochs=None) -> dict:

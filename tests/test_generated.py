@@ -126,7 +126,7 @@ def _with(module, name, value, call):
 
 
 @pytest.mark.parametrize("counts, message", [((15,), "multiples of the 10 classes"),
-                                             ((2000,), "a class has only"), ((0,), "counts")])
+                                             ((2000,), "the rarest class"), ((0,), "counts")])
 def test_few_label_probe_refuses_counts_it_cannot_draw(counts, message):
     y = np.arange(1000) % 10
     with pytest.raises(ValueError, match=message):
@@ -292,7 +292,7 @@ def test_few_per_class_draws_equal_classes_by_seed(mnist):
     other, _ = generated.few_per_class(mnist, 5, seed=4)
     np.testing.assert_array_equal(x, again)
     assert not np.array_equal(x, other)
-    with pytest.raises(ValueError, match="per_class must be at most"):
+    with pytest.raises(ValueError, match="per_class: .* the rarest class"):
         generated.few_per_class(mnist, 10**6)
 
 
